@@ -1,0 +1,98 @@
+# ngx_http_mlpredict_module: `make run` serves the example models on
+# 127.0.0.1:8080, `make test` runs every test. Both install what is missing.
+
+SHELL      := /bin/bash
+NGINX_SRC  ?= /usr/share/nginx/src
+NGINX      ?= /usr/sbin/nginx
+PYTHON     := /usr/bin/python3
+BUILD      := build
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+CORE_CFLAGS = -std=c99 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+              -Werror -I$(MOD)/core $(CFLAGS)
+LIBS       := -ljansson -lopenblas -lm
+
+# Debian packages the build, the tests and `make run` need
+PACKAGES   := nginx nginx-dev libjansson-dev libopenblas-dev gcc make perl \
+              python3-sklearn python3-xgboost python3-numpy curl wrk
+
+MOD        := ngx_http_mlpredict_module
+CORE_SRCS  := $(wildcard $(MOD)/core/*.c)
+CORE_HDRS  := $(wildcard $(MOD)/core/*.h)
+SO         := $(BUILD)/$(MOD).so
+
+.PHONY: all deps module run test unit parity nginx-test reload models clean
+
+all: module $(BUILD)/mlpredict
+
+# Idempotent and quiet: one dpkg query, apt-get only for what is missing.
+deps:
+	@missing=$$(dpkg-query -W -f='$${Package} $${Status}\n' $(PACKAGES) \
+	    2>/dev/null | awk '$$NF == "installed" {print $$1}' \
+	    | sort | comm -13 - <(tr ' ' '\n' <<< "$(PACKAGES)" | sort)); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "run as root, or: apt-get install" $$missing; exit 1; \
+	    fi; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# nginx is configured once (the distro's own flags, so the module loads
+# into the distro binary), then only the module is rebuilt.
+$(BUILD)/nginx-src/objs/Makefile: config | deps
+	rm -rf $(BUILD)/nginx-src
+	mkdir -p $(BUILD)
+	cp -r $(NGINX_SRC) $(BUILD)/nginx-src
+	cd $(BUILD)/nginx-src && { \
+	    flags=(--with-compat); \
+	    if [ -f conf_flags ]; then source ./conf_flags; \
+	        flags=("$${NGX_CONF_FLAGS[@]}"); fi; \
+	    ./configure "$${flags[@]}" --add-dynamic-module=$(CURDIR) \
+	        > ../configure.log 2>&1 || { tail -20 ../configure.log; exit 1; }; }
+
+$(SO): $(BUILD)/nginx-src/objs/Makefile $(MOD)/$(MOD).c $(CORE_SRCS) \
+       $(CORE_HDRS)
+	$(MAKE) -s -C $(BUILD)/nginx-src -f objs/Makefile modules >/dev/null
+	cp $(BUILD)/nginx-src/objs/$(MOD).so $@
+
+module: deps $(SO)
+
+$(BUILD)/mlpredict: $(MOD)/cli/mlpredict.c $(CORE_SRCS) $(CORE_HDRS) | deps
+	@mkdir -p $(BUILD)
+	$(CC) $(CORE_CFLAGS) -o $@ $(MOD)/cli/mlpredict.c $(CORE_SRCS) $(LIBS)
+
+$(BUILD)/test_core: $(MOD)/test/test_core.c $(CORE_SRCS) $(CORE_HDRS) | deps
+	@mkdir -p $(BUILD)
+	$(CC) $(CORE_CFLAGS) -o $@ $(MOD)/test/test_core.c $(CORE_SRCS) $(LIBS)
+
+models: deps
+	$(PYTHON) models/make_examples.py models
+
+run: module
+	@mkdir -p $(BUILD)/run
+	@echo "serving on http://127.0.0.1:8080 (Ctrl-C stops)"
+	$(NGINX) -p $(CURDIR)/ -c conf/nginx.conf
+
+unit: $(BUILD)/test_core
+	$(BUILD)/test_core models
+
+parity: module $(BUILD)/mlpredict
+	$(PYTHON) t/parity.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
+	    --module $(CURDIR)/$(SO)
+
+# The real Test::Nginx when installed, else the compatible runner in t/compat.
+nginx-test: module
+	@inc=; perl -MTest::Nginx::Socket -e1 2>/dev/null || inc="-I t/compat"; \
+	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_MLPREDICT_SO=$(CURDIR)/$(SO) \
+	TEST_NGINX_MODELS=$(CURDIR)/models prove $$inc t/
+
+reload: module
+	$(PYTHON) t/reload.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \
+	    --models $(CURDIR)/models
+
+test: unit parity nginx-test reload
+
+clean:
+	rm -rf $(BUILD) t/servroot

@@ -1,0 +1,215 @@
+
+/*
+ * mlpredict: the core without nginx.
+ *
+ *   mlpredict info MODEL              the model's metadata (as GET serves it)
+ *   mlpredict predict MODEL [FILE]    one JSON request body from FILE or
+ *                                     stdin -> the JSON answer on stdout
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp.h"
+
+
+#define MLP_CLI_MAX_BODY  (1024 * 1024 * 1024)
+
+
+typedef struct mlp_block_s  mlp_block_t;
+
+struct mlp_block_s {
+    mlp_block_t  *next;
+    /* the data follows, aligned for doubles */
+    double        data[];
+};
+
+
+static void *mlp_cli_alloc(void *data, size_t size);
+static void mlp_cli_free(mlp_block_t *b);
+static char *mlp_read_all(FILE *f, size_t *len);
+static int mlp_usage(void);
+
+
+static void *
+mlp_cli_alloc(void *data, size_t size)
+{
+    mlp_block_t  **head, *b;
+
+    head = data;
+
+    b = malloc(sizeof(mlp_block_t) + size);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->next = *head;
+    *head = b;
+
+    return b->data;
+}
+
+
+static void
+mlp_cli_free(mlp_block_t *b)
+{
+    mlp_block_t  *next;
+
+    for ( /* void */ ; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+}
+
+
+static char *
+mlp_read_all(FILE *f, size_t *len)
+{
+    char    *p, *np;
+    size_t   n, cap;
+
+    cap = 65536;
+    n = 0;
+
+    p = malloc(cap);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    for ( ;; ) {
+        n += fread(p + n, 1, cap - n, f);
+
+        if (n < cap) {
+            break;
+        }
+
+        if (cap >= MLP_CLI_MAX_BODY) {
+            free(p);
+            errno = EFBIG;
+            return NULL;
+        }
+
+        cap *= 2;
+
+        np = realloc(p, cap);
+        if (np == NULL) {
+            free(p);
+            return NULL;
+        }
+
+        p = np;
+    }
+
+    if (ferror(f)) {
+        free(p);
+        return NULL;
+    }
+
+    *len = n;
+
+    return p;
+}
+
+
+static int
+mlp_usage(void)
+{
+    fprintf(stderr,
+            "usage: mlpredict info MODEL\n"
+            "       mlpredict predict MODEL [FILE]   (JSON body, stdin "
+            "by default)\n");
+    return 2;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int           rc;
+    char         *body, *resp, *ebuf;
+    FILE         *in;
+    size_t        len, resp_len, info_len, elen;
+    mlp_alloc_t   a;
+    mlp_error_t   e;
+    mlp_block_t  *blocks;
+    mlp_model_t  *m;
+    const char   *info;
+    char          err[MLP_ERR_LEN];
+
+    if (argc < 3) {
+        return mlp_usage();
+    }
+
+    mlp_init();
+
+    m = mlp_model_open(argv[2], err, sizeof(err));
+    if (m == NULL) {
+        fprintf(stderr, "mlpredict: %s: %s\n", argv[2], err);
+        return 1;
+    }
+
+    if (strcmp(argv[1], "info") == 0 && argc == 3) {
+        info = mlp_model_info(m, &info_len);
+        fwrite(info, 1, info_len, stdout);
+        fputc('\n', stdout);
+        mlp_model_close(m);
+        return 0;
+    }
+
+    if (strcmp(argv[1], "predict") != 0 || argc > 4) {
+        mlp_model_close(m);
+        return mlp_usage();
+    }
+
+    in = stdin;
+
+    if (argc == 4) {
+        in = fopen(argv[3], "rb");
+        if (in == NULL) {
+            fprintf(stderr, "mlpredict: %s: %s\n", argv[3], strerror(errno));
+            mlp_model_close(m);
+            return 1;
+        }
+    }
+
+    body = mlp_read_all(in, &len);
+
+    if (in != stdin) {
+        fclose(in);
+    }
+
+    if (body == NULL) {
+        fprintf(stderr, "mlpredict: reading the body: %s\n", strerror(errno));
+        mlp_model_close(m);
+        return 1;
+    }
+
+    blocks = NULL;
+    a.alloc = mlp_cli_alloc;
+    a.data = &blocks;
+
+    /* no batch limit here: the file is the user's own */
+    rc = mlp_handle_request(m, body, len, (size_t) -1, &a, &resp, &resp_len,
+                            &e);
+
+    if (rc == 0) {
+        fwrite(resp, 1, resp_len, stdout);
+
+    } else {
+        elen = 6 * MLP_ERR_LEN + 16;
+        ebuf = malloc(elen);
+
+        if (ebuf != NULL) {
+            fwrite(ebuf, 1, mlp_write_error(e.message, ebuf, elen), stderr);
+            free(ebuf);
+        }
+    }
+
+    mlp_cli_free(blocks);
+    free(body);
+    mlp_model_close(m);
+
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,127 @@
+
+/*
+ * mlpredict core: the model file, the kernels, request parsing and response
+ * writing. Plain C99 with no nginx dependency: the nginx module, the
+ * command-line tool, the unit tests and the fuzzers all link this.
+ *
+ * Not thread-safe per call sequence, but a loaded model is read-only and may
+ * be shared by any number of callers.
+ */
+
+#ifndef _MLP_H_INCLUDED_
+#define _MLP_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+#define MLP_FORMAT_VERSION      1
+#define MLP_ERR_LEN             256
+
+#define MLP_KIND_LINEAR         1
+#define MLP_KIND_LOGISTIC       2
+
+#define MLP_LINK_IDENTITY       0
+#define MLP_LINK_LOGISTIC       1
+#define MLP_LINK_SOFTMAX        2
+#define MLP_LINK_OVR            3
+
+
+typedef struct mlp_model_s  mlp_model_t;
+
+
+/* Every per-request allocation goes through the caller's allocator. */
+typedef struct {
+    void                    *(*alloc)(void *data, size_t size);
+    void                     *data;
+} mlp_alloc_t;
+
+
+typedef enum {
+    MLP_SHAPE_NAMED = 1,        /* {"feature": value, ...} */
+    MLP_SHAPE_FEATURES,         /* {"features": [v, ...]} */
+    MLP_SHAPE_INSTANCES         /* {"instances": [row, ...]} */
+} mlp_shape_e;
+
+
+typedef struct {
+    mlp_shape_e               shape;
+    size_t                    rows;
+    double                   *x;        /* rows * n_features, row-major */
+} mlp_request_t;
+
+
+/* A client's mistake: the HTTP status it maps to and a sentence. */
+typedef struct {
+    int                       status;
+    char                      message[MLP_ERR_LEN];
+} mlp_error_t;
+
+
+/* Process set-up: single-threaded BLAS (the nginx worker is the thread). */
+void mlp_init(void);
+
+/*
+ * Loading. Both validate the whole file; on failure they return NULL and
+ * write the reason into err. mlp_model_open maps the file read-only;
+ * mlp_model_load_mem uses (does not copy) a caller's buffer that must stay
+ * valid and 8-byte aligned while the model lives.
+ */
+mlp_model_t *mlp_model_open(const char *path, char *err, size_t errlen);
+mlp_model_t *mlp_model_load_mem(const void *data, size_t size, char *err,
+    size_t errlen);
+void mlp_model_close(mlp_model_t *m);
+
+uint32_t mlp_model_kind(const mlp_model_t *m);
+uint32_t mlp_model_n_features(const mlp_model_t *m);
+uint32_t mlp_model_n_outputs(const mlp_model_t *m);
+int mlp_model_is_classifier(const mlp_model_t *m);
+const char *mlp_model_feature_name(const mlp_model_t *m, uint32_t i);
+long mlp_model_feature_index(const mlp_model_t *m, const char *name,
+    size_t len);
+
+/* The model's metadata as a JSON object, built once at load. */
+const char *mlp_model_info(const mlp_model_t *m, size_t *len);
+
+/* CRC-32 (IEEE, as zlib.crc32). */
+uint32_t mlp_crc32(uint32_t crc, const void *data, size_t len);
+
+/*
+ * Parse a request body into a matrix. Returns 0, or -1 with err set.
+ * Uses jansson; its allocator is the process-wide one (json_set_alloc_funcs).
+ */
+int mlp_parse_request(const mlp_model_t *m, const char *body, size_t len,
+    size_t max_rows, mlp_alloc_t *a, mlp_request_t *req, mlp_error_t *err);
+
+/*
+ * Predict: x (rows * n_features) is preprocessed in place; out receives
+ * rows * n_outputs values (regression) or class probabilities
+ * (classification); labels receives the class index of each row
+ * (classification only, may be NULL otherwise). Returns 0, or -1 with err
+ * set when an output is not finite (inputs too large for the model).
+ */
+int mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
+    uint32_t *labels, mlp_error_t *err);
+
+/* Parse, predict and write the answer: the whole request path. */
+int mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
+    size_t max_rows, mlp_alloc_t *a, char **resp, size_t *resp_len,
+    mlp_error_t *err);
+
+/* Writing answers. */
+size_t mlp_response_bound(const mlp_model_t *m, size_t rows);
+size_t mlp_write_response(const mlp_model_t *m, const mlp_request_t *req,
+    const double *out, const uint32_t *labels, char *buf);
+size_t mlp_write_error(const char *message, char *buf, size_t size);
+size_t mlp_write_double(double v, char *buf);
+size_t mlp_json_escape(const char *s, size_t len, char *buf);
+
+void mlp_error_set(mlp_error_t *err, int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+
+#endif /* _MLP_H_INCLUDED_ */

@@ -1,0 +1,1099 @@
+
+/*
+ * The model file: open, map, validate, describe, close. No arithmetic on
+ * features here. The format is specified in models/FORMAT.md; every check
+ * that spec lists is made before a model is handed out, so kernels can trust
+ * every count, offset and value.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "mlp_internal.h"
+
+
+typedef struct {
+    uint32_t                  id;
+    uint32_t                  dtype;
+    uint64_t                  offset;
+    uint64_t                  size;
+    uint64_t                  count;
+} mlp_section_t;
+
+
+static mlp_model_t *mlp_model_parse(const unsigned char *p, size_t size,
+    char *err, size_t errlen);
+static int mlp_model_sections(mlp_model_t *m, mlp_section_t *sec,
+    uint32_t n, char *err, size_t errlen);
+static int mlp_model_strings(const mlp_section_t *s, const unsigned char *p,
+    mlp_str_t **out, const char *what, char *err, size_t errlen);
+static int mlp_model_doubles(const mlp_section_t *s, const unsigned char *p,
+    uint64_t count, const double **out, const char *what, char *err,
+    size_t errlen);
+static int mlp_model_index(mlp_model_t *m, char *err, size_t errlen);
+static int mlp_model_labels(mlp_model_t *m, char *err, size_t errlen);
+static int mlp_model_describe(mlp_model_t *m, char *err, size_t errlen);
+static int mlp_utf8_valid(const unsigned char *s, size_t len);
+static void mlp_fail(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+
+static const char *mlp_kind_names[] = {
+    NULL, "linear_regression", "logistic_regression"
+};
+
+static const char *mlp_link_names[] = {
+    "identity", "logistic", "softmax", "ovr"
+};
+
+
+static uint32_t
+mlp_le32(const unsigned char *p)
+{
+    return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16
+           | (uint32_t) p[3] << 24;
+}
+
+
+static uint64_t
+mlp_le64(const unsigned char *p)
+{
+    return (uint64_t) mlp_le32(p) | (uint64_t) mlp_le32(p + 4) << 32;
+}
+
+
+static void
+mlp_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    vsnprintf(err, errlen, fmt, args);
+    va_end(args);
+}
+
+
+mlp_model_t *
+mlp_model_open(const char *path, char *err, size_t errlen)
+{
+    int           fd;
+    void         *p;
+    struct stat   st;
+    mlp_model_t  *m;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        mlp_fail(err, errlen, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+
+    if (fstat(fd, &st) == -1) {
+        mlp_fail(err, errlen, "cannot stat: %s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+
+    if (!S_ISREG(st.st_mode)) {
+        mlp_fail(err, errlen, "not a regular file");
+        close(fd);
+        return NULL;
+    }
+
+    if ((uint64_t) st.st_size < MLP_HEADER_SIZE) {
+        mlp_fail(err, errlen, "file too small: %lld bytes, the header alone "
+                 "is %d", (long long) st.st_size, MLP_HEADER_SIZE);
+        close(fd);
+        return NULL;
+    }
+
+    /*
+     * A shared read-only mapping: every worker forked from the master and
+     * every location naming this file read the same page-cache pages.
+     */
+    p = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+
+    if (p == MAP_FAILED) {
+        mlp_fail(err, errlen, "cannot mmap: %s", strerror(errno));
+        return NULL;
+    }
+
+    m = mlp_model_parse(p, (size_t) st.st_size, err, errlen);
+    if (m == NULL) {
+        munmap(p, (size_t) st.st_size);
+        return NULL;
+    }
+
+    m->mapped = 1;
+
+    return m;
+}
+
+
+mlp_model_t *
+mlp_model_load_mem(const void *data, size_t size, char *err, size_t errlen)
+{
+    if (size < MLP_HEADER_SIZE) {
+        mlp_fail(err, errlen, "file too small: %zu bytes, the header alone "
+                 "is %d", size, MLP_HEADER_SIZE);
+        return NULL;
+    }
+
+    if ((uintptr_t) data % 8) {
+        mlp_fail(err, errlen, "buffer not 8-byte aligned");
+        return NULL;
+    }
+
+    return mlp_model_parse(data, size, err, errlen);
+}
+
+
+void
+mlp_model_close(mlp_model_t *m)
+{
+    if (m == NULL) {
+        return;
+    }
+
+    if (m->mapped) {
+        munmap((void *) m->base, m->size);
+    }
+
+    free(m->features);
+    free(m->labels);
+    free(m->label_keys);
+    free(m->index);
+    free(m->info);
+    free(m);
+}
+
+
+static mlp_model_t *
+mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
+{
+    uint32_t        i, n, crc;
+    uint64_t        table, file_size;
+    mlp_model_t    *m;
+    mlp_section_t   sec[MLP_MAX_SECTIONS];
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    mlp_fail(err, errlen, "this host is big-endian; model files are "
+             "little-endian and read in place");
+    return NULL;
+#endif
+
+    if (memcmp(p, "MLPREDCT", 8) != 0) {
+        mlp_fail(err, errlen, "bad magic: not an mlpredict model file");
+        return NULL;
+    }
+
+    if (mlp_le32(p + 8) != MLP_FORMAT_VERSION) {
+        mlp_fail(err, errlen, "format version %u is not supported (this "
+                 "build reads version %d)", mlp_le32(p + 8),
+                 MLP_FORMAT_VERSION);
+        return NULL;
+    }
+
+    if (mlp_le32(p + 12) != 0x01020304) {
+        mlp_fail(err, errlen, "bad byte order mark 0x%08x", mlp_le32(p + 12));
+        return NULL;
+    }
+
+    file_size = mlp_le64(p + 16);
+
+    if (file_size != size) {
+        mlp_fail(err, errlen, "header says %llu bytes but the file has %zu "
+                 "(%s)", (unsigned long long) file_size, size,
+                 file_size > size ? "truncated" : "trailing data");
+        return NULL;
+    }
+
+    crc = mlp_crc32(0, p + 32, size - 32);
+
+    if (crc != mlp_le32(p + 24)) {
+        mlp_fail(err, errlen, "checksum mismatch: header says 0x%08x, "
+                 "content is 0x%08x (file corrupt)", mlp_le32(p + 24), crc);
+        return NULL;
+    }
+
+    m = calloc(1, sizeof(mlp_model_t));
+    if (m == NULL) {
+        mlp_fail(err, errlen, "out of memory");
+        return NULL;
+    }
+
+    m->base = p;
+    m->size = size;
+    m->version = MLP_FORMAT_VERSION;
+    m->checksum = crc;
+    m->kind = mlp_le32(p + 32);
+    m->n_features = mlp_le32(p + 36);
+    m->n_outputs = mlp_le32(p + 40);
+    n = mlp_le32(p + 44);
+    table = mlp_le64(p + 48);
+    m->link = mlp_le32(p + 56);
+
+    if (m->kind != MLP_KIND_LINEAR && m->kind != MLP_KIND_LOGISTIC) {
+        mlp_fail(err, errlen, "unknown model kind %u", m->kind);
+        goto failed;
+    }
+
+    if (m->n_features == 0 || m->n_features > MLP_MAX_FEATURES) {
+        mlp_fail(err, errlen, "n_features %u out of range 1..%d",
+                 m->n_features, MLP_MAX_FEATURES);
+        goto failed;
+    }
+
+    if (m->n_outputs == 0 || m->n_outputs > MLP_MAX_OUTPUTS) {
+        mlp_fail(err, errlen, "n_outputs %u out of range 1..%d",
+                 m->n_outputs, MLP_MAX_OUTPUTS);
+        goto failed;
+    }
+
+    switch (m->kind) {
+
+    case MLP_KIND_LINEAR:
+        if (m->link != MLP_LINK_IDENTITY) {
+            mlp_fail(err, errlen, "linear regression with link %u "
+                     "(only 0, identity, is defined)", m->link);
+            goto failed;
+        }
+
+        m->n_scores = m->n_outputs;
+        break;
+
+    default: /* MLP_KIND_LOGISTIC */
+        if (m->n_outputs < 2) {
+            mlp_fail(err, errlen, "classifier with %u class(es), "
+                     "needs at least 2", m->n_outputs);
+            goto failed;
+        }
+
+        if (m->link == MLP_LINK_LOGISTIC) {
+            if (m->n_outputs != 2) {
+                mlp_fail(err, errlen, "link 1 (logistic) needs exactly 2 "
+                         "classes, file has %u", m->n_outputs);
+                goto failed;
+            }
+
+            m->n_scores = 1;
+
+        } else if (m->link == MLP_LINK_SOFTMAX || m->link == MLP_LINK_OVR) {
+            if (m->n_outputs < 3) {
+                mlp_fail(err, errlen, "link %u needs 3 or more classes, "
+                         "file has %u", m->link, m->n_outputs);
+                goto failed;
+            }
+
+            m->n_scores = m->n_outputs;
+
+        } else {
+            mlp_fail(err, errlen, "logistic regression with unknown link %u",
+                     m->link);
+            goto failed;
+        }
+    }
+
+    if (n == 0 || n > MLP_MAX_SECTIONS) {
+        mlp_fail(err, errlen, "n_sections %u out of range 1..%d", n,
+                 MLP_MAX_SECTIONS);
+        goto failed;
+    }
+
+    if (table != MLP_HEADER_SIZE
+        || (uint64_t) n * MLP_SECTION_SIZE > size - MLP_HEADER_SIZE)
+    {
+        mlp_fail(err, errlen, "section table (%u entries at offset %llu) "
+                 "outside the file", n, (unsigned long long) table);
+        goto failed;
+    }
+
+    for (i = 0; i < n; i++) {
+        const unsigned char  *e = p + table + (uint64_t) i * MLP_SECTION_SIZE;
+
+        sec[i].id = mlp_le32(e);
+        sec[i].dtype = mlp_le32(e + 4);
+        sec[i].offset = mlp_le64(e + 8);
+        sec[i].size = mlp_le64(e + 16);
+        sec[i].count = mlp_le64(e + 24);
+    }
+
+    if (mlp_model_sections(m, sec, n, err, errlen) != 0
+        || mlp_model_index(m, err, errlen) != 0
+        || mlp_model_labels(m, err, errlen) != 0
+        || mlp_model_describe(m, err, errlen) != 0)
+    {
+        goto failed;
+    }
+
+    return m;
+
+failed:
+
+    m->mapped = 0;
+    mlp_model_close(m);
+    return NULL;
+}
+
+
+static int
+mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
+    size_t errlen)
+{
+    uint32_t              i, j;
+    uint64_t              rows, end;
+    const mlp_section_t  *s, *by_id[MLP_SEC_INTERCEPT + 1];
+
+    memset(by_id, 0, sizeof(by_id));
+
+    for (i = 0; i < n; i++) {
+        s = &sec[i];
+
+        switch (s->id) {
+        case MLP_SEC_FEATURE_NAMES:
+        case MLP_SEC_CLASS_LABELS:
+        case MLP_SEC_PRODUCER:
+        case MLP_SEC_SCALER_MEAN:
+        case MLP_SEC_SCALER_SCALE:
+        case MLP_SEC_COEF:
+        case MLP_SEC_INTERCEPT:
+            break;
+        default:
+            mlp_fail(err, errlen, "section %u: unknown id %u", i, s->id);
+            return -1;
+        }
+
+        if (by_id[s->id] != NULL) {
+            mlp_fail(err, errlen, "section %u: id %u appears twice", i,
+                     s->id);
+            return -1;
+        }
+
+        by_id[s->id] = s;
+
+        if (s->offset % MLP_ALIGN) {
+            mlp_fail(err, errlen, "section %u (id %u): offset %llu not "
+                     "%d-byte aligned", i, s->id,
+                     (unsigned long long) s->offset, MLP_ALIGN);
+            return -1;
+        }
+
+        end = MLP_HEADER_SIZE + (uint64_t) n * MLP_SECTION_SIZE;
+
+        if (s->offset < end || s->offset > m->size
+            || s->size > m->size - s->offset)
+        {
+            mlp_fail(err, errlen, "section %u (id %u): bytes %llu+%llu "
+                     "outside the data area of a %zu-byte file", i, s->id,
+                     (unsigned long long) s->offset,
+                     (unsigned long long) s->size, m->size);
+            return -1;
+        }
+
+        if (s->dtype == MLP_DTYPE_F64) {
+            if (s->count > UINT64_MAX / 8 || s->size != s->count * 8) {
+                mlp_fail(err, errlen, "section %u (id %u): %llu bytes do "
+                         "not hold %llu doubles", i, s->id,
+                         (unsigned long long) s->size,
+                         (unsigned long long) s->count);
+                return -1;
+            }
+
+        } else if (s->dtype != MLP_DTYPE_STRINGS) {
+            mlp_fail(err, errlen, "section %u (id %u): unknown dtype %u", i,
+                     s->id, s->dtype);
+            return -1;
+        }
+
+        for (j = 0; j < i; j++) {
+            if (s->size && sec[j].size
+                && s->offset < sec[j].offset + sec[j].size
+                && sec[j].offset < s->offset + s->size)
+            {
+                mlp_fail(err, errlen, "sections %u and %u overlap", j, i);
+                return -1;
+            }
+        }
+    }
+
+    /* the strings */
+
+    if (by_id[MLP_SEC_FEATURE_NAMES] == NULL) {
+        mlp_fail(err, errlen, "missing section feature_names (id 1)");
+        return -1;
+    }
+
+    s = by_id[MLP_SEC_FEATURE_NAMES];
+
+    if (s->count != m->n_features) {
+        mlp_fail(err, errlen, "feature_names has %llu names for %u features",
+                 (unsigned long long) s->count, m->n_features);
+        return -1;
+    }
+
+    if (mlp_model_strings(s, m->base, &m->features, "feature_names", err,
+                          errlen)
+        != 0)
+    {
+        return -1;
+    }
+
+    for (i = 0; i < m->n_features; i++) {
+        if (m->features[i].len == 0) {
+            mlp_fail(err, errlen, "feature %u has an empty name", i);
+            return -1;
+        }
+    }
+
+    s = by_id[MLP_SEC_CLASS_LABELS];
+
+    if (m->kind == MLP_KIND_LOGISTIC) {
+        if (s == NULL) {
+            mlp_fail(err, errlen, "classifier without section class_labels "
+                     "(id 2)");
+            return -1;
+        }
+
+        if (s->count != m->n_outputs) {
+            mlp_fail(err, errlen, "class_labels has %llu labels for %u "
+                     "classes", (unsigned long long) s->count,
+                     m->n_outputs);
+            return -1;
+        }
+
+        if (mlp_model_strings(s, m->base, &m->labels, "class_labels", err,
+                              errlen)
+            != 0)
+        {
+            return -1;
+        }
+
+    } else if (s != NULL) {
+        mlp_fail(err, errlen, "regression model with class_labels");
+        return -1;
+    }
+
+    s = by_id[MLP_SEC_PRODUCER];
+
+    if (s != NULL) {
+        mlp_str_t  *producer;
+
+        if (s->count != 1) {
+            mlp_fail(err, errlen, "producer must hold one string, has %llu",
+                     (unsigned long long) s->count);
+            return -1;
+        }
+
+        if (mlp_model_strings(s, m->base, &producer, "producer", err, errlen)
+            != 0)
+        {
+            return -1;
+        }
+
+        m->producer = producer[0];
+        free(producer);
+    }
+
+    /* the numbers */
+
+    if ((by_id[MLP_SEC_SCALER_MEAN] == NULL)
+        != (by_id[MLP_SEC_SCALER_SCALE] == NULL))
+    {
+        mlp_fail(err, errlen, "scaler_mean and scaler_scale must come "
+                 "together");
+        return -1;
+    }
+
+    if (by_id[MLP_SEC_SCALER_MEAN] != NULL) {
+        if (mlp_model_doubles(by_id[MLP_SEC_SCALER_MEAN], m->base,
+                              m->n_features, &m->mean, "scaler_mean", err,
+                              errlen)
+            != 0
+            || mlp_model_doubles(by_id[MLP_SEC_SCALER_SCALE], m->base,
+                                 m->n_features, &m->scale, "scaler_scale",
+                                 err, errlen)
+               != 0)
+        {
+            return -1;
+        }
+
+        for (i = 0; i < m->n_features; i++) {
+            if (m->scale[i] == 0.0) {
+                mlp_fail(err, errlen, "scaler_scale is zero for feature "
+                         "%u", i);
+                return -1;
+            }
+        }
+    }
+
+    rows = m->n_scores;
+
+    if (by_id[MLP_SEC_COEF] == NULL || by_id[MLP_SEC_INTERCEPT] == NULL) {
+        mlp_fail(err, errlen, "missing section %s",
+                 by_id[MLP_SEC_COEF] == NULL ? "coef (id 20)"
+                                             : "intercept (id 21)");
+        return -1;
+    }
+
+    if (mlp_model_doubles(by_id[MLP_SEC_COEF], m->base,
+                          rows * m->n_features, &m->coef, "coef", err,
+                          errlen)
+        != 0
+        || mlp_model_doubles(by_id[MLP_SEC_INTERCEPT], m->base, rows,
+                             &m->intercept, "intercept", err, errlen)
+           != 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+mlp_model_strings(const mlp_section_t *s, const unsigned char *p,
+    mlp_str_t **out, const char *what, char *err, size_t errlen)
+{
+    uint64_t              i;
+    mlp_str_t            *str;
+    const unsigned char  *c, *end, *nul;
+
+    if (s->dtype != MLP_DTYPE_STRINGS) {
+        mlp_fail(err, errlen, "%s: dtype %u, expected strings (2)", what,
+                 s->dtype);
+        return -1;
+    }
+
+    /* each string takes at least its NUL, so count <= size bounds calloc */
+    if (s->count > s->size) {
+        mlp_fail(err, errlen, "%s: %llu strings cannot fit in %llu bytes",
+                 what, (unsigned long long) s->count,
+                 (unsigned long long) s->size);
+        return -1;
+    }
+
+    str = calloc(s->count ? s->count : 1, sizeof(mlp_str_t));
+    if (str == NULL) {
+        mlp_fail(err, errlen, "out of memory");
+        return -1;
+    }
+
+    c = p + s->offset;
+    end = c + s->size;
+
+    for (i = 0; i < s->count; i++) {
+        nul = memchr(c, '\0', end - c);
+
+        if (nul == NULL) {
+            mlp_fail(err, errlen, "%s: string %llu is not NUL-terminated "
+                     "inside its section", what, (unsigned long long) i);
+            free(str);
+            return -1;
+        }
+
+        if (!mlp_utf8_valid(c, nul - c)) {
+            mlp_fail(err, errlen, "%s: string %llu is not valid UTF-8 "
+                     "text", what, (unsigned long long) i);
+            free(str);
+            return -1;
+        }
+
+        str[i].s = (const char *) c;
+        str[i].len = nul - c;
+        c = nul + 1;
+    }
+
+    if (c != end) {
+        mlp_fail(err, errlen, "%s: %lld bytes left after %llu strings", what,
+                 (long long) (end - c), (unsigned long long) s->count);
+        free(str);
+        return -1;
+    }
+
+    *out = str;
+
+    return 0;
+}
+
+
+static int
+mlp_model_doubles(const mlp_section_t *s, const unsigned char *p,
+    uint64_t count, const double **out, const char *what, char *err,
+    size_t errlen)
+{
+    uint64_t       i;
+    const double  *d;
+
+    if (s->dtype != MLP_DTYPE_F64) {
+        mlp_fail(err, errlen, "%s: dtype %u, expected f64 (1)", what,
+                 s->dtype);
+        return -1;
+    }
+
+    if (s->count != count) {
+        mlp_fail(err, errlen, "%s has %llu values, the model needs %llu",
+                 what, (unsigned long long) s->count,
+                 (unsigned long long) count);
+        return -1;
+    }
+
+    d = (const double *) (p + s->offset);
+
+    for (i = 0; i < count; i++) {
+        if (!isfinite(d[i])) {
+            mlp_fail(err, errlen, "%s[%llu] is not finite", what,
+                     (unsigned long long) i);
+            return -1;
+        }
+    }
+
+    *out = d;
+
+    return 0;
+}
+
+
+uint32_t
+mlp_hash(const char *s, size_t len)
+{
+    size_t    i;
+    uint32_t  h;
+
+    /* FNV-1a */
+    h = 2166136261u;
+
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char) s[i];
+        h *= 16777619u;
+    }
+
+    return h;
+}
+
+
+static int
+mlp_model_index(mlp_model_t *m, char *err, size_t errlen)
+{
+    uint32_t  i, j, size, k;
+
+    /* a power of two at least twice the feature count: short probe runs */
+    for (size = 16; size < 2 * m->n_features; size *= 2) { /* void */ }
+
+    m->index = calloc(size, sizeof(uint32_t));
+    if (m->index == NULL) {
+        mlp_fail(err, errlen, "out of memory");
+        return -1;
+    }
+
+    m->index_mask = size - 1;
+
+    for (i = 0; i < m->n_features; i++) {
+        j = mlp_hash(m->features[i].s, m->features[i].len) & m->index_mask;
+
+        for ( ;; ) {
+            k = m->index[j];
+
+            if (k == 0) {
+                m->index[j] = i + 1;
+                break;
+            }
+
+            if (m->features[k - 1].len == m->features[i].len
+                && memcmp(m->features[k - 1].s, m->features[i].s,
+                          m->features[i].len) == 0)
+            {
+                mlp_fail(err, errlen, "feature name \"%.64s\" appears twice "
+                         "(features %u and %u)", m->features[i].s, k - 1, i);
+                return -1;
+            }
+
+            j = (j + 1) & m->index_mask;
+        }
+    }
+
+    return 0;
+}
+
+
+long
+mlp_model_feature_index(const mlp_model_t *m, const char *name, size_t len)
+{
+    uint32_t  j, k;
+
+    j = mlp_hash(name, len) & m->index_mask;
+
+    for ( ;; ) {
+        k = m->index[j];
+
+        if (k == 0) {
+            return -1;
+        }
+
+        if (m->features[k - 1].len == len
+            && memcmp(m->features[k - 1].s, name, len) == 0)
+        {
+            return (long) k - 1;
+        }
+
+        j = (j + 1) & m->index_mask;
+    }
+}
+
+
+static int
+mlp_model_labels(mlp_model_t *m, char *err, size_t errlen)
+{
+    char          *keys, *k;
+    size_t         size, i, j;
+    json_t        *v;
+    json_error_t   e;
+
+    if (m->kind != MLP_KIND_LOGISTIC) {
+        m->row_bound = 2 + (size_t) m->n_outputs * (MLP_DOUBLE_MAX_LEN + 1)
+                       + sizeof("{\"prediction\":[]}");
+        return 0;
+    }
+
+    /*
+     * Each label is the JSON text of a scalar; as a key of "probabilities"
+     * it must be a string, so numbers and booleans get quotes. Keys are
+     * prepared here once, with the colon, ready to copy.
+     */
+
+    size = 0;
+
+    for (i = 0; i < m->n_outputs; i++) {
+        v = json_loadb(m->labels[i].s, m->labels[i].len, JSON_DECODE_ANY, &e);
+
+        if (v == NULL
+            || !(json_is_string(v) || json_is_number(v) || json_is_boolean(v)))
+        {
+            mlp_fail(err, errlen, "class label %zu (%.64s) is not a JSON "
+                     "string, number or boolean", i, m->labels[i].s);
+            json_decref(v);
+            return -1;
+        }
+
+        json_decref(v);
+
+        for (j = 0; j < i; j++) {
+            if (m->labels[j].len == m->labels[i].len
+                && memcmp(m->labels[j].s, m->labels[i].s, m->labels[i].len)
+                   == 0)
+            {
+                mlp_fail(err, errlen, "class label %.64s appears twice",
+                         m->labels[i].s);
+                return -1;
+            }
+        }
+
+        size += m->labels[i].len + 3;
+    }
+
+    m->label_keys = malloc(m->n_outputs * sizeof(mlp_str_t) + size);
+    if (m->label_keys == NULL) {
+        mlp_fail(err, errlen, "out of memory");
+        return -1;
+    }
+
+    keys = (char *) (m->label_keys + m->n_outputs);
+    m->row_bound = sizeof("{\"prediction\":,\"probabilities\":{}},");
+
+    for (i = 0; i < m->n_outputs; i++) {
+        k = keys;
+
+        if (m->labels[i].s[0] != '"') {
+            *k++ = '"';
+        }
+
+        memcpy(k, m->labels[i].s, m->labels[i].len);
+        k += m->labels[i].len;
+
+        if (m->labels[i].s[0] != '"') {
+            *k++ = '"';
+        }
+
+        *k++ = ':';
+
+        m->label_keys[i].s = keys;
+        m->label_keys[i].len = k - keys;
+        keys = k;
+
+        m->row_bound += m->labels[i].len + m->label_keys[i].len
+                        + MLP_DOUBLE_MAX_LEN + 1;
+    }
+
+    return 0;
+}
+
+
+/* A growable buffer for building the metadata once at load. */
+
+typedef struct {
+    char    *p;
+    size_t   len;
+    size_t   cap;
+    int      failed;
+} mlp_buf_t;
+
+
+static void
+mlp_buf_add(mlp_buf_t *b, const char *s, size_t len)
+{
+    char    *p;
+    size_t   cap;
+
+    if (b->failed) {
+        return;
+    }
+
+    if (b->len + len + 1 > b->cap) {
+        for (cap = b->cap ? b->cap : 256; cap < b->len + len + 1; cap *= 2) {
+            /* void */
+        }
+
+        p = realloc(b->p, cap);
+        if (p == NULL) {
+            b->failed = 1;
+            return;
+        }
+
+        b->p = p;
+        b->cap = cap;
+    }
+
+    memcpy(b->p + b->len, s, len);
+    b->len += len;
+    b->p[b->len] = '\0';
+}
+
+
+static void
+mlp_buf_printf(mlp_buf_t *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+
+static void
+mlp_buf_printf(mlp_buf_t *b, const char *fmt, ...)
+{
+    int      n;
+    char     tmp[256];
+    va_list  args;
+
+    va_start(args, fmt);
+    n = vsnprintf(tmp, sizeof(tmp), fmt, args);
+    va_end(args);
+
+    mlp_buf_add(b, tmp, n < (int) sizeof(tmp) ? (size_t) n : sizeof(tmp) - 1);
+}
+
+
+static void
+mlp_buf_string(mlp_buf_t *b, const mlp_str_t *s)
+{
+    char  *tmp;
+
+    tmp = malloc(s->len * 6 + 2);
+    if (tmp == NULL) {
+        b->failed = 1;
+        return;
+    }
+
+    mlp_buf_add(b, tmp, mlp_json_escape(s->s, s->len, tmp));
+    free(tmp);
+}
+
+
+static int
+mlp_model_describe(mlp_model_t *m, char *err, size_t errlen)
+{
+    uint32_t   i;
+    mlp_buf_t  b;
+
+    memset(&b, 0, sizeof(mlp_buf_t));
+
+    mlp_buf_printf(&b, "{\"kind\":\"%s\",\"task\":\"%s\",",
+                   mlp_kind_names[m->kind],
+                   m->kind == MLP_KIND_LOGISTIC ? "classification"
+                                                : "regression");
+    mlp_buf_printf(&b, "\"format_version\":%u,\"checksum\":\"crc32:%08x\","
+                   "\"size\":%zu,\"n_features\":%u,\"features\":[",
+                   m->version, m->checksum, m->size, m->n_features);
+
+    for (i = 0; i < m->n_features; i++) {
+        if (i) {
+            mlp_buf_add(&b, ",", 1);
+        }
+
+        mlp_buf_string(&b, &m->features[i]);
+    }
+
+    if (m->kind == MLP_KIND_LOGISTIC) {
+        mlp_buf_printf(&b, "],\"classes\":[");
+
+        for (i = 0; i < m->n_outputs; i++) {
+            if (i) {
+                mlp_buf_add(&b, ",", 1);
+            }
+
+            mlp_buf_add(&b, m->labels[i].s, m->labels[i].len);
+        }
+
+        mlp_buf_add(&b, "]", 1);
+
+    } else {
+        mlp_buf_printf(&b, "],\"n_outputs\":%u", m->n_outputs);
+    }
+
+    mlp_buf_printf(&b, ",\"link\":\"%s\",\"preprocessing\":[%s]",
+                   mlp_link_names[m->link],
+                   m->mean ? "\"standard_scaler\"" : "");
+
+    if (m->producer.s != NULL) {
+        json_t        *v;
+        json_error_t   e;
+
+        /* embedded as is, so it must be an object; checked here once */
+        v = json_loadb(m->producer.s, m->producer.len, 0, &e);
+        if (v == NULL) {
+            mlp_fail(err, errlen, "producer is not a JSON object: %s",
+                     e.text);
+            free(b.p);
+            return -1;
+        }
+
+        json_decref(v);
+
+        mlp_buf_add(&b, ",\"producer\":", sizeof(",\"producer\":") - 1);
+        mlp_buf_add(&b, m->producer.s, m->producer.len);
+    }
+
+    mlp_buf_add(&b, "}", 1);
+
+    if (b.failed) {
+        mlp_fail(err, errlen, "out of memory");
+        free(b.p);
+        return -1;
+    }
+
+    m->info = b.p;
+    m->info_len = b.len;
+
+    return 0;
+}
+
+
+static int
+mlp_utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t    i, n, k;
+    uint32_t  c;
+
+    for (i = 0; i < len; i += n) {
+        c = s[i];
+
+        if (c < 0x20 || c == 0x7f) {
+            return 0;               /* no control characters in names */
+        }
+
+        if (c < 0x80) {
+            n = 1;
+            continue;
+        }
+
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 2;
+            c &= 0x1f;
+
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 3;
+            c &= 0x0f;
+
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 4;
+            c &= 0x07;
+
+        } else {
+            return 0;
+        }
+
+        if (n > len - i) {
+            return 0;
+        }
+
+        for (k = 1; k < n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) {
+                return 0;
+            }
+
+            c = (c << 6) | (s[i + k] & 0x3f);
+        }
+
+        if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)))
+            || (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+uint32_t
+mlp_model_kind(const mlp_model_t *m)
+{
+    return m->kind;
+}
+
+
+uint32_t
+mlp_model_n_features(const mlp_model_t *m)
+{
+    return m->n_features;
+}
+
+
+uint32_t
+mlp_model_n_outputs(const mlp_model_t *m)
+{
+    return m->n_outputs;
+}
+
+
+int
+mlp_model_is_classifier(const mlp_model_t *m)
+{
+    return m->kind == MLP_KIND_LOGISTIC;
+}
+
+
+const char *
+mlp_model_feature_name(const mlp_model_t *m, uint32_t i)
+{
+    return i < m->n_features ? m->features[i].s : NULL;
+}
+
+
+const char *
+mlp_model_info(const mlp_model_t *m, size_t *len)
+{
+    *len = m->info_len;
+    return m->info;
+}

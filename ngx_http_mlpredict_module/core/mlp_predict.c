@@ -1,0 +1,71 @@
+
+/*
+ * The request path without HTTP: parse, predict, write. The nginx module,
+ * the command-line tool and the tests all come through here.
+ */
+
+#include <cblas.h>
+
+#include "mlp_internal.h"
+
+
+void
+mlp_init(void)
+{
+    /*
+     * An nginx worker is one thread serving many connections: a BLAS
+     * thread pool would only compete with the other workers for cores.
+     */
+    openblas_set_num_threads(1);
+}
+
+
+int
+mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
+    uint32_t *labels, mlp_error_t *err)
+{
+    int  rc;
+
+    rc = mlp_linear_predict(m, x, rows, out, labels);
+
+    if (rc != 0) {
+        mlp_error_set(err, 400, "feature values too large for this model: "
+                      "the prediction is not a finite number");
+    }
+
+    return rc;
+}
+
+
+int
+mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
+    size_t max_rows, mlp_alloc_t *a, char **resp, size_t *resp_len,
+    mlp_error_t *err)
+{
+    char           *buf;
+    double         *out;
+    uint32_t       *labels;
+    mlp_request_t   req;
+
+    if (mlp_parse_request(m, body, len, max_rows, a, &req, err) != 0) {
+        return -1;
+    }
+
+    out = a->alloc(a->data, req.rows * m->n_outputs * sizeof(double));
+    labels = a->alloc(a->data, req.rows * sizeof(uint32_t));
+    buf = a->alloc(a->data, mlp_response_bound(m, req.rows));
+
+    if (out == NULL || labels == NULL || buf == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        return -1;
+    }
+
+    if (mlp_predict(m, req.x, req.rows, out, labels, err) != 0) {
+        return -1;
+    }
+
+    *resp = buf;
+    *resp_len = mlp_write_response(m, &req, out, labels, buf);
+
+    return 0;
+}

@@ -1,0 +1,791 @@
+
+/*
+ * ngx_http_mlpredict_module: machine-learning predictions inside nginx.
+ *
+ * The only file that includes nginx headers: directives, the model
+ * registry, the content handler, body collection and HTTP responses. The
+ * arithmetic lives in the core (core/mlp.h), which knows nothing of nginx.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "mlp.h"
+
+
+#define NGX_HTTP_MLPREDICT_MAX_BATCH  1000
+
+
+/* one per model file, shared by every location naming it */
+typedef struct {
+    ngx_str_t                    path;
+    mlp_model_t                 *model;
+    ngx_str_t                    info;      /* GET answer, built at load */
+} ngx_http_mlpredict_model_t;
+
+
+typedef struct {
+    ngx_array_t                  models;    /* ngx_http_mlpredict_model_t * */
+} ngx_http_mlpredict_main_conf_t;
+
+
+typedef struct {
+    ngx_http_mlpredict_model_t  *model;
+    ngx_int_t                    max_batch;
+} ngx_http_mlpredict_loc_conf_t;
+
+
+typedef struct {
+    ngx_str_t                    error;     /* replaces nginx's own page */
+    unsigned                     own:1;
+    unsigned                     replace:1;
+    unsigned                     sent:1;
+} ngx_http_mlpredict_ctx_t;
+
+
+static ngx_int_t ngx_http_mlpredict_handler(ngx_http_request_t *r);
+static void ngx_http_mlpredict_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mlpredict_collect_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_mlpredict_json_type(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mlpredict_send(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *data, size_t len);
+static ngx_int_t ngx_http_mlpredict_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *message);
+static void *ngx_http_mlpredict_alloc(void *data, size_t size);
+static ngx_http_mlpredict_ctx_t *ngx_http_mlpredict_get_ctx(
+    ngx_http_request_t *r);
+
+static ngx_int_t ngx_http_mlpredict_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mlpredict_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+static char *ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_mlpredict_describe(ngx_conf_t *cf,
+    ngx_http_mlpredict_model_t *mm);
+static void ngx_http_mlpredict_cleanup(void *data);
+static void *ngx_http_mlpredict_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_mlpredict_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_mlpredict_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_mlpredict_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_mlpredict_init_module(ngx_cycle_t *cycle);
+
+
+static ngx_conf_num_bounds_t  ngx_http_mlpredict_max_batch_bounds = {
+    ngx_conf_check_num_bounds, 1, 10000000
+};
+
+
+static ngx_command_t  ngx_http_mlpredict_commands[] = {
+
+    { ngx_string("mlpredict"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mlpredict,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mlpredict_max_batch"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mlpredict_loc_conf_t, max_batch),
+      &ngx_http_mlpredict_max_batch_bounds },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_mlpredict_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_mlpredict_init,               /* postconfiguration */
+
+    ngx_http_mlpredict_create_main_conf,   /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_mlpredict_create_loc_conf,    /* create location configuration */
+    ngx_http_mlpredict_merge_loc_conf      /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_mlpredict_module = {
+    NGX_MODULE_V1,
+    &ngx_http_mlpredict_module_ctx,        /* module context */
+    ngx_http_mlpredict_commands,           /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    ngx_http_mlpredict_init_module,        /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+static ngx_str_t  ngx_http_mlpredict_json = ngx_string("application/json");
+
+
+static ngx_int_t
+ngx_http_mlpredict_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_table_elt_t                *allow;
+    ngx_http_mlpredict_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mlpredict_module);
+
+    if (ngx_http_mlpredict_get_ctx(r) == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_mlpredict_send(r, NGX_HTTP_OK, mlcf->model->info.data,
+                                       mlcf->model->info.len);
+    }
+
+    if (!(r->method & NGX_HTTP_POST)) {
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        allow = ngx_list_push(&r->headers_out.headers);
+        if (allow == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        allow->hash = 1;
+        ngx_str_set(&allow->key, "Allow");
+        ngx_str_set(&allow->value, "GET, HEAD, POST");
+
+        return ngx_http_mlpredict_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                   "method not allowed: POST a JSON body to predict, GET "
+                   "the model's metadata");
+    }
+
+    if (ngx_http_mlpredict_json_type(r) != NGX_OK) {
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_mlpredict_send_error(r,
+                   NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                   "unsupported Content-Type: send application/json");
+    }
+
+    rc = ngx_http_read_client_request_body(r,
+                                           ngx_http_mlpredict_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_mlpredict_body_handler(ngx_http_request_t *r)
+{
+    char                           *resp;
+    size_t                          resp_len;
+    ngx_int_t                       rc;
+    ngx_str_t                       body;
+    mlp_alloc_t                     a;
+    mlp_error_t                     e;
+    ngx_http_mlpredict_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mlpredict_module);
+
+    rc = ngx_http_mlpredict_collect_body(r, &body);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    a.alloc = ngx_http_mlpredict_alloc;
+    a.data = r->pool;
+
+    if (mlp_handle_request(mlcf->model->model, (char *) body.data, body.len,
+                           (size_t) mlcf->max_batch, &a, &resp, &resp_len,
+                           &e)
+        != 0)
+    {
+        if (e.status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "mlpredict: %s", e.message);
+            ngx_http_finalize_request(r, e.status);
+            return;
+        }
+
+        ngx_http_finalize_request(r,
+            ngx_http_mlpredict_send_error(r, e.status, e.message));
+        return;
+    }
+
+    ngx_http_finalize_request(r,
+        ngx_http_mlpredict_send(r, NGX_HTTP_OK, (u_char *) resp, resp_len));
+}
+
+
+/*
+ * The body as one contiguous string: used in place when nginx holds it in
+ * a single memory buffer, else copied from the chain and any temp file.
+ */
+
+static ngx_int_t
+ngx_http_mlpredict_collect_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    u_char       *p;
+    off_t         len;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    cl = r->request_body->bufs;
+
+    if (cl->next == NULL && !cl->buf->in_file) {
+        body->data = cl->buf->pos;
+        body->len = cl->buf->last - cl->buf->pos;
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for ( /* void */ ; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->in_file ? b->file_last - b->file_pos : b->last - b->pos;
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
+                          b->file_pos);
+
+        if (n != b->file_last - b->file_pos) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "mlpredict: short read of the body's temp file "
+                          "\"%V\"", &b->file->name);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p += n;
+    }
+
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+/* No Content-Type is taken as JSON; otherwise application/json[; ...]. */
+
+static ngx_int_t
+ngx_http_mlpredict_json_type(ngx_http_request_t *r)
+{
+    u_char     *p, *last;
+    ngx_str_t  *ct;
+
+    if (r->headers_in.content_type == NULL) {
+        return NGX_OK;
+    }
+
+    ct = &r->headers_in.content_type->value;
+    last = ct->data + ct->len;
+
+    for (p = ct->data; p < last && *p != ';' && *p != ' ' && *p != '\t'; p++)
+    {
+        /* void */
+    }
+
+    if ((size_t) (p - ct->data) == ngx_http_mlpredict_json.len
+        && ngx_strncasecmp(ct->data, ngx_http_mlpredict_json.data,
+                           ngx_http_mlpredict_json.len)
+           == 0)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_mlpredict_send(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *data, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+    r->headers_out.content_type = ngx_http_mlpredict_json;
+    r->headers_out.content_type_len = ngx_http_mlpredict_json.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = data;
+    b->last = data + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/* A client's mistake: logged at info, answered {"error": "..."}. */
+
+static ngx_int_t
+ngx_http_mlpredict_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *message)
+{
+    u_char                    *p;
+    size_t                     size, len;
+    ngx_http_mlpredict_ctx_t  *ctx;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mlpredict: %s", message);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mlpredict_module);
+    ctx->own = 1;
+
+    size = 6 * ngx_strlen(message) + 16;
+
+    p = ngx_pnalloc(r->pool, size);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = mlp_write_error(message, (char *) p, size);
+
+    return ngx_http_mlpredict_send(r, status, p, len);
+}
+
+
+static void *
+ngx_http_mlpredict_alloc(void *data, size_t size)
+{
+    return ngx_palloc(data, size);
+}
+
+
+static ngx_http_mlpredict_ctx_t *
+ngx_http_mlpredict_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_mlpredict_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mlpredict_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_mlpredict_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_mlpredict_module);
+    }
+
+    return ctx;
+}
+
+
+/*
+ * Errors that nginx itself answers in an mlpredict location (413 for a body
+ * over client_max_body_size, 400 for a broken chunked body, 408, 500...)
+ * become JSON too: clients of this API parse every answer as JSON.
+ */
+
+static ngx_int_t
+ngx_http_mlpredict_header_filter(ngx_http_request_t *r)
+{
+    u_char                         *p;
+    size_t                          size;
+    ngx_uint_t                      status;
+    const char                     *message;
+    ngx_http_mlpredict_ctx_t       *ctx;
+    ngx_http_mlpredict_loc_conf_t  *mlcf;
+
+    status = r->headers_out.status;
+
+    if (r != r->main || status < NGX_HTTP_BAD_REQUEST) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mlpredict_module);
+
+    if (mlcf->model == NULL) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_mlpredict_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->own) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    switch (status) {
+    case NGX_HTTP_BAD_REQUEST:
+        message = "bad request";
+        break;
+    case NGX_HTTP_REQUEST_TIME_OUT:
+        message = "timed out reading the request";
+        break;
+    case NGX_HTTP_LENGTH_REQUIRED:
+        message = "length required";
+        break;
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        message = "request body too large (over client_max_body_size)";
+        break;
+    default:
+        message = status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+                  ? "internal server error" : "request refused";
+    }
+
+    size = 6 * ngx_strlen(message) + 16;
+
+    p = ngx_pnalloc(r->pool, size);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->error.data = p;
+    ctx->error.len = mlp_write_error(message, (char *) p, size);
+    ctx->replace = 1;
+
+    r->headers_out.content_type = ngx_http_mlpredict_json;
+    r->headers_out.content_type_len = ngx_http_mlpredict_json.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    r->headers_out.content_length_n = ctx->error.len;
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_mlpredict_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t                 *b;
+    ngx_chain_t               *cl, out;
+    ngx_http_mlpredict_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mlpredict_module);
+
+    if (ctx == NULL || !ctx->replace) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    /* nginx's HTML page is consumed unsent; our JSON goes instead */
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (ctx->sent) {
+        return NGX_OK;
+    }
+
+    ctx->sent = 1;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = ctx->error.data;
+    b->last = ctx->error.data + ctx->error.len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
+}
+
+
+static char *
+ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mlpredict_loc_conf_t *mlcf = conf;
+
+    ngx_str_t                        *value, path;
+    ngx_uint_t                        i;
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_core_loc_conf_t         *clcf;
+    ngx_http_mlpredict_model_t      **mmp, *mm;
+    ngx_http_mlpredict_main_conf_t   *mmcf;
+    char                              err[MLP_ERR_LEN];
+
+    if (mlcf->model != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (path.len == 0) {
+        return "takes a model file path, not an empty string";
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mlpredict_module);
+
+    mmp = mmcf->models.elts;
+
+    for (i = 0; i < mmcf->models.nelts; i++) {
+        if (mmp[i]->path.len == path.len
+            && ngx_strncmp(mmp[i]->path.data, path.data, path.len) == 0)
+        {
+            mm = mmp[i];
+            goto found;
+        }
+    }
+
+    mm = ngx_pcalloc(cf->pool, sizeof(ngx_http_mlpredict_model_t));
+    if (mm == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    mm->path = path;
+
+    /*
+     * The cleanup is registered before the model exists, on the cycle's
+     * pool: it unmaps the file whether this configuration is later replaced
+     * by a reload or refused.
+     */
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_mlpredict_cleanup;
+    cln->data = mm;
+
+    /* path.data is NUL-terminated by ngx_conf_full_name() */
+    mm->model = mlp_model_open((char *) path.data, err, sizeof(err));
+
+    if (mm->model == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "mlpredict: cannot load model \"%V\": %s",
+                           &path, err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_mlpredict_describe(cf, mm) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    mmp = ngx_array_push(&mmcf->models);
+    if (mmp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *mmp = mm;
+
+found:
+
+    mlcf->model = mm;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_mlpredict_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* The GET answer: {"path": ..., then the core's metadata}, once per file. */
+
+static ngx_int_t
+ngx_http_mlpredict_describe(ngx_conf_t *cf, ngx_http_mlpredict_model_t *mm)
+{
+    u_char      *p;
+    size_t       len;
+    const char  *info;
+
+    info = mlp_model_info(mm->model, &len);
+
+    p = ngx_pnalloc(cf->pool, sizeof("{\"path\":,") + 6 * mm->path.len + len
+                              + 2);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    mm->info.data = p;
+
+    p = ngx_cpymem(p, "{\"path\":", sizeof("{\"path\":") - 1);
+    p += mlp_json_escape((char *) mm->path.data, mm->path.len, (char *) p);
+    *p++ = ',';
+    p = ngx_cpymem(p, info + 1, len - 1);
+    *p++ = '\n';
+
+    mm->info.len = p - mm->info.data;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mlpredict_cleanup(void *data)
+{
+    ngx_http_mlpredict_model_t  *mm = data;
+
+    if (mm->model != NULL) {
+        mlp_model_close(mm->model);
+        mm->model = NULL;
+    }
+}
+
+
+static void *
+ngx_http_mlpredict_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_mlpredict_main_conf_t  *mmcf;
+
+    mmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mlpredict_main_conf_t));
+    if (mmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&mmcf->models, cf->pool, 4,
+                       sizeof(ngx_http_mlpredict_model_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return mmcf;
+}
+
+
+static void *
+ngx_http_mlpredict_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_mlpredict_loc_conf_t  *mlcf;
+
+    mlcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mlpredict_loc_conf_t));
+    if (mlcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     mlcf->model = NULL;
+     */
+
+    mlcf->max_batch = NGX_CONF_UNSET;
+
+    return mlcf;
+}
+
+
+static char *
+ngx_http_mlpredict_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_mlpredict_loc_conf_t *prev = parent;
+    ngx_http_mlpredict_loc_conf_t *conf = child;
+
+    /* the model is not inherited: only its own location serves it */
+
+    ngx_conf_merge_value(conf->max_batch, prev->max_batch,
+                         NGX_HTTP_MLPREDICT_MAX_BATCH);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mlpredict_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_mlpredict_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_mlpredict_body_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mlpredict_init_module(ngx_cycle_t *cycle)
+{
+    mlp_init();
+
+    return NGX_OK;
+}
