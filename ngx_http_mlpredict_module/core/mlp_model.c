@@ -971,9 +971,10 @@ mlp_model_describe(mlp_model_t *m, char *err, size_t errlen)
 
         /* embedded as is, so it must be an object; checked here once */
         v = json_loadb(m->producer.s, m->producer.len, 0, &e);
-        if (v == NULL) {
-            mlp_fail(err, errlen, "producer is not a JSON object: %s",
-                     e.text);
+        if (v == NULL || !json_is_object(v)) {
+            mlp_fail(err, errlen, "producer is not a JSON object%s%s",
+                     v ? "" : ": ", v ? "" : e.text);
+            json_decref(v);
             free(b.p);
             return -1;
         }

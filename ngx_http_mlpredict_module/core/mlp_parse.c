@@ -87,7 +87,7 @@ mlp_parse_request(const mlp_model_t *m, const char *body, size_t len,
 
     rc = -1;
 
-    root = json_loadb(body, len, JSON_REJECT_DUPLICATES
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY
                                  | JSON_DECODE_INT_AS_REAL, &e);
 
     if (root == NULL) {
@@ -133,6 +133,12 @@ mlp_parse_request(const mlp_model_t *m, const char *body, size_t len,
     {
         mlp_error_set(err, 400, "\"instances\" must be the only key and an "
                       "array of rows");
+        goto done;
+
+    } else if (feat != NULL && mlp_model_feature_index(m, "features", 8) < 0)
+    {
+        mlp_error_set(err, 400, "\"features\" must be the only key and an "
+                      "array of %u numbers in model order", m->n_features);
         goto done;
 
     } else {

@@ -1,0 +1,842 @@
+
+/*
+ * Unit tests of the core: the loader refuses every corruption FORMAT.md
+ * lists, the kernels compute what the model's definition says (expected
+ * values are worked out by hand from tiny coefficients), the parser maps
+ * every shape and every client mistake, the writer round-trips numbers.
+ *
+ * usage: test_core [MODELS_DIR]   (the example models, for a smoke test)
+ * Ends with "N passed, N failed".
+ */
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp_internal.h"
+
+
+static int  passed, failed;
+
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        if (cond) {                                                           \
+            passed++;                                                         \
+        } else {                                                              \
+            failed++;                                                         \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                       \
+            printf(__VA_ARGS__);                                              \
+            printf("\n");                                                     \
+        }                                                                     \
+    } while (0)
+
+
+/* a model file builder: header, section table, aligned sections, CRC */
+
+typedef struct {
+    uint32_t      id;
+    uint32_t      dtype;
+    const void   *data;
+    size_t        size;
+    uint64_t      count;
+} sec_t;
+
+
+typedef struct {
+    uint32_t      kind;
+    uint32_t      n_features;
+    uint32_t      n_outputs;
+    uint32_t      link;
+    int           n;
+    sec_t         s[16];
+} spec_t;
+
+
+static _Alignas(64) unsigned char  file[1 << 16];
+
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+    p[0] = v & 0xff;
+    p[1] = (v >> 8) & 0xff;
+    p[2] = (v >> 16) & 0xff;
+    p[3] = v >> 24;
+}
+
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+    put32(p, (uint32_t) v);
+    put32(p + 4, (uint32_t) (v >> 32));
+}
+
+
+static void
+reseal(size_t size)
+{
+    put64(file + 16, size);
+    put32(file + 24, mlp_crc32(0, file + 32, size - 32));
+}
+
+
+static size_t
+build(const spec_t *sp)
+{
+    int            i;
+    size_t         off;
+    unsigned char  *e;
+
+    memset(file, 0, sizeof(file));
+    memcpy(file, "MLPREDCT", 8);
+    put32(file + 8, 1);
+    put32(file + 12, 0x01020304);
+    put32(file + 32, sp->kind);
+    put32(file + 36, sp->n_features);
+    put32(file + 40, sp->n_outputs);
+    put32(file + 44, sp->n);
+    put64(file + 48, 64);
+    put32(file + 56, sp->link);
+
+    off = 64 + 32 * sp->n;
+
+    for (i = 0; i < sp->n; i++) {
+        off = (off + 63) & ~(size_t) 63;
+        e = file + 64 + 32 * i;
+        put32(e, sp->s[i].id);
+        put32(e + 4, sp->s[i].dtype);
+        put64(e + 8, off);
+        put64(e + 16, sp->s[i].size);
+        put64(e + 24, sp->s[i].count);
+        memcpy(file + off, sp->s[i].data, sp->s[i].size);
+        off += sp->s[i].size;
+    }
+
+    reseal(off);
+
+    return off;
+}
+
+
+/* y = 2 + 1*x0' - 2*x1' + 0.5*x2', x' = (x - mean) / scale */
+static const char    lin_names[] = "a\0b\0c";
+static const double  lin_mean[] = { 1.0, 2.0, 3.0 };
+static const double  lin_scale[] = { 2.0, 4.0, 0.5 };
+static const double  lin_coef[] = { 1.0, -2.0, 0.5 };
+static const double  lin_icpt[] = { 2.0 };
+
+
+static spec_t
+linear_spec(void)
+{
+    spec_t  sp = { MLP_KIND_LINEAR, 3, 1, MLP_LINK_IDENTITY, 5, {
+        { 1, 2, lin_names, sizeof(lin_names), 3 },
+        { 10, 1, lin_mean, sizeof(lin_mean), 3 },
+        { 11, 1, lin_scale, sizeof(lin_scale), 3 },
+        { 20, 1, lin_coef, sizeof(lin_coef), 3 },
+        { 21, 1, lin_icpt, sizeof(lin_icpt), 1 } } };
+
+    return sp;
+}
+
+
+static const char    bin_names[] = "x\0y";
+static const char    bin_labels[] = "\"no\"\0\"yes\"";
+static const double  bin_coef[] = { 1.0, 1.0 };
+static const double  bin_icpt[] = { -1.0 };
+
+
+static spec_t
+binary_spec(void)
+{
+    spec_t  sp = { MLP_KIND_LOGISTIC, 2, 2, MLP_LINK_LOGISTIC, 4, {
+        { 1, 2, bin_names, sizeof(bin_names), 2 },
+        { 2, 2, bin_labels, sizeof(bin_labels), 2 },
+        { 20, 1, bin_coef, sizeof(bin_coef), 2 },
+        { 21, 1, bin_icpt, sizeof(bin_icpt), 1 } } };
+
+    return sp;
+}
+
+
+/* three classes, scores s_k = x0 * k: argmax is class 2 for x0 > 0 */
+static const char    tri_labels[] = "0\0001\0002";
+static const double  tri_coef[] = { 0.0, 0.0, 1.0, 0.0, 2.0, 0.0 };
+static const double  tri_icpt[] = { 0.0, 0.0, 0.0 };
+
+
+static spec_t
+multi_spec(uint32_t link)
+{
+    spec_t  sp = { MLP_KIND_LOGISTIC, 2, 3, 0, 4, {
+        { 1, 2, bin_names, sizeof(bin_names), 2 },
+        { 2, 2, tri_labels, sizeof(tri_labels), 3 },
+        { 20, 1, tri_coef, sizeof(tri_coef), 6 },
+        { 21, 1, tri_icpt, sizeof(tri_icpt), 3 } } };
+
+    sp.link = link;
+
+    return sp;
+}
+
+
+static mlp_model_t *
+load(size_t size, char *err)
+{
+    return mlp_model_load_mem(file, size, err, MLP_ERR_LEN);
+}
+
+
+static void
+refused(size_t size, const char *want, const char *what)
+{
+    char          err[MLP_ERR_LEN];
+    mlp_model_t  *m;
+
+    err[0] = '\0';
+    m = load(size, err);
+
+    CHECK(m == NULL && strstr(err, want) != NULL,
+          "%s: want refusal with \"%s\", got %s \"%s\"", what, want,
+          m ? "a model" : "error", err);
+
+    mlp_model_close(m);
+}
+
+
+static void
+refused_spec(spec_t sp, const char *want, const char *what)
+{
+    refused(build(&sp), want, what);
+}
+
+
+static void
+test_loader(void)
+{
+    char           err[MLP_ERR_LEN];
+    size_t         size;
+    spec_t         sp;
+    mlp_model_t   *m;
+    double         nan_coef[] = { 1.0, NAN, 0.5 };
+    double         zero_scale[] = { 1.0, 0.0, 1.0 };
+    static const char  dup_names[] = "a\0b\0a";
+    static const char  empty_name[] = "a\0\0c";
+    static const char  bad_utf8[] = "a\0\xc3\x28\0c";
+    static const char  unterminated[] = "a\0b\0c";
+    static const char  bad_label[] = "no\0\"yes\"";
+    static const char  dup_label[] = "1\0001";
+    static const char  producer[] = "[1, 2]";
+
+    sp = linear_spec();
+    size = build(&sp);
+    m = load(size, err);
+    CHECK(m != NULL, "valid linear model refused: %s", err);
+    mlp_model_close(m);
+
+    m = mlp_model_open("/nonexistent/model.mlp", err, sizeof(err));
+    CHECK(m == NULL && strstr(err, "cannot open"), "missing file: %s", err);
+
+    refused(63, "too small", "short file");
+
+    build(&sp);
+    file[0] = 'X';
+    refused(size, "bad magic", "magic");
+
+    build(&sp);
+    put32(file + 8, 2);
+    refused(size, "format version 2", "future version");
+
+    build(&sp);
+    put32(file + 12, 0x04030201);
+    refused(size, "byte order", "byte order");
+
+    build(&sp);
+    refused(size - 1, "truncated", "truncated file");
+
+    build(&sp);
+    put64(file + 16, size - 8);
+    refused(size, "trailing", "file longer than header says");
+
+    build(&sp);
+    file[size - 1] ^= 0x40;
+    refused(size, "checksum mismatch", "flipped byte");
+
+    build(&sp);
+    put32(file + 32, 9);
+    reseal(size);
+    refused(size, "unknown model kind 9", "kind");
+
+    build(&sp);
+    put32(file + 36, 0);
+    reseal(size);
+    refused(size, "n_features 0", "zero features");
+
+    build(&sp);
+    put32(file + 56, 1);
+    reseal(size);
+    refused(size, "link 1", "linear with logistic link");
+
+    build(&sp);
+    put32(file + 44, 0);
+    reseal(size);
+    refused(size, "n_sections 0", "no sections");
+
+    build(&sp);
+    put32(file + 44, 65);
+    reseal(size);
+    refused(size, "n_sections 65", "too many sections");
+
+    build(&sp);
+    put64(file + 48, 96);
+    reseal(size);
+    refused(size, "section table", "table offset");
+
+    sp = linear_spec();
+    sp.s[1].id = 77;
+    refused_spec(sp, "unknown id 77", "unknown section");
+
+    sp = linear_spec();
+    sp.s[2].id = 10;
+    refused_spec(sp, "appears twice", "duplicate section");
+
+    sp = linear_spec();
+    size = build(&sp);
+    put64(file + 64 + 32 * 3 + 8, 64 * 9 + 8);
+    reseal(size);
+    refused(size, "not 64-byte aligned", "misaligned section");
+
+    build(&sp);
+    put64(file + 64 + 32 * 3 + 8, 64 * 1000);
+    reseal(size);
+    refused(size, "outside the data area", "section past the end");
+
+    build(&sp);
+    put64(file + 64 + 32 * 3 + 8, 0);
+    reseal(size);
+    refused(size, "outside the data area", "section over the header");
+
+    build(&sp);
+    put64(file + 64 + 32 * 3 + 16, 0xffffffffffffffc0ull);
+    reseal(size);
+    refused(size, "outside the data area", "huge section size");
+
+    build(&sp);
+    put64(file + 64 + 32 * 3 + 24, 4);
+    reseal(size);
+    refused(size, "do not hold", "f64 count vs size");
+
+    build(&sp);
+    put64(file + 64 + 32 * 3 + 24, 0x2000000000000001ull);
+    reseal(size);
+    refused(size, "do not hold", "f64 count overflow");
+
+    build(&sp);
+    put32(file + 64 + 32 * 3 + 4, 7);
+    reseal(size);
+    refused(size, "unknown dtype 7", "dtype");
+
+    build(&sp);
+    memcpy(file + 64 + 32 * 4 + 8, file + 64 + 32 * 3 + 8, 8);
+    reseal(size);
+    refused(size, "overlap", "overlapping sections");
+
+    sp = linear_spec();
+    sp.s[0] = sp.s[4];
+    sp.n = 4;
+    refused_spec(sp, "missing section feature_names", "no feature names");
+
+    sp = linear_spec();
+    sp.s[0].count = 2;
+    refused_spec(sp, "2 names for 3", "name count");
+
+    sp = linear_spec();
+    sp.s[0].data = unterminated;
+    sp.s[0].size = sizeof(unterminated) - 1;
+    refused_spec(sp, "not NUL-terminated", "unterminated name");
+
+    sp = linear_spec();
+    sp.s[0].data = bad_utf8;
+    sp.s[0].size = sizeof(bad_utf8);
+    refused_spec(sp, "not valid UTF-8", "bad UTF-8");
+
+    sp = linear_spec();
+    sp.s[0].data = dup_names;
+    refused_spec(sp, "appears twice", "duplicate feature name");
+
+    sp = linear_spec();
+    sp.s[0].data = empty_name;
+    sp.s[0].size = sizeof(empty_name);
+    refused_spec(sp, "empty name", "empty feature name");
+
+    sp = linear_spec();
+    sp.s[0].size = sizeof(lin_names) + 1;
+    {
+        static const char  extra[] = "a\0b\0c\0d";
+        sp.s[0].data = extra;
+        sp.s[0].size = sizeof(extra);
+        refused_spec(sp, "left after", "extra bytes after the names");
+    }
+
+    sp = linear_spec();
+    sp.s[1].data = zero_scale;
+    sp.s[1].id = 11;
+    sp.s[2].data = lin_mean;
+    sp.s[2].id = 10;
+    refused_spec(sp, "scaler_scale is zero for feature 1", "zero scale");
+
+    sp = linear_spec();
+    sp.s[2] = sp.s[4];
+    sp.n = 4;
+    refused_spec(sp, "must come together", "mean without scale");
+
+    sp = linear_spec();
+    sp.s[3].data = nan_coef;
+    refused_spec(sp, "coef[1] is not finite", "NaN coefficient");
+
+    sp = linear_spec();
+    sp.s[3].count = 2;
+    sp.s[3].size = 16;
+    refused_spec(sp, "coef has 2 values", "coef count");
+
+    sp = linear_spec();
+    sp.n = 4;
+    refused_spec(sp, "missing section intercept", "no intercept");
+
+    sp = linear_spec();
+    sp.s[sp.n++] = (sec_t) { 2, 2, bin_labels, sizeof(bin_labels), 1 };
+    refused_spec(sp, "regression model with class_labels", "labels");
+
+    sp = linear_spec();
+    sp.s[sp.n++] = (sec_t) { 3, 2, producer, sizeof(producer), 1 };
+    refused_spec(sp, "producer is not a JSON object", "producer");
+
+    sp = binary_spec();
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "valid binary model refused: %s", err);
+    mlp_model_close(m);
+
+    sp = binary_spec();
+    sp.s[1] = sp.s[3];
+    sp.n = 3;
+    refused_spec(sp, "without section class_labels", "no labels");
+
+    sp = binary_spec();
+    sp.s[1].data = bad_label;
+    sp.s[1].size = sizeof(bad_label);
+    refused_spec(sp, "is not a JSON string", "label not JSON");
+
+    sp = binary_spec();
+    sp.s[1].data = dup_label;
+    sp.s[1].size = sizeof(dup_label);
+    refused_spec(sp, "appears twice", "duplicate label");
+
+    sp = binary_spec();
+    sp.n_outputs = 1;
+    sp.s[1].count = 1;
+    sp.s[1].size = 5;
+    refused_spec(sp, "1 class(es)", "one class");
+
+    sp = multi_spec(MLP_LINK_LOGISTIC);
+    refused_spec(sp, "exactly 2 classes", "logistic link, 3 classes");
+
+    sp = multi_spec(5);
+    refused_spec(sp, "unknown link 5", "unknown link");
+
+    sp = multi_spec(MLP_LINK_SOFTMAX);
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "valid softmax model refused: %s", err);
+    mlp_model_close(m);
+}
+
+
+/*
+ * Every single-byte change to a valid file, CRC recomputed so the
+ * structural checks are reached: each is refused or loads a model that
+ * predicts without fault (run under valgrind/ASan to see faults).
+ */
+
+static void
+test_loader_mutations(void)
+{
+    int            loaded, refusals;
+    char           err[MLP_ERR_LEN];
+    size_t         size, i, b;
+    double         x[3], out[3];
+    spec_t         sp;
+    uint32_t       label;
+    mlp_error_t    e;
+    mlp_model_t   *m;
+    unsigned char  orig[1024];
+
+    static const unsigned char  values[] = { 0x00, 0x01, 0x3f, 0x40, 0x7f,
+                                             0x80, 0xff };
+
+    sp = linear_spec();
+    size = build(&sp);
+    memcpy(orig, file, size);
+
+    loaded = 0;
+    refusals = 0;
+
+    for (i = 32; i < size; i++) {
+        for (b = 0; b < sizeof(values); b++) {
+            memcpy(file, orig, size);
+
+            if (file[i] == values[b]) {
+                continue;
+            }
+
+            file[i] = values[b];
+            reseal(size);
+
+            m = load(size, err);
+
+            if (m == NULL) {
+                refusals++;
+                continue;
+            }
+
+            loaded++;
+            x[0] = 1.0;
+            x[1] = 2.0;
+            x[2] = 3.0;
+            (void) mlp_predict(m, x, 1, out, &label, &e);
+            mlp_model_close(m);
+        }
+    }
+
+    CHECK(refusals > 0 && loaded > 0, "mutations: %d refused, %d loaded",
+          refusals, loaded);
+}
+
+
+static void
+test_kernels(void)
+{
+    char          err[MLP_ERR_LEN];
+    double        x[6], out[6];
+    spec_t        sp;
+    uint32_t      labels[2];
+    mlp_error_t   e;
+    mlp_model_t  *m;
+
+    sp = linear_spec();
+    m = load(build(&sp), err);
+
+    /* x = (3, 6, 3.5): x' = (1, 1, 1), y = 2 + 1 - 2 + 0.5 = 1.5 */
+    x[0] = 3.0; x[1] = 6.0; x[2] = 3.5;
+    /* x = (1, 2, 3): x' = (0, 0, 0), y = 2 */
+    x[3] = 1.0; x[4] = 2.0; x[5] = 3.0;
+
+    CHECK(mlp_predict(m, x, 2, out, labels, &e) == 0, "linear predict");
+    CHECK(out[0] == 1.5 && out[1] == 2.0, "linear: got %.17g %.17g",
+          out[0], out[1]);
+
+    x[0] = 3.0; x[1] = 6.0; x[2] = 3.5;
+    CHECK(mlp_predict(m, x, 1, out, labels, &e) == 0 && out[0] == 1.5,
+          "linear single row: got %.17g", out[0]);
+
+    /* 1e308 / 0.5 overflows: an error, never "inf" in an answer */
+    x[0] = 0.0; x[1] = 0.0; x[2] = 1e308;
+    CHECK(mlp_predict(m, x, 1, out, labels, &e) != 0 && e.status == 400,
+          "overflow must be a 400");
+    mlp_model_close(m);
+
+    sp = binary_spec();
+    m = load(build(&sp), err);
+
+    /* s = x + y - 1: 0 gives p = 1/2 and class "no" (s > 0 is "yes") */
+    x[0] = 0.5; x[1] = 0.5;
+    x[2] = 3.0; x[3] = -2.0 + log(3.0);
+    CHECK(mlp_predict(m, x, 2, out, labels, &e) == 0, "binary predict");
+    CHECK(out[0] == 0.5 && out[1] == 0.5 && labels[0] == 0,
+          "binary s=0: %.17g %.17g label %u", out[0], out[1], labels[0]);
+    CHECK(fabs(out[3] - 0.75) < 1e-15 && fabs(out[2] - 0.25) < 1e-15
+          && labels[1] == 1, "binary s=ln 3: %.17g %.17g", out[2], out[3]);
+    mlp_model_close(m);
+
+    sp = multi_spec(MLP_LINK_SOFTMAX);
+    m = load(build(&sp), err);
+
+    /* scores (0, ln 2, 2 ln 2): softmax = (1, 2, 4) / 7 */
+    x[0] = log(2.0); x[1] = 0.0;
+    CHECK(mlp_predict(m, x, 1, out, labels, &e) == 0, "softmax predict");
+    CHECK(fabs(out[0] - 1.0 / 7) < 1e-15 && fabs(out[1] - 2.0 / 7) < 1e-15
+          && fabs(out[2] - 4.0 / 7) < 1e-15 && labels[0] == 2,
+          "softmax: %.17g %.17g %.17g", out[0], out[1], out[2]);
+    mlp_model_close(m);
+
+    sp = multi_spec(MLP_LINK_OVR);
+    m = load(build(&sp), err);
+
+    /* scores (0, 0, 0): sigmoids all 1/2, normalized to 1/3 each */
+    x[0] = 0.0; x[1] = 5.0;
+    CHECK(mlp_predict(m, x, 1, out, labels, &e) == 0, "ovr predict");
+    CHECK(fabs(out[0] - 1.0 / 3) < 1e-15 && labels[0] == 0,
+          "ovr: %.17g label %u", out[0], labels[0]);
+    mlp_model_close(m);
+}
+
+
+/* a growing arena, freed at once, as the request pool is */
+
+static char    arena[1 << 20];
+static size_t  arena_used;
+
+
+static void *
+arena_alloc(void *data, size_t size)
+{
+    void  *p;
+
+    size = (size + 15) & ~(size_t) 15;
+
+    if (size > sizeof(arena) - arena_used) {
+        return NULL;
+    }
+
+    p = arena + arena_used;
+    arena_used += size;
+
+    return p;
+}
+
+
+static int
+handle(mlp_model_t *m, const char *body, size_t max, char **resp,
+    mlp_error_t *e)
+{
+    size_t       len;
+    mlp_alloc_t  a = { arena_alloc, NULL };
+
+    arena_used = 0;
+
+    if (mlp_handle_request(m, body, strlen(body), max, &a, resp, &len, e)
+        != 0)
+    {
+        return -1;
+    }
+
+    (*resp)[len] = '\0';    /* the bound leaves room */
+
+    return 0;
+}
+
+
+static void
+answers(mlp_model_t *m, const char *body, const char *want)
+{
+    char         *resp;
+    mlp_error_t   e;
+
+    if (handle(m, body, 10, &resp, &e) != 0) {
+        CHECK(0, "%s: refused: %s", body, e.message);
+        return;
+    }
+
+    CHECK(strcmp(resp, want) == 0, "%s:\n  got  %s  want %s", body, resp,
+          want);
+}
+
+
+static void
+refuses(mlp_model_t *m, const char *body, int status, const char *want)
+{
+    char         *resp;
+    mlp_error_t   e;
+
+    if (handle(m, body, 2, &resp, &e) == 0) {
+        CHECK(0, "%s: accepted: %s", body, resp);
+        return;
+    }
+
+    CHECK(e.status == status && strstr(e.message, want) != NULL,
+          "%s: got %d \"%s\", want %d \"%s\"", body, e.status, e.message,
+          status, want);
+}
+
+
+static void
+test_requests(void)
+{
+    char          err[MLP_ERR_LEN];
+    spec_t        sp;
+    mlp_model_t  *m;
+
+    sp = linear_spec();
+    m = load(build(&sp), err);
+
+    answers(m, "{\"a\": 3, \"b\": 6, \"c\": 3.5}", "{\"prediction\":1.5}\n");
+    answers(m, "{\"c\": 3.5, \"a\": 3e0, \"b\": 60e-1}",
+            "{\"prediction\":1.5}\n");
+    answers(m, "{\"features\": [3, 6, 3.5]}", "{\"prediction\":1.5}\n");
+    answers(m, " {\"instances\": [[3, 6, 3.5], {\"a\": 1, \"b\": 2, "
+            "\"c\": 3}]} ", "{\"predictions\":[1.5,2]}\n");
+    answers(m, "{\"signature_name\": \"x\", \"instances\": [[1, 2, 3]]}",
+            "{\"predictions\":[2]}\n");
+
+    refuses(m, "", 400, "empty body");
+    refuses(m, "{\"a\": 1,", 400, "malformed JSON at line 1, column 8");
+    refuses(m, "{\"a\": 1}\n}", 400, "line 2, column 1");
+    refuses(m, "[1, 2, 3]", 400, "must be a JSON object, not an array");
+    refuses(m, "{\"a\": 1, \"b\": 2}", 400, "missing feature \"c\"");
+    refuses(m, "{\"a\": 1, \"b\": 2, \"c\": 3, \"d\": 4}", 400,
+            "unknown feature \"d\"");
+    refuses(m, "{\"a\": 1, \"b\": \"2\", \"c\": 3}", 400,
+            "feature \"b\" must be a number, not a string");
+    refuses(m, "{\"a\": 1, \"b\": null, \"c\": 3}", 400,
+            "feature \"b\" is null");
+    refuses(m, "{\"a\": 1, \"b\": true, \"c\": 3}", 400, "not a boolean");
+    refuses(m, "{\"a\": 1, \"a\": 2, \"c\": 3}", 400, "duplicate");
+    refuses(m, "{\"a\": 1e999, \"b\": 2, \"c\": 3}", 400, "overflow");
+    refuses(m, "{\"a\": NaN, \"b\": 2, \"c\": 3}", 400, "malformed JSON");
+    refuses(m, "{\"features\": [1, 2]}", 400, "2 values, the model takes 3");
+    refuses(m, "{\"features\": {\"a\": 1}}", 400,
+            "an array of 3 numbers");
+    refuses(m, "{\"instances\": []}", 400, "\"instances\" is empty");
+    refuses(m, "{\"instances\": [[1, 2, 3]], \"x\": 1}", 400,
+            "must be the only key");
+    refuses(m, "{\"instances\": [[1, 2, 3], [1, 2]]}", 400,
+            "row 1: 2 values");
+    refuses(m, "{\"instances\": [[1, 2, 3], {\"a\": 1, \"b\": 2}]}", 400,
+            "row 1: missing feature \"c\"");
+    refuses(m, "{\"instances\": [[1, 2, 3], [1, [2], 3]]}", 400,
+            "row 1, feature \"b\" must be a number, not an array");
+    refuses(m, "{\"instances\": [5]}", 400, "row 0: must be an array");
+    refuses(m, "{\"instances\": [[1, 2, 3], [1, 2, 3], [1, 2, 3]]}", 413,
+            "3 rows is over the limit of 2");
+    refuses(m, "{\"a\": 1e308, \"b\": 2, \"c\": 1e308}", 400,
+            "not a finite number");
+    refuses(m, "\"text\"", 400, "must be a JSON object, not a string");
+    refuses(m, "17", 400, "must be a JSON object, not a number");
+    refuses(m, "{\"a\\u0000\": 1}", 400, "malformed JSON");
+
+    mlp_model_close(m);
+
+    sp = binary_spec();
+    m = load(build(&sp), err);
+    answers(m, "{\"x\": 0.5, \"y\": 0.5}",
+            "{\"prediction\":\"no\",\"probabilities\":"
+            "{\"no\":0.5,\"yes\":0.5}}\n");
+    mlp_model_close(m);
+
+    sp = multi_spec(MLP_LINK_OVR);
+    m = load(build(&sp), err);
+    answers(m, "{\"instances\": [[0, 1]]}",
+            "{\"predictions\":[{\"prediction\":0,\"probabilities\":"
+            "{\"0\":0.3333333333333333,\"1\":0.3333333333333333,"
+            "\"2\":0.3333333333333333}}]}\n");
+    mlp_model_close(m);
+}
+
+
+static void
+test_writer(void)
+{
+    int      i;
+    char     buf[128];
+    double   v;
+    size_t   n;
+    uint64_t bits;
+
+    static const double  fixed[] = { 0.1, 1.0 / 3, 1e300, -1e-300, 5e-324,
+                                     2.2250738585072014e-308, 0.0, -0.0,
+                                     123456789012345678.0,
+                                     1.7976931348623157e308 };
+
+    n = mlp_write_double(0.1, buf);
+    CHECK(n == 3 && memcmp(buf, "0.1", 3) == 0, "0.1 written as %.*s",
+          (int) n, buf);
+
+    n = mlp_write_double(17.0, buf);
+    CHECK(n == 2 && memcmp(buf, "17", 2) == 0, "17 written as %.*s",
+          (int) n, buf);
+
+    for (i = 0; i < (int) (sizeof(fixed) / sizeof(fixed[0])); i++) {
+        n = mlp_write_double(fixed[i], buf);
+        buf[n] = '\0';
+        CHECK(n <= MLP_DOUBLE_MAX_LEN && strtod(buf, NULL) == fixed[i],
+              "%.17g written as %s", fixed[i], buf);
+    }
+
+    /* random bit patterns: every finite double reads back exactly */
+    srand(7);
+
+    for (i = 0; i < 20000; i++) {
+        bits = (uint64_t) rand() << 62 ^ (uint64_t) rand() << 31
+               ^ (uint64_t) rand();
+        memcpy(&v, &bits, sizeof(v));
+
+        if (!isfinite(v)) {
+            continue;
+        }
+
+        n = mlp_write_double(v, buf);
+        buf[n] = '\0';
+
+        if (n > MLP_DOUBLE_MAX_LEN || strtod(buf, NULL) != v) {
+            CHECK(0, "%.17g written as %s", v, buf);
+            return;
+        }
+    }
+
+    passed++;
+
+    n = mlp_write_error("a \"q\" \\ \n", buf, sizeof(buf));
+    buf[n] = '\0';
+    CHECK(strcmp(buf, "{\"error\":\"a \\\"q\\\" \\\\ \\u000a\"}\n") == 0,
+          "error escaped as %s", buf);
+}
+
+
+static void
+test_examples(const char *dir)
+{
+    char          path[1024], err[MLP_ERR_LEN], *resp;
+    mlp_error_t   e;
+    mlp_model_t  *m;
+
+    snprintf(path, sizeof(path), "%s/iris.mlp", dir);
+    m = mlp_model_open(path, err, sizeof(err));
+    CHECK(m != NULL, "%s: %s", path, err);
+
+    if (m == NULL) {
+        return;
+    }
+
+    CHECK(mlp_model_n_features(m) == 4 && mlp_model_n_outputs(m) == 3
+          && mlp_model_is_classifier(m), "iris shape");
+    CHECK(mlp_model_feature_index(m, "petal_width_cm", 14) == 3,
+          "iris feature index");
+    CHECK(handle(m, "{\"features\": [5.1, 3.5, 1.4, 0.2]}", 1, &resp, &e)
+          == 0 && strncmp(resp, "{\"prediction\":\"setosa\"", 22) == 0,
+          "iris setosa row");
+
+    mlp_model_close(m);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    mlp_init();
+
+    test_loader();
+    test_loader_mutations();
+    test_kernels();
+    test_requests();
+    test_writer();
+
+    if (argc > 1) {
+        test_examples(argv[1]);
+    }
+
+    printf("%d passed, %d failed\n", passed, failed);
+
+    return failed ? 1 : 0;
+}
