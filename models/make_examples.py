@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""Build the example models shipped in models/*.mlp.
+
+    /usr/bin/python3 models/make_examples.py [OUTDIR] [NAME ...]
+
+writes OUTDIR/NAME.mlp (OUTDIR defaults to the directory of this script) for
+every example, or only for the NAMEs given.  Everything is deterministic: the
+datasets ship with scikit-learn, the split is train_test_split(test_size=0.25,
+random_state=0) and every solver is deterministic or seeded.
+
+Tests import this module and call build(name), which returns
+(fitted_model, X_test, feature_names).
+"""
+
+import os
+import re
+import sys
+
+import numpy as np
+
+sys.dont_write_bytecode = True   # keep the source tree clean
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+from mlpredict_export import export, summary  # noqa: E402
+
+EXAMPLES = [
+    "breast_cancer",        # StandardScaler + LogisticRegression, binary
+    "iris",                 # StandardScaler + LogisticRegression, softmax
+    "iris_ovr",             # LogisticRegression liblinear, one-vs-rest
+    "diabetes",             # StandardScaler + LinearRegression
+    "diabetes_ridge",       # StandardScaler(with_mean=False) + Ridge
+    "diabetes_lasso",       # StandardScaler + Lasso
+    "diabetes_elasticnet",  # ElasticNet, no scaler
+    "linnerud",             # LinearRegression, 3 targets, no scaler
+]
+
+
+def clean_name(name):
+    """'sepal length (cm)' -> 'sepal_length_cm', 'mean radius' ->
+    'mean_radius'."""
+    return re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_")
+
+
+def _split(X, y):
+    from sklearn.model_selection import train_test_split
+    return train_test_split(X, y, test_size=0.25, random_state=0)
+
+
+def _dataset(loader):
+    ds = loader()
+    return ds, [clean_name(f) for f in ds.feature_names]
+
+
+def build(name):
+    """(fitted model, X_test, feature_names) for the example `name`."""
+    from sklearn import datasets
+    from sklearn.linear_model import (ElasticNet, Lasso, LinearRegression,
+                                      LogisticRegression, Ridge)
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if name == "breast_cancer":
+        ds, names = _dataset(datasets.load_breast_cancer)
+        y = ds.target_names[ds.target]          # "malignant" / "benign"
+        model = make_pipeline(StandardScaler(),
+                              LogisticRegression(max_iter=5000))
+    elif name == "iris":
+        ds, names = _dataset(datasets.load_iris)
+        y = ds.target_names[ds.target]          # "setosa", ...
+        # lbfgs with 3 classes and multi_class="auto" is multinomial
+        model = make_pipeline(StandardScaler(),
+                              LogisticRegression(max_iter=5000))
+    elif name == "iris_ovr":
+        ds, names = _dataset(datasets.load_iris)
+        y = ds.target                           # 0, 1, 2
+        # liblinear is always one-vs-rest
+        model = LogisticRegression(solver="liblinear", random_state=0)
+    elif name in ("diabetes", "diabetes_ridge", "diabetes_lasso",
+                  "diabetes_elasticnet"):
+        ds, names = _dataset(datasets.load_diabetes)
+        y = ds.target
+        if name == "diabetes":
+            model = make_pipeline(StandardScaler(), LinearRegression())
+        elif name == "diabetes_ridge":
+            model = make_pipeline(StandardScaler(with_mean=False),
+                                  Ridge(alpha=1.0))
+        elif name == "diabetes_lasso":
+            model = make_pipeline(StandardScaler(), Lasso(alpha=0.5))
+        else:
+            # load_diabetes() is already centred and scaled
+            model = ElasticNet(alpha=0.001, l1_ratio=0.5, max_iter=100000)
+    elif name == "linnerud":
+        ds, names = _dataset(datasets.load_linnerud)
+        y = ds.target                           # Weight, Waist, Pulse
+        model = LinearRegression()
+    else:
+        raise KeyError("no example named %r (examples: %s)"
+                       % (name, ", ".join(EXAMPLES)))
+
+    X_train, X_test, y_train, _ = _split(np.asarray(ds.data, dtype=float), y)
+    model.fit(X_train, y_train)
+    return model, X_test, names
+
+
+def main(argv):
+    outdir = HERE
+    names = []
+    for a in argv:
+        if a in EXAMPLES:
+            names.append(a)
+        elif outdir == HERE and not names:
+            outdir = a
+        else:
+            print("make_examples: unknown example %r (examples: %s)"
+                  % (a, ", ".join(EXAMPLES)), file=sys.stderr)
+            return 2
+    os.makedirs(outdir, exist_ok=True)
+    for name in names or EXAMPLES:
+        model, _, features = build(name)
+        info = export(model, os.path.join(outdir, name + ".mlp"), features)
+        print(summary(info))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
