@@ -88,9 +88,9 @@ nginx-test: module
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_MLPREDICT_SO=$(CURDIR)/$(SO) \
 	TEST_NGINX_MODELS=$(CURDIR)/models prove $$inc t/
 
-reload: module
+reload: module $(BUILD)/mlpredict
 	$(PYTHON) t/reload.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \
-	    --models $(CURDIR)/models
+	    --cli $(BUILD)/mlpredict
 
 test: unit parity nginx-test reload
 
