@@ -21,6 +21,8 @@
 /* one per model file, shared by every location naming it */
 typedef struct {
     ngx_str_t                    path;
+    dev_t                        dev;
+    ngx_file_uniq_t              uniq;
     mlp_model_t                 *model;
     ngx_str_t                    info;      /* GET answer, built at load */
 } ngx_http_mlpredict_model_t;
@@ -581,6 +583,7 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_t                        *value, path;
     ngx_uint_t                        i;
+    ngx_file_info_t                   fi;
     ngx_pool_cleanup_t               *cln;
     ngx_http_core_loc_conf_t         *clcf;
     ngx_http_mlpredict_model_t      **mmp, *mm;
@@ -602,14 +605,22 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* path.data is NUL-terminated by ngx_conf_full_name() */
+    if (ngx_file_info(path.data, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "mlpredict: cannot load model \"%V\": "
+                           ngx_file_info_n " failed", &path);
+        return NGX_CONF_ERROR;
+    }
+
     mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mlpredict_module);
+
+    /* the file itself is the key, however its path is spelled */
 
     mmp = mmcf->models.elts;
 
     for (i = 0; i < mmcf->models.nelts; i++) {
-        if (mmp[i]->path.len == path.len
-            && ngx_strncmp(mmp[i]->path.data, path.data, path.len) == 0)
-        {
+        if (mmp[i]->dev == fi.st_dev && mmp[i]->uniq == ngx_file_uniq(&fi)) {
             mm = mmp[i];
             goto found;
         }
@@ -621,6 +632,8 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     mm->path = path;
+    mm->dev = fi.st_dev;
+    mm->uniq = ngx_file_uniq(&fi);
 
     /*
      * The cleanup is registered before the model exists, on the cycle's
@@ -636,7 +649,6 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     cln->handler = ngx_http_mlpredict_cleanup;
     cln->data = mm;
 
-    /* path.data is NUL-terminated by ngx_conf_full_name() */
     mm->model = mlp_model_open((char *) path.data, err, sizeof(err));
 
     if (mm->model == NULL) {

@@ -86,6 +86,20 @@ def get(url):
         return json.loads(r.read())
 
 
+def check_shared(master, path):
+    """Each worker maps the file once, though two locations name it."""
+    with open("/proc/%d/task/%d/children" % (master, master)) as f:
+        workers = [int(p) for p in f.read().split()]
+    counts = []
+    for pid in workers:
+        with open("/proc/%d/maps" % pid) as f:
+            counts.append(sum(1 for line in f
+                              if line.rstrip().endswith(" " + path)))
+    check(len(workers) == 2 and counts == [1, 1],
+          "two locations, two workers, one mapping of the file each",
+          "workers %r, mappings %r" % (workers, counts))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--nginx", default="/usr/sbin/nginx")
@@ -140,9 +154,10 @@ http {
     server {
         listen 127.0.0.1:%d;
         location = /m { mlpredict model.mlp; }
+        location = /same { mlpredict %s/./model.mlp; }
     }
 }
-""" % (os.path.abspath(args.module), port))
+""" % (os.path.abspath(args.module), port, tmp))
 
         proc = subprocess.Popen([args.nginx, "-p", tmp + "/", "-c",
                                  "conf/nginx.conf"])
@@ -157,6 +172,7 @@ http {
                 time.sleep(0.05)
 
         sums = {v: get(url)["checksum"] for v in ("v1",)}
+        check_shared(proc.pid, os.path.join(tmp, "model.mlp"))
         check(post(url, body) == (200, want["v1"]), "serves v1 at start")
 
         stop = threading.Event()
