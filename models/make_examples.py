@@ -27,6 +27,7 @@ from mlpredict_export import export, summary  # noqa: E402
 
 EXAMPLES = [
     "breast_cancer",        # StandardScaler + LogisticRegression, binary
+    "breast_cancer_multinomial",  # binary, multinomial: softmax([-s, s])
     "iris",                 # StandardScaler + LogisticRegression, softmax
     "iris_ovr",             # LogisticRegression liblinear, one-vs-rest
     "diabetes",             # StandardScaler + LinearRegression
@@ -66,6 +67,12 @@ def build(name):
         y = ds.target_names[ds.target]          # "malignant" / "benign"
         model = make_pipeline(StandardScaler(),
                               LogisticRegression(max_iter=5000))
+    elif name == "breast_cancer_multinomial":
+        ds, names = _dataset(datasets.load_breast_cancer)
+        y = ds.target                           # 0 / 1
+        model = make_pipeline(StandardScaler(),
+                              LogisticRegression(multi_class="multinomial",
+                                                 max_iter=5000))
     elif name == "iris":
         ds, names = _dataset(datasets.load_iris)
         y = ds.target_names[ds.target]          # "setosa", ...

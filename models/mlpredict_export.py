@@ -241,16 +241,12 @@ def _plan_logistic(est, plan):
         if ovr:
             link = LINK_LOGISTIC
         else:
-            # multinomial with two classes: scikit-learn uses
-            # softmax([-s, s]), i.e. p1 = 1/(1+exp(-2s)).  Doubling is exact
-            # in binary floating point, so write link 1 with 2*coef.
-            coef = coef * 2.0
-            intercept = intercept * 2.0
-            if not (np.all(np.isfinite(coef))
-                    and np.all(np.isfinite(intercept))):
-                raise ValueError("LogisticRegression coefficients overflow "
-                                 "when converted to the logistic link")
-            link = LINK_LOGISTIC
+            # multinomial with two classes: scikit-learn takes the softmax
+            # of [-s, s]; two rows [-w, w] give exactly those scores
+            # (negation is exact), so link 2 matches it term for term.
+            coef = np.vstack([-coef, coef])
+            intercept = np.concatenate([-intercept, intercept])
+            link = LINK_SOFTMAX
     else:
         if rows != k:
             raise ValueError("LogisticRegression.coef_ has %d rows for %d "

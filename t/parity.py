@@ -115,7 +115,7 @@ def read_mlp(path):
             raise ValueError("logistic with %d classes" % no)
         if link == 1 and no == 2:
             rows = 1
-        elif link in (2, 3) and no >= 3:
+        elif (link == 2 and no >= 2) or (link == 3 and no >= 3):
             rows = no
         else:
             raise ValueError("logistic with link %d and %d classes"

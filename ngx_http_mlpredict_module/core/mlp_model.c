@@ -292,7 +292,7 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
             m->n_scores = 1;
 
         } else if (m->link == MLP_LINK_SOFTMAX || m->link == MLP_LINK_OVR) {
-            if (m->n_outputs < 3) {
+            if (m->link == MLP_LINK_OVR && m->n_outputs < 3) {
                 mlp_fail(err, errlen, "link %u needs 3 or more classes, "
                          "file has %u", m->link, m->n_outputs);
                 goto failed;
