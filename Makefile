@@ -85,7 +85,7 @@ parity: module $(BUILD)/mlpredict
 # The real Test::Nginx when installed, else the compatible runner in t/compat.
 nginx-test: module
 	@inc=; perl -MTest::Nginx::Socket -e1 2>/dev/null || inc="-I t/compat"; \
-	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_MLPREDICT_SO=$(CURDIR)/$(SO) \
+	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(SO) \
 	TEST_NGINX_MODELS=$(CURDIR)/models prove $$inc t/
 
 reload: module $(BUILD)/mlpredict
