@@ -14,14 +14,16 @@ LIBS       := -ljansson -lopenblas -lm
 
 # Debian packages the build, the tests and `make run` need
 PACKAGES   := nginx nginx-dev libjansson-dev libopenblas-dev gcc make perl \
-              python3-sklearn python3-xgboost python3-numpy curl wrk
+              python3-sklearn python3-xgboost python3-numpy curl wrk \
+              clang libclang-rt-14-dev
 
 MOD        := ngx_http_mlpredict_module
 CORE_SRCS  := $(wildcard $(MOD)/core/*.c)
 CORE_HDRS  := $(wildcard $(MOD)/core/*.h)
 SO         := $(BUILD)/$(MOD).so
 
-.PHONY: all deps module run test unit parity nginx-test reload models clean
+.PHONY: all deps module run test unit parity nginx-test reload fuzz models \
+        clean
 
 all: module $(BUILD)/mlpredict
 
@@ -67,6 +69,26 @@ $(BUILD)/test_core: $(MOD)/test/test_core.c $(CORE_SRCS) $(CORE_HDRS) | deps
 	@mkdir -p $(BUILD)
 	$(CC) $(CORE_CFLAGS) -o $@ $(MOD)/test/test_core.c $(CORE_SRCS) $(LIBS)
 
+# libFuzzer with ASan and UBSan; FUZZ_SECONDS each (bounded in CI)
+FUZZ_SECONDS ?= 5
+FUZZ_CFLAGS = -std=c99 -D_GNU_SOURCE -g -O1 -I$(MOD)/core \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+$(BUILD)/fuzz_%: $(MOD)/test/fuzz_%.c $(CORE_SRCS) $(CORE_HDRS) | deps
+	@mkdir -p $(BUILD)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
+
+fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model
+	@for t in request:$(MOD)/test/corpus/request model:models; do \
+	    name=$${t%%:*}; seeds=$${t#*:}; log=$(BUILD)/fuzz_$$name.log; \
+	    mkdir -p $(BUILD)/corpus/$$name; \
+	    echo "fuzz_$$name: $(FUZZ_SECONDS) s"; \
+	    $(BUILD)/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	        -artifact_prefix=$(BUILD)/ $(BUILD)/corpus/$$name $$seeds \
+	        > $$log 2>&1 || { tail -40 $$log; exit 1; }; \
+	    grep '^Done' $$log; \
+	done
+
 models: deps
 	$(PYTHON) models/make_examples.py models
 
@@ -92,7 +114,7 @@ reload: module $(BUILD)/mlpredict
 	$(PYTHON) t/reload.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \
 	    --cli $(BUILD)/mlpredict
 
-test: unit parity nginx-test reload
+test: unit fuzz parity nginx-test reload
 
 clean:
 	rm -rf $(BUILD) t/servroot
