@@ -304,6 +304,20 @@ def same_label(a, b):
     return False
 
 
+def judge(res, what, out, chk):
+    """Record one check: `out` must be JSON that `chk` finds no fault in."""
+    try:
+        resp = json.loads(out)
+    except ValueError as e:
+        res.fail(what, "answer is not JSON (%s): %r" % (e, out[:300]))
+        return
+    msg = chk(resp)
+    if msg:
+        res.fail(what, msg)
+    else:
+        res.ok(what)
+
+
 def compare_row(got, want, where):
     """None if `got` (a row answer) matches `want`, else a message."""
     if "probabilities" in want:
@@ -423,16 +437,7 @@ def check_cli(res, cli, name, model_path, reqs, X, names):
             res.fail(what, "exit %d, stderr: %s" % (
                 rc, err.decode("utf-8", "replace").strip()))
             continue
-        try:
-            resp = json.loads(out)
-        except ValueError as e:
-            res.fail(what, "stdout is not JSON (%s): %r" % (e, out[:300]))
-            continue
-        msg = chk(resp)
-        if msg:
-            res.fail(what, msg)
-        else:
-            res.ok(what)
+        judge(res, what, out, chk)
     what = "%s cli error: wrong number of features" % name
     try:
         rc, out, err = run_cli(cli, model_path, bad_request(names, X))
@@ -578,16 +583,7 @@ def check_http(res, ngx, name, reqs, X, names):
             res.fail(what, "HTTP %d: %s" % (
                 status, out[:300].decode("utf-8", "replace")))
             continue
-        try:
-            resp = json.loads(out)
-        except ValueError as e:
-            res.fail(what, "response is not JSON (%s): %r" % (e, out[:300]))
-            continue
-        msg = chk(resp)
-        if msg:
-            res.fail(what, msg)
-        else:
-            res.ok(what)
+        judge(res, what, out, chk)
     what = "%s http error: wrong number of features" % name
     try:
         status, out = ngx.post(name, bad_request(names, X))

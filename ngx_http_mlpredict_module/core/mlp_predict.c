@@ -5,6 +5,7 @@
  */
 
 #include <cblas.h>
+#include <jansson.h>
 
 #include "mlp_internal.h"
 
@@ -17,6 +18,12 @@ mlp_init(void)
      * thread pool would only compete with the other workers for cores.
      */
     openblas_set_num_threads(1);
+
+    /*
+     * jansson seeds its hash function from /dev/urandom on first use: do it
+     * now, in the master, not in a worker's first request.
+     */
+    json_object_seed(0);
 }
 
 
