@@ -5,6 +5,7 @@
  *   mlpredict info MODEL              the model's metadata (as GET serves it)
  *   mlpredict predict MODEL [FILE]    one JSON request body from FILE or
  *                                     stdin -> the JSON answer on stdout
+ *   mlpredict convert IN.json OUT     an XGBoost JSON model -> a model file
  */
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "mlp.h"
+#include "mlp_writer.h"
 
 
 #define MLP_CLI_MAX_BODY  (1024 * 1024 * 1024)
@@ -119,7 +121,9 @@ mlp_usage(void)
     fprintf(stderr,
             "usage: mlpredict info MODEL\n"
             "       mlpredict predict MODEL [FILE]   (JSON body, stdin "
-            "by default)\n");
+            "by default)\n"
+            "       mlpredict convert XGBOOST.json OUT   (Booster.save_model "
+            "JSON)\n");
     return 2;
 }
 
@@ -143,6 +147,31 @@ main(int argc, char **argv)
     }
 
     mlp_init();
+
+    if (strcmp(argv[1], "convert") == 0) {
+        if (argc != 4) {
+            return mlp_usage();
+        }
+
+        if (mlp_convert_xgboost(argv[2], argv[3], err, sizeof(err)) != 0) {
+            fprintf(stderr, "mlpredict: %s\n", err);
+            return 1;
+        }
+
+        /* what was written must load: the server's own check */
+        m = mlp_model_open(argv[3], err, sizeof(err));
+        if (m == NULL) {
+            fprintf(stderr, "mlpredict: %s: written but refused: %s\n",
+                    argv[3], err);
+            return 1;
+        }
+
+        info = mlp_model_info(m, &info_len);
+        fwrite(info, 1, info_len, stdout);
+        fputc('\n', stdout);
+        mlp_model_close(m);
+        return 0;
+    }
 
     m = mlp_model_open(argv[2], err, sizeof(err));
     if (m == NULL) {

@@ -21,11 +21,16 @@
 
 #define MLP_KIND_LINEAR         1
 #define MLP_KIND_LOGISTIC       2
+#define MLP_KIND_TREES          3
 
 #define MLP_LINK_IDENTITY       0
 #define MLP_LINK_LOGISTIC       1
 #define MLP_LINK_SOFTMAX        2
 #define MLP_LINK_OVR            3
+#define MLP_LINK_EXP            4
+#define MLP_LINK_MEAN           5
+#define MLP_LINK_LOGSUMEXP      6
+#define MLP_LINK_SIGMOID        7
 
 
 typedef struct mlp_model_s  mlp_model_t;
@@ -77,6 +82,7 @@ uint32_t mlp_model_kind(const mlp_model_t *m);
 uint32_t mlp_model_n_features(const mlp_model_t *m);
 uint32_t mlp_model_n_outputs(const mlp_model_t *m);
 int mlp_model_is_classifier(const mlp_model_t *m);
+int mlp_model_allows_missing(const mlp_model_t *m);
 const char *mlp_model_feature_name(const mlp_model_t *m, uint32_t i);
 long mlp_model_feature_index(const mlp_model_t *m, const char *name,
     size_t len);

@@ -25,9 +25,31 @@
 #define MLP_SEC_SCALER_SCALE    11
 #define MLP_SEC_COEF            20
 #define MLP_SEC_INTERCEPT       21
+#define MLP_SEC_TREE_PARAMS     30
+#define MLP_SEC_TREE_ROOTS      31
+#define MLP_SEC_TREE_GROUPS     32
+#define MLP_SEC_TREE_SCALES     33
+#define MLP_SEC_NODES           34
+#define MLP_SEC_LEAF_VALUES     35
+#define MLP_SEC_INIT            36
+#define MLP_SEC_MAX             36
 
 #define MLP_DTYPE_F64           1
 #define MLP_DTYPE_STRINGS       2
+#define MLP_DTYPE_U32           3
+#define MLP_DTYPE_NODE          4
+
+#define MLP_TREE_INPUT_F32      0x01
+#define MLP_TREE_CMP_LT         0x02
+#define MLP_TREE_ACC_F32        0x04
+#define MLP_TREE_MISSING        0x08
+#define MLP_TREE_LABEL_RAW      0x10
+#define MLP_TREE_SCALE          0x20
+#define MLP_TREE_FLAGS          0x3f
+
+#define MLP_NODE_LEAF           0x80000000u
+#define MLP_NODE_DEFAULT_LEFT   0x40000000u
+#define MLP_NODE_FEATURE        0x3fffffffu
 
 /* Longest number mlp_write_double writes: "-2.2250738585072014e-308". */
 #define MLP_DOUBLE_MAX_LEN      24
@@ -37,6 +59,23 @@ typedef struct {
     const char               *s;
     size_t                    len;
 } mlp_str_t;
+
+
+typedef struct {
+    uint32_t                  id;
+    uint32_t                  dtype;
+    uint64_t                  offset;
+    uint64_t                  size;
+    uint64_t                  count;
+} mlp_section_t;
+
+
+/* read in place from the file: 16 bytes, little-endian */
+typedef struct {
+    double                    threshold;
+    uint32_t                  a;            /* left child, or leaf index */
+    uint32_t                  info;         /* MLP_NODE_* */
+} mlp_node_t;
 
 
 struct mlp_model_s {
@@ -51,6 +90,7 @@ struct mlp_model_s {
     uint32_t                  n_features;
     uint32_t                  n_outputs;
     uint32_t                  n_scores;     /* coefficient rows */
+    int                       classifier;
 
     mlp_str_t                *features;
     mlp_str_t                *labels;       /* JSON text of each class */
@@ -61,6 +101,21 @@ struct mlp_model_s {
     const double             *scale;
     const double             *coef;
     const double             *intercept;
+
+    /* tree ensembles */
+    uint32_t                  n_trees;
+    uint32_t                  n_groups;
+    uint32_t                  leaf_width;
+    uint32_t                  tree_flags;
+    uint32_t                  max_depth;
+    uint64_t                  n_nodes;
+    uint64_t                  n_leaves;
+    const uint32_t           *roots;
+    const uint32_t           *groups;       /* NULL: every tree adds at 0 */
+    const double             *scales;       /* NULL: leaves added as is */
+    const mlp_node_t         *nodes;
+    const double             *leaves;
+    const double             *init;         /* NULL: raw scores start at 0 */
 
     /* feature name -> index + 1, open addressing, 0 is empty */
     uint32_t                 *index;
@@ -75,6 +130,21 @@ struct mlp_model_s {
 
 int mlp_linear_predict(const mlp_model_t *m, double *x, size_t rows,
     double *out, uint32_t *labels);
+int mlp_trees_predict(const mlp_model_t *m, double *x, size_t rows,
+    double *out, uint32_t *labels);
+int mlp_trees_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
+    size_t errlen);
+int mlp_model_doubles(const mlp_model_t *m, const mlp_section_t *s,
+    uint64_t count, const double **out, const char *what, char *err,
+    size_t errlen);
+int mlp_model_u32s(const mlp_model_t *m, const mlp_section_t *s,
+    uint64_t count, const uint32_t **out, const char *what, char *err,
+    size_t errlen);
+void mlp_fail(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 uint32_t mlp_hash(const char *s, size_t len);
 
 

@@ -22,41 +22,25 @@
 #include "mlp_internal.h"
 
 
-typedef struct {
-    uint32_t                  id;
-    uint32_t                  dtype;
-    uint64_t                  offset;
-    uint64_t                  size;
-    uint64_t                  count;
-} mlp_section_t;
-
-
 static mlp_model_t *mlp_model_parse(const unsigned char *p, size_t size,
     char *err, size_t errlen);
 static int mlp_model_sections(mlp_model_t *m, mlp_section_t *sec,
     uint32_t n, char *err, size_t errlen);
 static int mlp_model_strings(const mlp_section_t *s, const unsigned char *p,
     mlp_str_t **out, const char *what, char *err, size_t errlen);
-static int mlp_model_doubles(const mlp_section_t *s, const unsigned char *p,
-    uint64_t count, const double **out, const char *what, char *err,
-    size_t errlen);
 static int mlp_model_index(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_model_labels(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_model_describe(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_utf8_valid(const unsigned char *s, size_t len);
-static void mlp_fail(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
 
 
 static const char *mlp_kind_names[] = {
-    NULL, "linear_regression", "logistic_regression"
+    NULL, "linear_regression", "logistic_regression", "tree_ensemble"
 };
 
 static const char *mlp_link_names[] = {
-    "identity", "logistic", "softmax", "ovr"
+    "identity", "logistic", "softmax", "ovr", "exp", "mean", "logsumexp",
+    "sigmoid"
 };
 
 
@@ -75,7 +59,7 @@ mlp_le64(const unsigned char *p)
 }
 
 
-static void
+void
 mlp_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list  args;
@@ -245,8 +229,11 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
     n = mlp_le32(p + 44);
     table = mlp_le64(p + 48);
     m->link = mlp_le32(p + 56);
+    m->classifier = (m->kind == MLP_KIND_LOGISTIC);
 
-    if (m->kind != MLP_KIND_LINEAR && m->kind != MLP_KIND_LOGISTIC) {
+    if (m->kind != MLP_KIND_LINEAR && m->kind != MLP_KIND_LOGISTIC
+        && m->kind != MLP_KIND_TREES)
+    {
         mlp_fail(err, errlen, "unknown model kind %u", m->kind);
         goto failed;
     }
@@ -264,6 +251,16 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
     }
 
     switch (m->kind) {
+
+    case MLP_KIND_TREES:
+        /* the link is checked with the trees' parameters */
+        if (m->link > MLP_LINK_SIGMOID || m->link == MLP_LINK_OVR) {
+            mlp_fail(err, errlen, "tree ensemble with unknown link %u",
+                     m->link);
+            goto failed;
+        }
+
+        break;
 
     case MLP_KIND_LINEAR:
         if (m->link != MLP_LINK_IDENTITY) {
@@ -354,8 +351,8 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
     size_t errlen)
 {
     uint32_t              i, j;
-    uint64_t              rows, end;
-    const mlp_section_t  *s, *by_id[MLP_SEC_INTERCEPT + 1];
+    uint64_t              rows, end, unit;
+    const mlp_section_t  *s, *by_id[MLP_SEC_MAX + 1];
 
     memset(by_id, 0, sizeof(by_id));
 
@@ -370,6 +367,13 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
         case MLP_SEC_SCALER_SCALE:
         case MLP_SEC_COEF:
         case MLP_SEC_INTERCEPT:
+        case MLP_SEC_TREE_PARAMS:
+        case MLP_SEC_TREE_ROOTS:
+        case MLP_SEC_TREE_GROUPS:
+        case MLP_SEC_TREE_SCALES:
+        case MLP_SEC_NODES:
+        case MLP_SEC_LEAF_VALUES:
+        case MLP_SEC_INIT:
             break;
         default:
             mlp_fail(err, errlen, "section %u: unknown id %u", i, s->id);
@@ -403,18 +407,33 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
             return -1;
         }
 
-        if (s->dtype == MLP_DTYPE_F64) {
-            if (s->count > UINT64_MAX / 8 || s->size != s->count * 8) {
-                mlp_fail(err, errlen, "section %u (id %u): %llu bytes do "
-                         "not hold %llu doubles", i, s->id,
-                         (unsigned long long) s->size,
-                         (unsigned long long) s->count);
-                return -1;
-            }
-
-        } else if (s->dtype != MLP_DTYPE_STRINGS) {
+        switch (s->dtype) {
+        case MLP_DTYPE_F64:
+            unit = 8;
+            break;
+        case MLP_DTYPE_U32:
+            unit = 4;
+            break;
+        case MLP_DTYPE_NODE:
+            unit = sizeof(mlp_node_t);
+            break;
+        case MLP_DTYPE_STRINGS:
+            unit = 0;
+            break;
+        default:
             mlp_fail(err, errlen, "section %u (id %u): unknown dtype %u", i,
                      s->id, s->dtype);
+            return -1;
+        }
+
+        if (unit && (s->count > UINT64_MAX / unit
+                     || s->size != s->count * unit))
+        {
+            mlp_fail(err, errlen, "section %u (id %u): %llu bytes do "
+                     "not hold %llu elements of %llu bytes", i, s->id,
+                     (unsigned long long) s->size,
+                     (unsigned long long) s->count,
+                     (unsigned long long) unit);
             return -1;
         }
 
@@ -460,7 +479,11 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
 
     s = by_id[MLP_SEC_CLASS_LABELS];
 
-    if (m->kind == MLP_KIND_LOGISTIC) {
+    if (m->kind == MLP_KIND_TREES && s != NULL) {
+        m->classifier = 1;
+    }
+
+    if (m->classifier) {
         if (s == NULL) {
             mlp_fail(err, errlen, "classifier without section class_labels "
                      "(id 2)");
@@ -518,11 +541,10 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
     }
 
     if (by_id[MLP_SEC_SCALER_MEAN] != NULL) {
-        if (mlp_model_doubles(by_id[MLP_SEC_SCALER_MEAN], m->base,
-                              m->n_features, &m->mean, "scaler_mean", err,
-                              errlen)
+        if (mlp_model_doubles(m, by_id[MLP_SEC_SCALER_MEAN], m->n_features,
+                              &m->mean, "scaler_mean", err, errlen)
             != 0
-            || mlp_model_doubles(by_id[MLP_SEC_SCALER_SCALE], m->base,
+            || mlp_model_doubles(m, by_id[MLP_SEC_SCALER_SCALE],
                                  m->n_features, &m->scale, "scaler_scale",
                                  err, errlen)
                != 0)
@@ -539,6 +561,22 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
         }
     }
 
+    if (m->kind == MLP_KIND_TREES) {
+        if (by_id[MLP_SEC_COEF] != NULL || by_id[MLP_SEC_INTERCEPT] != NULL) {
+            mlp_fail(err, errlen, "tree ensemble with coef or intercept");
+            return -1;
+        }
+
+        return mlp_trees_load(m, by_id, err, errlen);
+    }
+
+    for (i = MLP_SEC_TREE_PARAMS; i <= MLP_SEC_MAX; i++) {
+        if (by_id[i] != NULL) {
+            mlp_fail(err, errlen, "linear model with tree section id %u", i);
+            return -1;
+        }
+    }
+
     rows = m->n_scores;
 
     if (by_id[MLP_SEC_COEF] == NULL || by_id[MLP_SEC_INTERCEPT] == NULL) {
@@ -548,11 +586,10 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
         return -1;
     }
 
-    if (mlp_model_doubles(by_id[MLP_SEC_COEF], m->base,
-                          rows * m->n_features, &m->coef, "coef", err,
-                          errlen)
+    if (mlp_model_doubles(m, by_id[MLP_SEC_COEF], rows * m->n_features,
+                          &m->coef, "coef", err, errlen)
         != 0
-        || mlp_model_doubles(by_id[MLP_SEC_INTERCEPT], m->base, rows,
+        || mlp_model_doubles(m, by_id[MLP_SEC_INTERCEPT], rows,
                              &m->intercept, "intercept", err, errlen)
            != 0)
     {
@@ -629,8 +666,8 @@ mlp_model_strings(const mlp_section_t *s, const unsigned char *p,
 }
 
 
-static int
-mlp_model_doubles(const mlp_section_t *s, const unsigned char *p,
+int
+mlp_model_doubles(const mlp_model_t *m, const mlp_section_t *s,
     uint64_t count, const double **out, const char *what, char *err,
     size_t errlen)
 {
@@ -650,7 +687,7 @@ mlp_model_doubles(const mlp_section_t *s, const unsigned char *p,
         return -1;
     }
 
-    d = (const double *) (p + s->offset);
+    d = (const double *) (m->base + s->offset);
 
     for (i = 0; i < count; i++) {
         if (!isfinite(d[i])) {
@@ -661,6 +698,29 @@ mlp_model_doubles(const mlp_section_t *s, const unsigned char *p,
     }
 
     *out = d;
+
+    return 0;
+}
+
+
+int
+mlp_model_u32s(const mlp_model_t *m, const mlp_section_t *s, uint64_t count,
+    const uint32_t **out, const char *what, char *err, size_t errlen)
+{
+    if (s->dtype != MLP_DTYPE_U32) {
+        mlp_fail(err, errlen, "%s: dtype %u, expected u32 (3)", what,
+                 s->dtype);
+        return -1;
+    }
+
+    if (s->count != count) {
+        mlp_fail(err, errlen, "%s has %llu values, the model needs %llu",
+                 what, (unsigned long long) s->count,
+                 (unsigned long long) count);
+        return -1;
+    }
+
+    *out = (const uint32_t *) (m->base + s->offset);
 
     return 0;
 }
@@ -761,7 +821,7 @@ mlp_model_labels(mlp_model_t *m, char *err, size_t errlen)
     json_t        *v;
     json_error_t   e;
 
-    if (m->kind != MLP_KIND_LOGISTIC) {
+    if (!m->classifier) {
         m->row_bound = 2 + (size_t) m->n_outputs * (MLP_DOUBLE_MAX_LEN + 1)
                        + sizeof("{\"prediction\":[]}");
         return 0;
@@ -930,8 +990,7 @@ mlp_model_describe(mlp_model_t *m, char *err, size_t errlen)
 
     mlp_buf_printf(&b, "{\"kind\":\"%s\",\"task\":\"%s\",",
                    mlp_kind_names[m->kind],
-                   m->kind == MLP_KIND_LOGISTIC ? "classification"
-                                                : "regression");
+                   m->classifier ? "classification" : "regression");
     mlp_buf_printf(&b, "\"format_version\":%u,\"checksum\":\"crc32:%08x\","
                    "\"size\":%zu,\"n_features\":%u,\"features\":[",
                    m->version, m->checksum, m->size, m->n_features);
@@ -944,7 +1003,7 @@ mlp_model_describe(mlp_model_t *m, char *err, size_t errlen)
         mlp_buf_string(&b, &m->features[i]);
     }
 
-    if (m->kind == MLP_KIND_LOGISTIC) {
+    if (m->classifier) {
         mlp_buf_printf(&b, "],\"classes\":[");
 
         for (i = 0; i < m->n_outputs; i++) {
@@ -964,6 +1023,17 @@ mlp_model_describe(mlp_model_t *m, char *err, size_t errlen)
     mlp_buf_printf(&b, ",\"link\":\"%s\",\"preprocessing\":[%s]",
                    mlp_link_names[m->link],
                    m->mean ? "\"standard_scaler\"" : "");
+
+    if (m->kind == MLP_KIND_TREES) {
+        mlp_buf_printf(&b, ",\"trees\":{\"n_trees\":%u,\"max_depth\":%u,"
+                       "\"n_nodes\":%llu,\"n_leaves\":%llu,"
+                       "\"missing_values\":\"%s\"}",
+                       m->n_trees, m->max_depth,
+                       (unsigned long long) m->n_nodes,
+                       (unsigned long long) m->n_leaves,
+                       (m->tree_flags & MLP_TREE_MISSING)
+                       ? "default_direction" : "refused");
+    }
 
     if (m->producer.s != NULL) {
         json_t        *v;
@@ -1081,7 +1151,14 @@ mlp_model_n_outputs(const mlp_model_t *m)
 int
 mlp_model_is_classifier(const mlp_model_t *m)
 {
-    return m->kind == MLP_KIND_LOGISTIC;
+    return m->classifier;
+}
+
+
+int
+mlp_model_allows_missing(const mlp_model_t *m)
+{
+    return m->kind == MLP_KIND_TREES && (m->tree_flags & MLP_TREE_MISSING);
 }
 
 

@@ -288,6 +288,10 @@ mlp_parse_named(const mlp_model_t *m, json_t *row, size_t r, int batch,
         }
     }
 
+    if (mlp_model_allows_missing(m)) {
+        return 0;                   /* an absent feature is a missing value */
+    }
+
     for (i = 0; i < m->n_features; i++) {
         if (isnan(x[i])) {
             mlp_error_set(err, 400, "%smissing feature \"%.*s\"", where,
@@ -315,6 +319,10 @@ mlp_parse_value(const mlp_model_t *m, json_t *v, uint32_t j, size_t r,
             x[j] = d;
             return 0;
         }
+
+    } else if (json_is_null(v) && mlp_model_allows_missing(m)) {
+        x[j] = NAN;
+        return 0;
     }
 
     if (batch) {

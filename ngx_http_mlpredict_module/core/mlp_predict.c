@@ -33,7 +33,9 @@ mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
 {
     int  rc;
 
-    rc = mlp_linear_predict(m, x, rows, out, labels);
+    rc = (m->kind == MLP_KIND_TREES)
+         ? mlp_trees_predict(m, x, rows, out, labels)
+         : mlp_linear_predict(m, x, rows, out, labels);
 
     if (rc != 0) {
         mlp_error_set(err, 400, "feature values too large for this model: "

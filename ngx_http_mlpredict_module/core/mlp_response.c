@@ -146,7 +146,7 @@ mlp_write_row(const mlp_model_t *m, const double *o, uint32_t label,
 {
     uint32_t  j;
 
-    if (m->kind == MLP_KIND_LOGISTIC) {
+    if (m->classifier) {
         p = mlp_cpy(p, "{\"prediction\":");
         memcpy(p, m->labels[label].s, m->labels[label].len);
         p += m->labels[label].len;
