@@ -58,6 +58,12 @@ typedef struct {
 static _Alignas(64) unsigned char  file[1 << 16];
 
 
+static int handle(mlp_model_t *m, const char *body, size_t max, char **resp,
+    mlp_error_t *e);
+static void refuses(mlp_model_t *m, const char *body, int status,
+    const char *want);
+
+
 static void
 put32(unsigned char *p, uint32_t v)
 {
@@ -179,6 +185,50 @@ multi_spec(uint32_t link)
         { 21, 1, tri_icpt, sizeof(tri_icpt), 3 } } };
 
     sp.link = link;
+
+    return sp;
+}
+
+
+/*
+ * Two trees over features x, y. Tree 0: x <= 0.5 ? 1 : (y <= 1 ? 2 : 4),
+ * missing y goes left; tree 1: a single leaf, 8. Raw scores start at 0.5.
+ */
+static const char      tr_names[] = "x\0y";
+static const uint32_t  tr_roots[] = { 0, 5 };
+static const double    tr_leaves[] = { 1.0, 2.0, 4.0, 8.0 };
+static const double    tr_init[] = { 0.5 };
+static const double    tr_scales[] = { 0.5, 2.0 };
+static uint32_t        tr_params[8];
+static mlp_node_t      tr_nodes[6];
+
+
+static spec_t
+trees_spec(uint32_t flags)
+{
+    spec_t  sp = { MLP_KIND_TREES, 2, 1, MLP_LINK_IDENTITY, 6, {
+        { 1, 2, tr_names, sizeof(tr_names), 2 },
+        { 30, 3, tr_params, sizeof(tr_params), 8 },
+        { 31, 3, tr_roots, sizeof(tr_roots), 2 },
+        { 34, 4, tr_nodes, sizeof(tr_nodes), 6 },
+        { 35, 1, tr_leaves, sizeof(tr_leaves), 4 },
+        { 36, 1, tr_init, sizeof(tr_init), 1 } } };
+
+    static const mlp_node_t  nodes[6] = {
+        { 0.5, 1, 0 },
+        { 0.0, 0, MLP_NODE_LEAF },
+        { 1.0, 3, 1 | MLP_NODE_DEFAULT_LEFT },
+        { 0.0, 1, MLP_NODE_LEAF },
+        { 0.0, 2, MLP_NODE_LEAF },
+        { 0.0, 3, MLP_NODE_LEAF }
+    };
+
+    memcpy(tr_nodes, nodes, sizeof(nodes));
+    memset(tr_params, 0, sizeof(tr_params));
+    tr_params[0] = 2;
+    tr_params[1] = 1;
+    tr_params[2] = 1;
+    tr_params[3] = flags;
 
     return sp;
 }
@@ -583,6 +633,201 @@ test_kernels(void)
 }
 
 
+static double
+tree_predict(spec_t sp, double x, double y)
+{
+    char          err[MLP_ERR_LEN];
+    double        row[2], out[2];
+    uint32_t      label;
+    mlp_error_t   e;
+    mlp_model_t  *m;
+
+    m = mlp_model_load_mem(file, build(&sp), err, sizeof(err));
+    if (m == NULL) {
+        printf("tree model refused: %s\n", err);
+        return -1.0;
+    }
+
+    row[0] = x;
+    row[1] = y;
+    out[0] = -1.0;
+
+    if (mlp_predict(m, row, 1, out, &label, &e) != 0) {
+        out[0] = -2.0;
+    }
+
+    mlp_model_close(m);
+
+    return out[0];
+}
+
+
+static void
+test_trees(void)
+{
+    spec_t   sp;
+    double   v;
+    static const uint32_t  groups_bad[] = { 0, 1 };
+    static const uint32_t  roots_bad[] = { 0, 0 };
+    static const char      ab[] = "\"a\"\0\"b\"";
+
+    /* the walk, by hand: 0.5 + tree 0's leaf + 8 */
+    v = tree_predict(trees_spec(MLP_TREE_MISSING), 0.2, 5.0);
+    CHECK(v == 9.5, "x <= 0.5 goes left: %g", v);
+    v = tree_predict(trees_spec(MLP_TREE_MISSING), 0.7, 0.9);
+    CHECK(v == 10.5, "y <= 1 goes left: %g", v);
+    v = tree_predict(trees_spec(MLP_TREE_MISSING), 0.7, NAN);
+    CHECK(v == 10.5, "missing y follows default_left: %g", v);
+
+    sp = trees_spec(MLP_TREE_MISSING);
+    tr_nodes[2].info &= ~MLP_NODE_DEFAULT_LEFT;
+    v = tree_predict(sp, 0.7, NAN);
+    CHECK(v == 12.5, "missing y without default_left goes right: %g", v);
+
+    v = tree_predict(trees_spec(0), 0.5, 1.0);
+    CHECK(v == 9.5, "<=: the threshold itself goes left: %g", v);
+    v = tree_predict(trees_spec(MLP_TREE_CMP_LT), 0.5, 1.0);
+    CHECK(v == 12.5, "<: the threshold itself goes right: %g", v);
+
+    v = tree_predict(trees_spec(0), 0.50000001, 1.0);
+    CHECK(v == 10.5, "a double just above 0.5 goes right: %g", v);
+    v = tree_predict(trees_spec(MLP_TREE_INPUT_F32), 0.50000001, 1.0);
+    CHECK(v == 9.5, "rounded to float32 it is 0.5 and goes left: %g", v);
+
+    sp = trees_spec(MLP_TREE_SCALE);
+    sp.s[sp.n++] = (sec_t) { 33, 1, tr_scales, sizeof(tr_scales), 2 };
+    v = tree_predict(sp, 0.2, 0.0);
+    CHECK(v == 0.5 + 0.5 * 1.0 + 2.0 * 8.0, "scaled leaves: %g", v);
+
+    sp = trees_spec(0);
+    sp.link = MLP_LINK_MEAN;
+    v = tree_predict(sp, 0.2, 0.0);
+    CHECK(v == 9.5 / 2, "mean of two trees: %g", v);
+
+    sp = trees_spec(MLP_TREE_ACC_F32);
+    v = tree_predict(sp, 0.2, 0.0);
+    CHECK(v == 9.5, "float32 sums: %g", v);
+
+    sp = trees_spec(0);
+    sp.link = MLP_LINK_EXP;
+    v = tree_predict(sp, 0.2, 0.0);
+    CHECK(v == exp(9.5), "exp link: %g", v);
+
+    /* a binary classifier: raw 0.5 + 1 + 8, p1 = sigmoid(9.5) */
+    sp = trees_spec(0);
+    sp.link = MLP_LINK_LOGISTIC;
+    sp.n_outputs = 2;
+    sp.s[sp.n++] = (sec_t) { 2, 2, ab, sizeof(ab), 2 };
+    {
+        char          err[MLP_ERR_LEN], *resp;
+        mlp_error_t   e;
+        mlp_model_t  *m;
+
+        m = mlp_model_load_mem(file, build(&sp), err, sizeof(err));
+        CHECK(m != NULL, "tree classifier refused: %s", err);
+
+        if (m != NULL) {
+            CHECK(handle(m, "{\"x\": 0.2, \"y\": 3}", 1, &resp, &e) == 0
+                  && strncmp(resp, "{\"prediction\":\"b\"", 16) == 0,
+                  "tree classifier answer");
+            mlp_model_close(m);
+        }
+    }
+
+    /* missing values: null and absent features only where allowed */
+    {
+        char          err[MLP_ERR_LEN], *resp;
+        mlp_error_t   e;
+        mlp_model_t  *m;
+
+        sp = trees_spec(MLP_TREE_MISSING);
+        m = mlp_model_load_mem(file, build(&sp), err, sizeof(err));
+        CHECK(handle(m, "{\"x\": 0.7}", 1, &resp, &e) == 0
+              && strcmp(resp, "{\"prediction\":10.5}\n") == 0,
+              "an absent feature is missing");
+        CHECK(handle(m, "{\"features\": [0.7, null]}", 1, &resp, &e) == 0
+              && strcmp(resp, "{\"prediction\":10.5}\n") == 0,
+              "null is missing");
+        mlp_model_close(m);
+
+        sp = trees_spec(0);
+        m = mlp_model_load_mem(file, build(&sp), err, sizeof(err));
+        refuses(m, "{\"features\": [0.7, null]}", 400, "is null");
+        refuses(m, "{\"x\": 0.7}", 400, "missing feature \"y\"");
+        mlp_model_close(m);
+    }
+
+    /* what the loader refuses in trees */
+
+    sp = trees_spec(0);
+    tr_nodes[0].a = 4;
+    refused(build(&sp), "outside the tree", "child past the tree's end");
+
+    sp = trees_spec(0);
+    tr_nodes[2].a = 0;
+    refused(build(&sp), "reached twice", "a cycle back to the root");
+
+    sp = trees_spec(0);
+    tr_nodes[2].a = 1;
+    refused(build(&sp), "reached twice", "children shared");
+
+    sp = trees_spec(0);
+    tr_nodes[2].info = MLP_NODE_LEAF;
+    tr_nodes[2].a = 1;
+    refused(build(&sp), "2 of its 5 nodes are not reached", "stray nodes");
+
+    sp = trees_spec(0);
+    tr_nodes[2].info = 7;
+    refused(build(&sp), "feature 7, the model has 2", "feature index");
+
+    sp = trees_spec(0);
+    tr_nodes[3].a = 4;
+    refused(build(&sp), "leaf 4 beyond", "leaf index");
+
+    sp = trees_spec(0);
+    tr_nodes[0].threshold = NAN;
+    refused(build(&sp), "threshold is NaN", "NaN threshold");
+
+    sp = trees_spec(0);
+    tr_nodes[0].threshold = INFINITY;
+    {
+        char          err[MLP_ERR_LEN];
+        mlp_model_t  *m = load(build(&sp), err);
+
+        CHECK(m != NULL, "an infinite threshold is allowed: %s", err);
+        mlp_model_close(m);
+    }
+
+    sp = trees_spec(0);
+    sp.s[sp.n++] = (sec_t) { 32, 3, groups_bad, sizeof(groups_bad), 2 };
+    refused(build(&sp), "adds to raw scores 1..1", "group range");
+
+    sp = trees_spec(0);
+    sp.s[2].data = roots_bad;
+    refused(build(&sp), "does not follow", "roots not increasing");
+
+    sp = trees_spec(MLP_TREE_SCALE);
+    refused(build(&sp), "must come together", "scale flag, no scales");
+
+    sp = trees_spec(0x40);
+    refused(build(&sp), "unknown flags 0x40", "flags");
+
+    sp = trees_spec(0);
+    sp.link = MLP_LINK_LOGISTIC;
+    refused(build(&sp), "tree regressor with link 1", "link");
+
+    sp = trees_spec(0);
+    tr_params[1] = 2;
+    refused(build(&sp), "2 raw scores for 1 outputs", "groups vs outputs");
+
+    sp = trees_spec(0);
+    sp.n = 5;
+    sp.s[3] = sp.s[4];
+    sp.s[4] = sp.s[5];
+    refused(build(&sp), "without nodes", "no nodes");
+}
+
+
 /* a growing arena, freed at once, as the request pool is */
 
 static char    arena[1 << 20];
@@ -831,6 +1076,7 @@ main(int argc, char **argv)
     test_kernels();
     test_requests();
     test_writer();
+    test_trees();
 
     if (argc > 1) {
         test_examples(argv[1]);
