@@ -78,8 +78,9 @@ $(BUILD)/fuzz_%: $(MOD)/test/fuzz_%.c $(CORE_SRCS) $(CORE_HDRS) | deps
 	@mkdir -p $(BUILD)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
 
-fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model
-	@for t in request:$(MOD)/test/corpus/request model:models; do \
+fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model $(BUILD)/fuzz_scan
+	@for t in request:$(MOD)/test/corpus/request model:models \
+	          scan:$(MOD)/test/corpus/request; do \
 	    name=$${t%%:*}; seeds=$${t#*:}; log=$(BUILD)/fuzz_$$name.log; \
 	    mkdir -p $(BUILD)/corpus/$$name; \
 	    echo "fuzz_$$name: $(FUZZ_SECONDS) s"; \

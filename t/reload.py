@@ -210,7 +210,10 @@ http {
             time.sleep(0.05)
         sums["v2"] = get(url)["checksum"]
         switched = time.time()
-        check(sums["v2"] != sums["v1"], "metadata shows the new checksum")
+        check(sums["v2"] != sums["v1"], "metadata shows the new checksum",
+              "still %s after %.1f s; error.log ends: %s"
+              % (sums["v1"], time.time() - deadline + 15,
+                 open(os.path.join(tmp, "logs", "error.log")).read()[-1500:]))
         time.sleep(0.5)
 
         # 2. a corrupt file: refused, v2 keeps serving

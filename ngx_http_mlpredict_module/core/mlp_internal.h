@@ -128,6 +128,10 @@ struct mlp_model_s {
 };
 
 
+int mlp_scan_request(const mlp_model_t *m, const char *body, size_t len,
+    size_t max_rows, mlp_alloc_t *a, mlp_request_t *req);
+int mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
+    size_t max_rows, mlp_alloc_t *a, mlp_request_t *req, mlp_error_t *err);
 int mlp_linear_predict(const mlp_model_t *m, double *x, size_t rows,
     double *out, uint32_t *labels);
 int mlp_trees_predict(const mlp_model_t *m, double *x, size_t rows,

@@ -1,7 +1,9 @@
 
 /*
  * Request parsing: body bytes and the model's feature names -> a dense
- * row-major matrix of doubles, or one precise error for the client.
+ * row-major matrix of doubles, or one precise error for the client. The
+ * common shapes go through the scanner of mlp_scan.c first; whatever it
+ * hands back is parsed here with jansson, which also words every error.
  *
  * Shapes:
  *   {"name": value, ...}             one row, named features
@@ -69,6 +71,20 @@ mlp_json_free(void *p)
 
 int
 mlp_parse_request(const mlp_model_t *m, const char *body, size_t len,
+    size_t max_rows, mlp_alloc_t *a, mlp_request_t *req, mlp_error_t *err)
+{
+    if (mlp_scan_request(m, body, len, max_rows, a, req) == 0) {
+        return 0;
+    }
+
+    return mlp_parse_json(m, body, len, max_rows, a, req, err);
+}
+
+
+/* The reference path: every shape, every error, through jansson. */
+
+int
+mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, mlp_request_t *req, mlp_error_t *err)
 {
     int            rc;

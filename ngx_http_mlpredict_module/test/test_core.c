@@ -62,6 +62,8 @@ static int handle(mlp_model_t *m, const char *body, size_t max, char **resp,
     mlp_error_t *e);
 static void refuses(mlp_model_t *m, const char *body, int status,
     const char *want);
+static void *arena_alloc(void *data, size_t size);
+static size_t  arena_used;
 
 
 static void
@@ -828,10 +830,160 @@ test_trees(void)
 }
 
 
+/*
+ * The scanner against jansson on many random spellings of numbers: both
+ * must give the same doubles, bit for bit, and the scanner must take
+ * every well-formed one (falling back only for what it cannot be sure of).
+ */
+
+static void
+test_scan(void)
+{
+    int             i, k, n, fast, same, bad, refused_both;
+    char            body[512], *p, err[MLP_ERR_LEN];
+    spec_t          sp;
+    mlp_error_t     e;
+    mlp_model_t    *m;
+    mlp_request_t   a_req, b_req;
+    mlp_alloc_t     a = { arena_alloc, NULL };
+
+    static const char  *shapes[] = {
+        "{\"features\": [%s, %s]}",
+        "{\"x\": %s, \"y\": %s}",
+        " {\"instances\" : [ [%s,%s] , {\"y\":%s,\"x\":%s} ] } \n"
+    };
+    static const char  *falls[] = {
+        "{\"x\": 1, \"y\": 2, \"x\": 3}",
+        "{\"x\": 01, \"y\": 2}",
+        "{\"x\": 1., \"y\": 2}",
+        "{\"x\": .5, \"y\": 2}",
+        "{\"x\": +1, \"y\": 2}",
+        "{\"x\": 1e, \"y\": 2}",
+        "{\"x\": 0x10, \"y\": 2}",
+        "{\"x\": 1e999, \"y\": 2}",
+        "{\"x\": NaN, \"y\": 2}",
+        "{\"x\": 1, \"y\": 2} x",
+        "{\"x\": 1, \"y\": 2,}",
+        "{\"x\": 1 \"y\": 2}",
+        "{\"\\u0078\": 1, \"y\": 2}",
+        "{\"x\": 1}",
+        "{\"features\": [1, 2, 3]}",
+        "{\"features\": [1, 2], \"x\": 1}",
+        "{\"instances\": []}",
+        "{\"instances\": [[1, 2], [1, 2], [1, 2]]}",
+        "{\"x\": 1, \"y\": 2",
+        "{\"x\": 1, \"y\": null}",
+        "[1, 2]",
+        ""
+    };
+
+    sp = binary_spec();
+    m = load(build(&sp), err);
+    srand(11);
+    fast = same = bad = refused_both = 0;
+    n = 30000;
+
+    for (i = 0; i < n; i++) {
+        char  num[4][64];
+
+        for (k = 0; k < 4; k++) {
+            int  digits, point, ex;
+
+            p = num[k];
+
+            if (rand() % 4 == 0) {
+                *p++ = '-';
+            }
+
+            digits = 1 + rand() % 20;
+            point = rand() % (digits + 1);
+
+            if (rand() % 3 == 0) {
+                *p++ = '0';
+                *p++ = '.';
+                while (rand() % 3 == 0) {
+                    *p++ = '0';
+                }
+                point = -1;
+            }
+
+            for (int d = 0; d < digits; d++) {
+                *p++ = (char) ((d == 0 && point != 0 && point != -1)
+                               ? '1' + rand() % 9 : '0' + rand() % 10);
+                if (d + 1 == point && d + 1 < digits) {
+                    *p++ = '.';
+                }
+            }
+
+            if (rand() % 3 == 0) {
+                ex = rand() % 5 == 0 ? rand() % 700 - 350 : rand() % 60 - 30;
+                p += sprintf(p, "%c%s%d", rand() % 2 ? 'e' : 'E',
+                             ex >= 0 && rand() % 2 ? "+" : "", ex);
+            }
+
+            *p = '\0';
+
+            /* "0" may not be followed by digits in JSON: skip those */
+            if ((num[k][0] == '0' || (num[k][0] == '-' && num[k][1] == '0'))
+                && num[k][num[k][0] == '-' ? 2 : 1] >= '0'
+                && num[k][num[k][0] == '-' ? 2 : 1] <= '9')
+            {
+                memmove(num[k] + (num[k][0] == '-' ? 1 : 0) + 1,
+                        num[k] + (num[k][0] == '-' ? 1 : 0),
+                        strlen(num[k]) + 1);
+                num[k][num[k][0] == '-' ? 1 : 0] = '7';
+            }
+        }
+
+        snprintf(body, sizeof(body), shapes[i % 3], num[0], num[1], num[2],
+                 num[3]);
+
+        arena_used = 0;
+
+        if (mlp_scan_request(m, body, strlen(body), 2, &a, &a_req) == 0) {
+            fast++;
+
+            if (mlp_parse_json(m, body, strlen(body), 2, &a, &b_req, &e) == 0
+                && a_req.rows == b_req.rows && a_req.shape == b_req.shape
+                && memcmp(a_req.x, b_req.x, a_req.rows * 2 * sizeof(double))
+                   == 0)
+            {
+                same++;
+
+            } else if (bad++ < 5) {
+                printf("scan/jansson differ on %s\n", body);
+            }
+
+        } else if (mlp_parse_json(m, body, strlen(body), 2, &a, &b_req, &e)
+                   == 0)
+        {
+            if (bad++ < 5) {
+                printf("scanner fell back on a valid body: %s\n", body);
+            }
+
+        } else {
+            refused_both++;      /* out of range: 1e350 */
+        }
+    }
+
+    CHECK(bad == 0 && same == fast && fast + refused_both == n
+          && refused_both < n / 20,
+          "scanner: %d bodies, %d taken, %d identical to jansson, %d "
+          "refused by both", n, fast, same, refused_both);
+
+    for (i = 0; i < (int) (sizeof(falls) / sizeof(falls[0])); i++) {
+        arena_used = 0;
+        CHECK(mlp_scan_request(m, falls[i], strlen(falls[i]), 2, &a, &a_req)
+              != 0, "scanner must hand back: %s", falls[i]);
+    }
+
+    mlp_model_close(m);
+}
+
+
 /* a growing arena, freed at once, as the request pool is */
 
 static char    arena[1 << 20];
-static size_t  arena_used;
 
 
 static void *
@@ -1077,6 +1229,7 @@ main(int argc, char **argv)
     test_requests();
     test_writer();
     test_trees();
+    test_scan();
 
     if (argc > 1) {
         test_examples(argv[1]);

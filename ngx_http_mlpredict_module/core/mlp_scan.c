@@ -1,0 +1,425 @@
+
+/*
+ * The fast path of request parsing: a strict, allocation-light scanner for
+ * the shapes clients send every time (an object of numbers, {"features":
+ * [numbers]}, {"instances": [rows]}). It never reports an error: anything
+ * it is not sure of, it hands back, and the jansson path (mlp_parse.c)
+ * decides, so both accept the same bodies and give the same doubles, bit
+ * for bit (checked by unit tests and a differential fuzzer).
+ */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp_internal.h"
+
+
+#define MLP_SCAN_FALLBACK  1
+
+
+typedef struct {
+    const char               *p;
+    const char               *end;
+} mlp_scan_t;
+
+
+/* exact powers of ten: a double holds 10^0 .. 10^22 exactly */
+static const double  mlp_pow10[] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+    1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+
+static inline void
+mlp_scan_ws(mlp_scan_t *s)
+{
+    while (s->p < s->end
+           && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r'
+               || *s->p == '\t'))
+    {
+        s->p++;
+    }
+}
+
+
+static inline int
+mlp_scan_char(mlp_scan_t *s, char c)
+{
+    mlp_scan_ws(s);
+
+    if (s->p < s->end && *s->p == c) {
+        s->p++;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * A JSON number (RFC 8259 grammar) to the double strtod gives. With at
+ * most 15 significant digits and a power of ten up to 22 the result is one
+ * exact integer times or divided by one exact power: one rounding, so the
+ * correctly rounded value strtod gives too (Clinger's fast path).
+ */
+
+static int
+mlp_scan_number(mlp_scan_t *s, double *out)
+{
+    int          neg, exp_neg, digits;
+    char        *end;
+    double       v;
+    uint64_t     mant;
+    const char  *p, *start;
+    long         exp10, e;
+
+    p = s->p;
+    start = p;
+    neg = 0;
+
+    if (p < s->end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+
+    if (p >= s->end) {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    mant = 0;
+    digits = 0;
+    exp10 = 0;
+
+    if (*p == '0') {
+        p++;
+
+    } else if (*p >= '1' && *p <= '9') {
+        while (p < s->end && *p >= '0' && *p <= '9') {
+            if (digits < 19) {
+                mant = mant * 10 + (*p - '0');
+                digits++;
+
+            } else {
+                exp10++;
+            }
+
+            p++;
+        }
+
+    } else {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    if (p < s->end && *p == '.') {
+        p++;
+
+        if (p >= s->end || *p < '0' || *p > '9') {
+            return MLP_SCAN_FALLBACK;
+        }
+
+        while (p < s->end && *p >= '0' && *p <= '9') {
+            if (digits < 19) {
+                mant = mant * 10 + (*p - '0');
+                exp10--;
+
+                if (mant) {
+                    digits++;
+                }
+            }
+
+            p++;
+        }
+    }
+
+    if (p < s->end && (*p == 'e' || *p == 'E')) {
+        p++;
+        exp_neg = 0;
+
+        if (p < s->end && (*p == '+' || *p == '-')) {
+            exp_neg = (*p == '-');
+            p++;
+        }
+
+        if (p >= s->end || *p < '0' || *p > '9') {
+            return MLP_SCAN_FALLBACK;
+        }
+
+        e = 0;
+
+        while (p < s->end && *p >= '0' && *p <= '9') {
+            if (e < 100000) {
+                e = e * 10 + (*p - '0');
+            }
+
+            p++;
+        }
+
+        exp10 += exp_neg ? -e : e;
+    }
+
+    /* a number is always followed by something inside an object */
+    if (p >= s->end) {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    if (digits <= 15 && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
+        v = (double) mant;
+
+        if (exp10 >= 0) {
+            v *= mlp_pow10[exp10];
+
+        } else {
+            v /= mlp_pow10[-exp10];
+        }
+
+        *out = neg ? -v : v;
+        s->p = p;
+        return 0;
+    }
+
+    /* the rest as jansson does it: strtod on the token */
+    v = strtod(start, &end);
+
+    if (end != p || isinf(v)) {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    *out = v;
+    s->p = p;
+
+    return 0;
+}
+
+
+/* A key without escapes or control characters, as bytes. */
+
+static int
+mlp_scan_key(mlp_scan_t *s, const char **key, size_t *len)
+{
+    const char  *p;
+
+    if (!mlp_scan_char(s, '"')) {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    for (p = s->p; p < s->end; p++) {
+        if (*p == '"') {
+            *key = s->p;
+            *len = p - s->p;
+            s->p = p + 1;
+
+            return mlp_scan_char(s, ':') ? 0 : MLP_SCAN_FALLBACK;
+        }
+
+        if (*p == '\\' || (unsigned char) *p < 0x20) {
+            return MLP_SCAN_FALLBACK;
+        }
+    }
+
+    return MLP_SCAN_FALLBACK;
+}
+
+
+/* [v, v, ...] with exactly n_features numbers */
+
+static int
+mlp_scan_array_row(const mlp_model_t *m, mlp_scan_t *s, double *x)
+{
+    uint32_t  j;
+
+    if (!mlp_scan_char(s, '[')) {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    for (j = 0; j < m->n_features; j++) {
+        if (j && !mlp_scan_char(s, ',')) {
+            return MLP_SCAN_FALLBACK;
+        }
+
+        mlp_scan_ws(s);
+
+        if (mlp_scan_number(s, &x[j]) != 0) {
+            return MLP_SCAN_FALLBACK;
+        }
+    }
+
+    return mlp_scan_char(s, ']') ? 0 : MLP_SCAN_FALLBACK;
+}
+
+
+/*
+ * The members of an object of named features, after its '{' and any keys
+ * already read (first, when given). Every feature exactly once.
+ */
+
+static int
+mlp_scan_named_row(const mlp_model_t *m, mlp_scan_t *s, double *x,
+    const char *first, size_t first_len)
+{
+    long         j;
+    size_t       len;
+    uint32_t     i, n;
+    const char  *key;
+
+    for (i = 0; i < m->n_features; i++) {
+        x[i] = NAN;
+    }
+
+    key = first;
+    len = first_len;
+    n = 0;
+
+    for ( ;; ) {
+        if (key == NULL && mlp_scan_key(s, &key, &len) != 0) {
+            return MLP_SCAN_FALLBACK;
+        }
+
+        j = mlp_model_feature_index(m, key, len);
+
+        /* unknown and duplicate keys: the slow path names them */
+        if (j < 0 || !isnan(x[j])) {
+            return MLP_SCAN_FALLBACK;
+        }
+
+        mlp_scan_ws(s);
+
+        if (mlp_scan_number(s, &x[j]) != 0) {
+            return MLP_SCAN_FALLBACK;
+        }
+
+        n++;
+        key = NULL;
+
+        if (mlp_scan_char(s, '}')) {
+            break;
+        }
+
+        if (!mlp_scan_char(s, ',')) {
+            return MLP_SCAN_FALLBACK;
+        }
+    }
+
+    return n == m->n_features ? 0 : MLP_SCAN_FALLBACK;
+}
+
+
+static int
+mlp_scan_end(mlp_scan_t *s)
+{
+    if (!mlp_scan_char(s, '}')) {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    mlp_scan_ws(s);
+
+    return s->p == s->end ? 0 : MLP_SCAN_FALLBACK;
+}
+
+
+int
+mlp_scan_request(const mlp_model_t *m, const char *body, size_t len,
+    size_t max_rows, mlp_alloc_t *a, mlp_request_t *req)
+{
+    size_t       klen, cap, rows, nf;
+    double      *x;
+    mlp_scan_t   s;
+    const char  *key;
+
+    s.p = body;
+    s.end = body + len;
+    nf = m->n_features;
+
+    if (!mlp_scan_char(&s, '{') || mlp_scan_key(&s, &key, &klen) != 0) {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    mlp_scan_ws(&s);
+
+    if (s.p < s.end && *s.p == '[' && klen == 9
+        && memcmp(key, "instances", 9) == 0)
+    {
+        /*
+         * Each row takes at least 2 bytes a feature ("0,"), so the body
+         * bounds the rows: no more memory than a few times the body.
+         */
+        cap = len / (2 * nf) + 1;
+
+        if (cap > max_rows) {
+            cap = max_rows;
+        }
+
+        x = a->alloc(a->data, cap * nf * sizeof(double));
+        if (x == NULL) {
+            return MLP_SCAN_FALLBACK;
+        }
+
+        s.p++;
+        rows = 0;
+
+        do {
+            if (rows == cap) {
+                return MLP_SCAN_FALLBACK;
+            }
+
+            mlp_scan_ws(&s);
+
+            if (s.p < s.end && *s.p == '{') {
+                s.p++;
+
+                if (mlp_scan_named_row(m, &s, x + rows * nf, NULL, 0) != 0) {
+                    return MLP_SCAN_FALLBACK;
+                }
+
+            } else if (mlp_scan_array_row(m, &s, x + rows * nf) != 0) {
+                return MLP_SCAN_FALLBACK;
+            }
+
+            rows++;
+
+        } while (mlp_scan_char(&s, ','));
+
+        if (!mlp_scan_char(&s, ']') || mlp_scan_end(&s) != 0) {
+            return MLP_SCAN_FALLBACK;
+        }
+
+        req->shape = MLP_SHAPE_INSTANCES;
+        req->rows = rows;
+        req->x = x;
+
+        return 0;
+    }
+
+    x = a->alloc(a->data, nf * sizeof(double));
+    if (x == NULL) {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    if (s.p < s.end && *s.p == '[' && klen == 8
+        && memcmp(key, "features", 8) == 0)
+    {
+        if (mlp_scan_array_row(m, &s, x) != 0 || mlp_scan_end(&s) != 0) {
+            return MLP_SCAN_FALLBACK;
+        }
+
+        req->shape = MLP_SHAPE_FEATURES;
+
+    } else {
+        if (mlp_scan_named_row(m, &s, x, key, klen) != 0) {
+            return MLP_SCAN_FALLBACK;
+        }
+
+        mlp_scan_ws(&s);
+
+        if (s.p != s.end) {
+            return MLP_SCAN_FALLBACK;
+        }
+
+        req->shape = MLP_SHAPE_NAMED;
+    }
+
+    req->rows = 1;
+    req->x = x;
+
+    return 0;
+}
