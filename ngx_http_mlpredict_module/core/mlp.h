@@ -121,6 +121,7 @@ size_t mlp_write_response(const mlp_model_t *m, const mlp_request_t *req,
     const double *out, const uint32_t *labels, char *buf);
 size_t mlp_write_error(const char *message, char *buf, size_t size);
 size_t mlp_write_double(double v, char *buf);
+size_t mlp_write_double_printf(double v, char *buf);
 size_t mlp_json_escape(const char *s, size_t len, char *buf);
 
 void mlp_error_set(mlp_error_t *err, int status, const char *fmt, ...)

@@ -19,8 +19,14 @@ static char *mlp_write_row(const mlp_model_t *m, const double *o,
     uint32_t label, int batch, char *p);
 
 
+/*
+ * The reference: the shortest of %.15g, %.16g, %.17g that reads back to v
+ * (trailing zeros removed by %g). Slow (printf and strtod); the fast path
+ * below gives the same bytes for most doubles and falls back to this.
+ */
+
 size_t
-mlp_write_double(double v, char *buf)
+mlp_write_double_printf(double v, char *buf)
 {
     int  n, prec;
 
@@ -33,6 +39,163 @@ mlp_write_double(double v, char *buf)
     }
 
     return (size_t) snprintf(buf, MLP_DOUBLE_MAX_LEN + 1, "%.17g", v);
+}
+
+
+/*
+ * The shortest decimal inside v's rounding interval, closest to v, found
+ * with exact 128-bit integers: v = m 2^e and the interval's ends are
+ * (4m -+ 2) 2^(e-2); scaled by 10^s = 5^s 2^s they are integers over a power
+ * of two. Taken for 2^-99 m <= |v| < 2^53 (5^s must fit), which covers the
+ * probabilities and values models answer; else the reference above.
+ */
+
+size_t
+mlp_write_double(double v, char *buf)
+{
+    int                 neg, even, s, e, t, n, x, prec, i;
+    char                digits[24], *p;
+    unsigned            k;
+    uint64_t            bits, m, f, lo, hi, q, pow_t, best, c1, c2;
+    unsigned __int128   a, b, c, five, dlo, dhi;
+
+    memcpy(&bits, &v, sizeof(bits));
+    neg = (int) (bits >> 63);
+    f = bits & ((1ull << 52) - 1);
+    e = (int) ((bits >> 52) & 0x7ff);
+
+    if (e == 0 && f == 0) {
+        return neg ? (memcpy(buf, "-0", 2), 2) : (buf[0] = '0', 1);
+    }
+
+    e -= 1075;
+
+    if (e > 0 || (bits & 0x7ff0000000000000ull) == 0) {
+        return mlp_write_double_printf(v, buf);
+    }
+
+    m = f | (1ull << 52);
+    even = (m & 1) == 0;
+
+    /* 10^s times the ulp is at least 2: an integer always lies inside */
+    s = (int) (-e * 0.30102999566398120) + 2;
+
+    if (s > 31) {
+        return mlp_write_double_printf(v, buf);
+    }
+
+    for (five = 1, i = 0; i < s; i++) {
+        five *= 5;
+    }
+
+    a = (unsigned __int128) (4 * m - ((f == 0 && e > -1074) ? 1 : 2)) * five;
+    b = (unsigned __int128) (4 * m) * five;
+    c = (unsigned __int128) (4 * m + 2) * five;
+
+    /* the values are a, b, c / 2^k */
+    k = (unsigned) (2 - e - s);
+
+    dlo = a >> k;
+    dhi = c >> k;
+
+    lo = (uint64_t) dlo + ((even && (dlo << k) == a) ? 0 : 1);
+    hi = (uint64_t) dhi - ((!even && (dhi << k) == c) ? 1 : 0);
+
+    /* the most trailing zeros a number inside [lo, hi] can have */
+    t = 0;
+    pow_t = 1;
+
+    while (pow_t <= hi / 10 && (hi / (pow_t * 10)) * (pow_t * 10) >= lo) {
+        pow_t *= 10;
+        t++;
+    }
+
+    /* of the multiples of 10^t inside, the closest to v (ties to even) */
+    q = (uint64_t) ((b >> k) / pow_t);
+    c1 = q * pow_t;
+    c2 = c1 + pow_t;
+    best = c1;
+
+    if (c1 < lo) {
+        best = c2;
+
+    } else if (c2 <= hi) {
+        unsigned __int128  d1, d2;
+
+        d1 = b - ((unsigned __int128) c1 << k);
+        d2 = ((unsigned __int128) c2 << k) - b;
+
+        if (d2 < d1 || (d2 == d1 && ((c2 / pow_t) & 1) == 0)) {
+            best = c2;
+        }
+    }
+
+    q = best / pow_t;
+
+    for (n = 0; q; q /= 10) {
+        digits[n++] = (char) ('0' + q % 10);
+    }
+
+    /* digits[] is reversed; x is the exponent of the first digit */
+    x = n - 1 + t - s;
+    prec = n > 15 ? n : 15;
+    p = buf;
+
+    if (neg) {
+        *p++ = '-';
+    }
+
+    if (x < -4 || x >= prec) {
+        *p++ = digits[n - 1];
+
+        if (n > 1) {
+            *p++ = '.';
+
+            for (i = n - 2; i >= 0; i--) {
+                *p++ = digits[i];
+            }
+        }
+
+        *p++ = 'e';
+        *p++ = x < 0 ? '-' : '+';
+        x = x < 0 ? -x : x;
+
+        if (x >= 100) {
+            *p++ = (char) ('0' + x / 100);
+        }
+
+        *p++ = (char) ('0' + x / 10 % 10);
+        *p++ = (char) ('0' + x % 10);
+
+    } else if (x >= 0) {
+        i = n - 1;
+
+        for ( /* void */ ; x >= 0; x--) {
+            *p++ = i >= 0 ? digits[i--] : '0';
+        }
+
+        if (i >= 0) {
+            *p++ = '.';
+
+            while (i >= 0) {
+                *p++ = digits[i--];
+            }
+        }
+
+    } else {
+        *p++ = '0';
+        *p++ = '.';
+
+        for (i = -1; i > x; i--) {
+            *p++ = '0';
+        }
+
+        for (i = n - 1; i >= 0; i--) {
+            *p++ = digits[i];
+        }
+    }
+
+    return p - buf;
 }
 
 

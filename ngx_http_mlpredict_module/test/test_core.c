@@ -1184,6 +1184,46 @@ test_writer(void)
 
     passed++;
 
+    /*
+     * The fast writer against the printf reference: the same bytes for
+     * every double, in and out of the fast path's range.
+     */
+    for (i = 0; i < 300000; i++) {
+        char  ref[64];
+
+        switch (i % 4) {
+        case 0:
+            v = (double) rand() / RAND_MAX;
+            break;
+        case 1:
+            v = (double) rand() / RAND_MAX * pow(10, rand() % 44 - 30);
+            break;
+        case 2:
+            v = (double) (rand() % 1000000) / pow(10, rand() % 14);
+            break;
+        default:
+            bits = (uint64_t) rand() << 62 ^ (uint64_t) rand() << 31
+                   ^ (uint64_t) rand();
+            memcpy(&v, &bits, sizeof(v));
+        }
+
+        if (!isfinite(v)) {
+            continue;
+        }
+
+        v = (i & 8) ? -v : v;
+        n = mlp_write_double(v, buf);
+        buf[n] = '\0';
+        ref[mlp_write_double_printf(v, ref)] = '\0';
+
+        if (strcmp(buf, ref) != 0) {
+            CHECK(0, "%.17g: fast writer %s, reference %s", v, buf, ref);
+            break;
+        }
+    }
+
+    passed++;
+
     n = mlp_write_error("a \"q\" \\ \n", buf, sizeof(buf));
     buf[n] = '\0';
     CHECK(strcmp(buf, "{\"error\":\"a \\\"q\\\" \\\\ \\u000a\"}\n") == 0,
