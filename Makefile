@@ -15,7 +15,7 @@ LIBS       := -ljansson -lopenblas -lm
 # Debian packages the build, the tests and `make run` need
 PACKAGES   := nginx nginx-dev libjansson-dev libopenblas-dev gcc make perl \
               python3-sklearn python3-xgboost python3-numpy curl wrk \
-              clang libclang-rt-14-dev
+              clang libclang-rt-14-dev python3-flask gunicorn util-linux
 
 MOD        := ngx_http_mlpredict_module
 CORE_SRCS  := $(wildcard $(MOD)/core/*.c)
@@ -23,7 +23,7 @@ CORE_HDRS  := $(wildcard $(MOD)/core/*.h)
 SO         := $(BUILD)/$(MOD).so
 
 .PHONY: all deps module run test unit parity nginx-test reload fuzz models \
-        clean
+        clean bench bench-smoke
 
 all: module $(BUILD)/mlpredict
 
@@ -104,6 +104,8 @@ unit: $(BUILD)/test_core
 parity: module $(BUILD)/mlpredict
 	$(PYTHON) t/parity.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
 	    --module $(CURDIR)/$(SO)
+	$(PYTHON) t/parity_xgboost.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
+	    --module $(CURDIR)/$(SO) --port 1991
 
 # The real Test::Nginx when installed, else the compatible runner in t/compat.
 nginx-test: module
@@ -116,6 +118,26 @@ reload: module $(BUILD)/mlpredict
 	    --cli $(BUILD)/mlpredict
 
 test: unit fuzz parity nginx-test reload
+
+# The benchmark (bench/README.md): HTTP side by side with nginx `return 200`
+# and gunicorn + Flask + scikit-learn, the core without HTTP, memory with a
+# large model. Results in bench/results/; bench-smoke runs it all in seconds
+# and writes only under build/bench/.
+BENCH_SECONDS ?= 10
+
+$(BUILD)/bench_core: bench/bench_core.c $(CORE_SRCS) $(CORE_HDRS) | deps
+	@mkdir -p $(BUILD)
+	$(CC) $(CORE_CFLAGS) -o $@ bench/bench_core.c $(CORE_SRCS) $(LIBS)
+
+bench: module $(BUILD)/mlpredict $(BUILD)/bench_core
+	$(PYTHON) bench/run.py --seconds $(BENCH_SECONDS) --nginx $(NGINX) \
+	    --module $(CURDIR)/$(SO) --cli $(BUILD)/mlpredict \
+	    --core $(BUILD)/bench_core
+
+bench-smoke: module $(BUILD)/mlpredict $(BUILD)/bench_core
+	$(PYTHON) bench/run.py --smoke --seconds 1 --nginx $(NGINX) \
+	    --module $(CURDIR)/$(SO) --cli $(BUILD)/mlpredict \
+	    --core $(BUILD)/bench_core
 
 clean:
 	rm -rf $(BUILD) t/servroot

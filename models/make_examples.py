@@ -9,7 +9,8 @@ datasets ship with scikit-learn, the split is train_test_split(test_size=0.25,
 random_state=0) and every solver is deterministic or seeded.
 
 Tests import this module and call build(name), which returns
-(fitted_model, X_test, feature_names).
+(fitted_model, X_test, feature_names).  X_test of the examples in WITH_NAN
+contains NaN (a missing value, sent as JSON null).
 """
 
 import os
@@ -35,7 +36,25 @@ EXAMPLES = [
     "diabetes_lasso",       # StandardScaler + Lasso
     "diabetes_elasticnet",  # ElasticNet, no scaler
     "linnerud",             # LinearRegression, 3 targets, no scaler
+    # tree ensembles (kind 3)
+    "iris_tree",            # DecisionTreeClassifier, string labels
+    "iris_forest",          # RandomForestClassifier, 3 classes
+    "breast_cancer_forest",  # RandomForestClassifier, 100 trees, depth 10
+    "breast_cancer_extra",  # ExtraTreesClassifier
+    "breast_cancer_scaled_forest",  # StandardScaler + RandomForestClassifier
+    "diabetes_forest",      # RandomForestRegressor
+    "linnerud_forest",      # RandomForestRegressor, 3 targets
+    "iris_gb",              # GradientBoostingClassifier, 3 classes
+    "breast_cancer_gb",     # GradientBoostingClassifier, binary
+    "diabetes_gb",          # GradientBoostingRegressor
+    "iris_hgb",             # HistGradientBoostingClassifier, 3 classes
+    "breast_cancer_hgb",    # HistGradientBoostingClassifier, binary
+    "diabetes_hgb",         # HistGradientBoostingRegressor, NaN in the data
+    "diabetes_hgb_poisson",  # HistGradientBoostingRegressor(loss="poisson")
 ]
+
+# examples whose X (train and test) has missing values (NaN)
+WITH_NAN = {"diabetes_hgb"}
 
 
 def clean_name(name):
@@ -54,13 +73,29 @@ def _dataset(loader):
     return ds, [clean_name(f) for f in ds.feature_names]
 
 
+def _with_nan(X, fraction=0.1, seed=0):
+    """X with about `fraction` of its values replaced by NaN (seeded)."""
+    X = np.array(X, dtype=float)
+    rng = np.random.RandomState(seed)
+    X[rng.rand(*X.shape) < fraction] = np.nan
+    return X
+
+
 def build(name):
     """(fitted model, X_test, feature_names) for the example `name`."""
     from sklearn import datasets
+    from sklearn.ensemble import (ExtraTreesClassifier,
+                                  GradientBoostingClassifier,
+                                  GradientBoostingRegressor,
+                                  HistGradientBoostingClassifier,
+                                  HistGradientBoostingRegressor,
+                                  RandomForestClassifier,
+                                  RandomForestRegressor)
     from sklearn.linear_model import (ElasticNet, Lasso, LinearRegression,
                                       LogisticRegression, Ridge)
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
 
     if name == "breast_cancer":
         ds, names = _dataset(datasets.load_breast_cancer)
@@ -102,11 +137,76 @@ def build(name):
         ds, names = _dataset(datasets.load_linnerud)
         y = ds.target                           # Weight, Waist, Pulse
         model = LinearRegression()
+    elif name == "iris_tree":
+        ds, names = _dataset(datasets.load_iris)
+        y = ds.target_names[ds.target]          # "setosa", ...
+        model = DecisionTreeClassifier(random_state=0)
+    elif name == "iris_forest":
+        ds, names = _dataset(datasets.load_iris)
+        y = ds.target                           # 0, 1, 2
+        model = RandomForestClassifier(n_estimators=50, random_state=0)
+    elif name == "breast_cancer_forest":
+        ds, names = _dataset(datasets.load_breast_cancer)
+        y = ds.target_names[ds.target]          # "malignant" / "benign"
+        model = RandomForestClassifier(n_estimators=100, max_depth=10,
+                                       random_state=0)
+    elif name == "breast_cancer_extra":
+        ds, names = _dataset(datasets.load_breast_cancer)
+        y = ds.target                           # 0 / 1
+        model = ExtraTreesClassifier(n_estimators=100, random_state=0)
+    elif name == "breast_cancer_scaled_forest":
+        ds, names = _dataset(datasets.load_breast_cancer)
+        y = ds.target_names[ds.target]
+        model = make_pipeline(StandardScaler(),
+                              RandomForestClassifier(n_estimators=50,
+                                                     max_depth=8,
+                                                     random_state=0))
+    elif name == "diabetes_forest":
+        ds, names = _dataset(datasets.load_diabetes)
+        y = ds.target
+        model = RandomForestRegressor(n_estimators=100, max_depth=8,
+                                      random_state=0)
+    elif name == "linnerud_forest":
+        ds, names = _dataset(datasets.load_linnerud)
+        y = ds.target                           # Weight, Waist, Pulse
+        model = RandomForestRegressor(n_estimators=20, random_state=0)
+    elif name == "iris_gb":
+        ds, names = _dataset(datasets.load_iris)
+        y = ds.target_names[ds.target]
+        model = GradientBoostingClassifier(n_estimators=50, random_state=0)
+    elif name == "breast_cancer_gb":
+        ds, names = _dataset(datasets.load_breast_cancer)
+        y = ds.target_names[ds.target]
+        model = GradientBoostingClassifier(n_estimators=100, random_state=0)
+    elif name == "diabetes_gb":
+        ds, names = _dataset(datasets.load_diabetes)
+        y = ds.target
+        model = GradientBoostingRegressor(n_estimators=100, random_state=0)
+    elif name == "iris_hgb":
+        ds, names = _dataset(datasets.load_iris)
+        y = ds.target                           # 0, 1, 2
+        model = HistGradientBoostingClassifier(max_iter=50, random_state=0)
+    elif name == "breast_cancer_hgb":
+        ds, names = _dataset(datasets.load_breast_cancer)
+        y = ds.target_names[ds.target]
+        model = HistGradientBoostingClassifier(max_iter=100, random_state=0)
+    elif name == "diabetes_hgb":
+        ds, names = _dataset(datasets.load_diabetes)
+        y = ds.target
+        model = HistGradientBoostingRegressor(max_iter=100, random_state=0)
+    elif name == "diabetes_hgb_poisson":
+        ds, names = _dataset(datasets.load_diabetes)
+        y = ds.target
+        model = HistGradientBoostingRegressor(loss="poisson", max_iter=100,
+                                              random_state=0)
     else:
         raise KeyError("no example named %r (examples: %s)"
                        % (name, ", ".join(EXAMPLES)))
 
-    X_train, X_test, y_train, _ = _split(np.asarray(ds.data, dtype=float), y)
+    X = np.asarray(ds.data, dtype=float)
+    if name in WITH_NAN:
+        X = _with_nan(X)
+    X_train, X_test, y_train, _ = _split(X, y)
     model.fit(X_train, y_train)
     return model, X_test, names
 

@@ -4,17 +4,35 @@
     /usr/bin/python3 t/parity.py --cli build/mlpredict --nginx /usr/sbin/nginx \
         --module build/ngx_http_mlpredict_module.so [--port 1990]
 
-For every example in models/make_examples.py: build and fit it, export it to a
-temporary directory, then compare with the fitted estimator's own predict()
-and predict_proba() on the held-out rows:
+For every example in models/make_examples.py, and for a few larger models
+built here only (stress_*: 500 trees of depth 20, fully grown trees, other
+losses), fit it, export it to a temporary directory, then compare with the
+fitted estimator's own predict() and predict_proba():
 
   file  the exported file parsed back per models/FORMAT.md (every field,
-        alignment, CRC) and evaluated by a plain-Python reference;
+        alignment, CRC, every tree walked) and evaluated by a plain
+        Python/numpy reference;
   cli   `mlpredict predict MODEL` with the request body on stdin;
   http  POST to nginx, run here as a child process with the module loaded.
 
-Labels must be equal; numbers equal within 1e-12 relative.  One line per
-check, then "N passed, N failed"; the exit status is 1 on any failure.
+Rows: the held-out rows (every row of the data set for stress_*), then
+"edge" rows that put one feature exactly on, or one double or float32 step
+beside, split thresholds of the model (and the float32 rounding ties between
+them), so that each comparison and each rounding is exercised.
+
+Labels must be equal.  Numbers: decision trees, random forests and extra
+trees must be bit-for-bit equal (compared with ==; the maximum absolute
+difference is reported otherwise); every other model within 1e-12 relative
+(they pass through exp/log, where numpy's and the C library's may differ in
+the last bit; the maximum relative difference seen is reported).
+
+Missing values: a model that supports them (HistGradientBoosting*) gets rows
+with JSON null values and, in named rows, absent features, compared with
+predict() on X holding NaN; any other model must refuse a null or an absent
+feature (HTTP 4xx, CLI exit 1 with {"error": ...}).
+
+One line per check, then "N passed, N failed"; the exit status is 1 on any
+failure.
 """
 
 import argparse
@@ -33,7 +51,11 @@ import urllib.error
 import urllib.request
 import zlib
 
-import numpy as np
+# one OpenMP thread: HistGradientBoosting's fit and predict spend far more
+# waking threads than computing on data sets this small (answers are the same)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 sys.dont_write_bytecode = True   # keep the source tree clean
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,7 +66,14 @@ from mlpredict_export import export  # noqa: E402
 
 RTOL = 1e-12
 N_SINGLE = 3          # single-row requests per model and shape
+N_EDGE = 240          # edge rows per tree model (at most)
+MISSING_FRACTION = 0.2
 TIMEOUT = 60
+
+# estimators whose answers must be bit-for-bit equal
+EXACT_ESTIMATORS = ("DecisionTreeClassifier", "DecisionTreeRegressor",
+                    "RandomForestClassifier", "RandomForestRegressor",
+                    "ExtraTreesClassifier", "ExtraTreesRegressor")
 
 
 # --------------------------------------------------------------------------
@@ -73,7 +102,20 @@ class Results:
 # --------------------------------------------------------------------------
 # reading the model file back (FORMAT.md, version 1)
 
-KNOWN_SECTIONS = {1: 2, 2: 2, 3: 2, 10: 1, 11: 1, 20: 1, 21: 1}
+DT_F64, DT_STRINGS, DT_U32, DT_NODE = 1, 2, 3, 4
+KNOWN_SECTIONS = {1: DT_STRINGS, 2: DT_STRINGS, 3: DT_STRINGS, 10: DT_F64,
+                  11: DT_F64, 20: DT_F64, 21: DT_F64, 30: DT_U32, 31: DT_U32,
+                  32: DT_U32, 33: DT_F64, 34: DT_NODE, 35: DT_F64,
+                  36: DT_F64}
+ELEMENT_SIZE = {DT_F64: 8, DT_U32: 4, DT_NODE: 16}
+NODE_DTYPE = np.dtype([("threshold", "<f8"), ("a", "<u4"), ("info", "<u4")])
+
+F_INPUT_F32, F_CMP_LT, F_ACC_F32 = 1, 2, 4
+F_MISSING, F_LABEL_FROM_RAW, F_SCALE_LEAVES = 8, 16, 32
+ALL_FLAGS = 63
+LEAF_BIT = 1 << 31
+DEFAULT_LEFT_BIT = 1 << 30
+FEATURE_MASK = (1 << 30) - 1
 
 
 def read_mlp(path):
@@ -98,7 +140,7 @@ def read_mlp(path):
         raise ValueError("checksum %08x, computed %08x" % (crc, real_crc))
     if r0 != 0 or r1 != 0:
         raise ValueError("reserved fields not zero")
-    if kind not in (1, 2):
+    if kind not in (1, 2, 3):
         raise ValueError("kind %d" % kind)
     if not 1 <= nf <= 1000000:
         raise ValueError("n_features %d" % nf)
@@ -106,11 +148,12 @@ def read_mlp(path):
         raise ValueError("n_sections %d" % ns)
     if sto != 64:
         raise ValueError("section_table_offset %d" % sto)
+    rows = None
     if kind == 1:
         if link != 0 or no < 1:
             raise ValueError("linear with link %d, n_outputs %d" % (link, no))
         rows = no
-    else:
+    elif kind == 2:
         if no < 2:
             raise ValueError("logistic with %d classes" % no)
         if link == 1 and no == 2:
@@ -120,6 +163,9 @@ def read_mlp(path):
         else:
             raise ValueError("logistic with link %d and %d classes"
                              % (link, no))
+    else:
+        if link not in (0, 1, 2, 4, 5, 6, 7) or no < 1:
+            raise ValueError("trees with link %d, n_outputs %d" % (link, no))
     if sto + 32 * ns > len(b):
         raise ValueError("section table outside the file")
     secs = {}
@@ -138,13 +184,19 @@ def read_mlp(path):
         if dt != KNOWN_SECTIONS[sid]:
             raise ValueError("section %d has dtype %d" % (sid, dt))
         data = b[off:off + size]
-        if dt == 1:
-            if size != 8 * count:
+        if dt in ELEMENT_SIZE:
+            if size != ELEMENT_SIZE[dt] * count:
                 raise ValueError("section %d size %d count %d"
                                  % (sid, size, count))
-            val = np.frombuffer(data, dtype="<f8").astype(float)
-            if not np.all(np.isfinite(val)):
-                raise ValueError("section %d has a non-finite value" % sid)
+            if dt == DT_F64:
+                val = np.frombuffer(data, dtype="<f8").astype(float)
+                if not np.all(np.isfinite(val)):
+                    raise ValueError("section %d has a non-finite value"
+                                     % sid)
+            elif dt == DT_U32:
+                val = np.frombuffer(data, dtype="<u4").astype(np.int64)
+            else:
+                val = np.frombuffer(data, dtype=NODE_DTYPE)
         else:
             if not data.endswith(b"\0"):
                 raise ValueError("section %d not NUL-terminated" % sid)
@@ -178,7 +230,7 @@ def read_mlp(path):
     if any(n == "" for n in names) or len(set(names)) != nf:
         raise ValueError("feature names empty or not unique")
     labels = None
-    if kind == 2:
+    if kind == 2 or (kind == 3 and 2 in secs):
         labels = need(2, no)
         if len(set(labels)) != no:
             raise ValueError("class labels not unique")
@@ -201,16 +253,152 @@ def read_mlp(path):
         scale = need(11, nf)
         if np.any(scale == 0):
             raise ValueError("zero scale")
-    coef = need(20, rows * nf).reshape(rows, nf)
-    intercept = need(21, rows)
-    return {"kind": kind, "link": link, "n_features": nf, "n_outputs": no,
-            "feature_names": names, "class_labels": labels,
-            "producer": producer, "mean": mean, "scale": scale,
-            "coef": coef, "intercept": intercept, "size": len(b)}
+    m = {"kind": kind, "link": link, "n_features": nf, "n_outputs": no,
+         "feature_names": names, "class_labels": labels,
+         "producer": producer, "mean": mean, "scale": scale,
+         "size": len(b)}
+    if kind in (1, 2):
+        for sid in (30, 31, 32, 33, 34, 35, 36):
+            if sid in secs:
+                raise ValueError("tree section %d in a kind %d model"
+                                 % (sid, kind))
+        m["coef"] = need(20, rows * nf).reshape(rows, nf)
+        m["intercept"] = need(21, rows)
+    else:
+        for sid in (20, 21):
+            if sid in secs:
+                raise ValueError("section %d in a tree model" % sid)
+        _read_trees(m, secs, need)
+    return m
+
+
+def _read_trees(m, secs, need):
+    """Kind 3: the checks FORMAT.md lists for the loader."""
+    params = need(30, 8)
+    n_trees, n_groups, width, flags = (int(v) for v in params[:4])
+    if any(params[4:]):
+        raise ValueError("tree_params[4:8] not zero")
+    if n_trees < 1 or n_groups < 1 or width < 1:
+        raise ValueError("tree_params %s" % list(params[:4]))
+    if flags & ~ALL_FLAGS:
+        raise ValueError("unknown flags %#x" % flags)
+    link, no = m["link"], m["n_outputs"]
+    if m["class_labels"] is not None:
+        if link == 1:
+            if n_groups != 1 or no != 2:
+                raise ValueError("link 1 with %d groups, %d classes"
+                                 % (n_groups, no))
+        elif link in (2, 5, 6):
+            if n_groups != no or (link == 6 and no < 3) or no < 2:
+                raise ValueError("link %d with %d groups, %d classes"
+                                 % (link, n_groups, no))
+        else:
+            raise ValueError("classifier with link %d" % link)
+    else:
+        if link not in (0, 4, 5, 7) or n_groups != no:
+            raise ValueError("regressor with link %d, %d groups, %d outputs"
+                             % (link, n_groups, no))
+    roots = need(31, n_trees)
+    groups = (need(32, n_trees) if 32 in secs
+              else np.zeros(n_trees, dtype=np.int64))
+    if flags & F_SCALE_LEAVES:
+        scales = need(33, n_trees)
+    elif 33 in secs:
+        raise ValueError("tree_scales without the scale_leaves flag")
+    else:
+        scales = None
+    if 34 not in secs or 35 not in secs:
+        raise ValueError("nodes or leaf_values missing")
+    nodes = secs[34]
+    leaf_values = secs[35]
+    n_nodes = len(nodes)
+    init = need(36, n_groups) if 36 in secs else np.zeros(n_groups)
+    if np.any(np.isnan(nodes["threshold"])):
+        raise ValueError("a threshold is NaN")
+    if roots[0] != 0 or np.any(np.diff(roots) <= 0) or roots[-1] >= n_nodes:
+        raise ValueError("tree_roots not 0 and increasing inside the nodes")
+    if np.any(groups + width > n_groups):
+        raise ValueError("a tree's group range leaves the raw scores")
+    info = nodes["info"].astype(np.int64)
+    a = nodes["a"].astype(np.int64)
+    is_leaf = (info & LEAF_BIT) != 0
+    feat = info & FEATURE_MASK
+    if np.any(is_leaf & ((a + 1) * width > len(leaf_values))):
+        raise ValueError("a leaf's values lie outside leaf_values")
+    if np.any(~is_leaf & (feat >= m["n_features"])):
+        raise ValueError("a split feature index >= n_features")
+    bounds = list(roots) + [n_nodes]
+    max_depth = 0
+    for t in range(n_trees):
+        lo, hi = bounds[t], bounds[t + 1]
+        seen = np.zeros(hi - lo, dtype=bool)
+        stack = [(lo, 0)]
+        seen[0] = True
+        while stack:
+            i, depth = stack.pop()
+            max_depth = max(max_depth, depth)
+            if is_leaf[i]:
+                continue
+            for c in (a[i], a[i] + 1):
+                if not lo <= c < hi:
+                    raise ValueError("tree %d: node %d has child %d outside "
+                                     "the tree" % (t, i, c))
+                if seen[c - lo]:
+                    raise ValueError("tree %d: node %d reached twice"
+                                     % (t, c))
+                seen[c - lo] = True
+                stack.append((c, depth + 1))
+        if not seen.all():
+            raise ValueError("tree %d: %d nodes never reached"
+                             % (t, int((~seen).sum())))
+    m.update({"n_trees": n_trees, "n_groups": n_groups, "leaf_width": width,
+              "flags": flags, "roots": roots, "groups": groups,
+              "scales": scales, "nodes": nodes, "leaf_values": leaf_values,
+              "init": init, "n_nodes": n_nodes, "max_depth": max_depth,
+              "is_leaf": is_leaf, "feature": feat, "child": a,
+              "default_left": (info & DEFAULT_LEFT_BIT) != 0,
+              "threshold": nodes["threshold"].astype(float)})
+
+
+def pairwise_sum(v):
+    """sum() in numpy's order for one row (numpy's pairwise_sum: a plain
+    loop below 8 values, 8 accumulators up to 128, halves above), which is
+    what np.sum(a, axis=1) does to each row."""
+    n = len(v)
+    if n < 8:
+        res = 0.0
+        for x in v:
+            res += x
+        return res
+    if n <= 128:
+        r = [v[j] for j in range(8)]
+        i = 8
+        while i < n - n % 8:
+            for j in range(8):
+                r[j] += v[i + j]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            res += v[i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return pairwise_sum(v[:n2]) + pairwise_sum(v[n2:])
+
+
+def _argmax(v):
+    best = 0
+    for i in range(1, len(v)):
+        if v[i] > v[best]:
+            best = i
+    return best
 
 
 def ref_predict(m, row):
     """Row answer from the parsed file, plain float arithmetic like C."""
+    if m["kind"] == 3:
+        return ref_trees(m, np.asarray([row], dtype=float))[0]
     x = [float(v) for v in row]
     if m["mean"] is not None:
         x = [(v - mu) / sc for v, mu, sc in zip(x, m["mean"], m["scale"])]
@@ -239,6 +427,89 @@ def ref_predict(m, row):
         probs = [v / tot for v in e]
     return {"prediction": labels[best], "probabilities": dict(zip(keys,
                                                                   probs))}
+
+
+def ref_trees(m, X):
+    """Row answers of a tree ensemble for the rows of X (NaN = missing),
+    per FORMAT.md: the walk vectorized over rows, the sums and links in the
+    order the C kernel uses (tree after tree; links element by element with
+    the C library's exp and log)."""
+    flags = m["flags"]
+    X = np.array(X, dtype=float)
+    n = X.shape[0]
+    if m["mean"] is not None:
+        X = (X - m["mean"]) / m["scale"]
+    if flags & F_INPUT_F32:
+        X = X.astype(np.float32).astype(np.float64)
+    if np.isnan(X).any() and not flags & F_MISSING:
+        raise ValueError("missing value in a model without missing support")
+    f32 = bool(flags & F_ACC_F32)
+    dt = np.float32 if f32 else np.float64
+    G, W = m["n_groups"], m["leaf_width"]
+    raw = np.empty((n, G), dtype=dt)
+    raw[:] = np.asarray(m["init"], dtype=dt)
+    leaves = np.asarray(m["leaf_values"]).reshape(-1, W)
+    is_leaf, feat, child = m["is_leaf"], m["feature"], m["child"]
+    dleft, thr = m["default_left"], m["threshold"]
+    rows = np.arange(n)
+    for t in range(m["n_trees"]):
+        idx = np.full(n, m["roots"][t], dtype=np.int64)
+        while True:
+            act = ~is_leaf[idx]
+            if not act.any():
+                break
+            i = idx[act]
+            xv = X[rows[act], feat[i]]
+            with np.errstate(invalid="ignore"):
+                go = xv < thr[i] if flags & F_CMP_LT else xv <= thr[i]
+            go = np.where(np.isnan(xv), dleft[i], go)
+            idx[act] = np.where(go, child[i], child[i] + 1)
+        vals = leaves[child[idx]].astype(dt)
+        if m["scales"] is not None:
+            vals = vals * dt(m["scales"][t])
+        g = int(m["groups"][t])
+        raw[:, g:g + W] += vals
+    return [_ref_link(m, [float(v) for v in r], f32) for r in raw]
+
+
+def _ref_link(m, raw, f32):
+    link = m["link"]
+    c = (lambda v: float(np.float32(v))) if f32 else float
+    exp = ((lambda v: float(np.exp(np.float32(v)))) if f32 else math.exp)
+    if link == 0:
+        out = raw
+    elif link == 4:
+        out = [exp(v) for v in raw]
+    elif link == 5:
+        out = [c(v / m["n_trees"]) for v in raw]
+    elif link == 1:
+        p1 = c(1.0 / c(1.0 + exp(c(-raw[0]))))
+        out = [c(1.0 - p1), p1]
+    elif link == 7:
+        out = [c(1.0 / c(1.0 + exp(c(-v)))) for v in raw]
+    elif link == 2:
+        mx = max(raw)
+        e = [exp(c(v - mx)) for v in raw]
+        s = c(pairwise_sum(e))
+        out = [c(v / s) for v in e]
+    elif link == 6:
+        mx = max(raw)
+        if not math.isfinite(mx):
+            mx = 0.0
+        s = pairwise_sum([exp(v - mx) for v in raw])
+        lse = math.log(s) + mx
+        out = [exp(v - lse) for v in raw]
+    else:
+        raise ValueError("link %d" % link)
+    if m["class_labels"] is None:
+        return {"prediction": out[0] if m["n_outputs"] == 1 else out}
+    labels = [json.loads(t) for t in m["class_labels"]]
+    keys = [label_key(t) for t in m["class_labels"]]
+    if m["flags"] & F_LABEL_FROM_RAW:
+        best = (1 if raw[0] > 0 else 0) if link == 1 else _argmax(raw)
+    else:
+        best = _argmax(out)
+    return {"prediction": labels[best], "probabilities": dict(zip(keys, out))}
 
 
 # --------------------------------------------------------------------------
@@ -280,18 +551,69 @@ def expected_rows(model, X):
     return out
 
 
+def final_estimator(model):
+    steps = getattr(model, "steps", None)
+    return steps[-1][1] if steps else model
+
+
+def is_exact(model):
+    return type(final_estimator(model)).__name__ in EXACT_ESTIMATORS
+
+
+def supports_missing(model):
+    return type(final_estimator(model)).__name__.startswith(
+        "HistGradientBoosting")
+
+
 # --------------------------------------------------------------------------
 # comparison
 
-def close(a, b):
-    if isinstance(a, bool) or isinstance(b, bool):
-        return False
-    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
-        return False
-    a, b = float(a), float(b)
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return False
-    return abs(a - b) <= RTOL * max(abs(a), abs(b))
+class Tol:
+    """Number comparison for one check: bit-exact or within RTOL; records
+    the largest difference seen and the first number that is off."""
+
+    def __init__(self, exact):
+        self.exact = exact
+        self.n = 0
+        self.n_off = 0
+        self.max_abs = 0.0
+        self.max_rel = 0.0
+        self.first_off = None
+
+    def number(self, got, want, where):
+        if isinstance(got, bool) or not isinstance(got, (int, float)):
+            return "%s: %s is not a number (scikit-learn says %r)" % (
+                where, _short(got), want)
+        a, b = float(got), float(want)
+        if not math.isfinite(a):
+            return "%s: %r is not finite" % (where, got)
+        self.n += 1
+        d = abs(a - b)
+        rel = d / max(abs(a), abs(b)) if d else 0.0
+        self.max_abs = max(self.max_abs, d)
+        self.max_rel = max(self.max_rel, rel)
+        ok = (d == 0.0) if self.exact else (d <= RTOL * max(abs(a), abs(b)))
+        if not ok:
+            self.n_off += 1
+            if self.first_off is None:
+                self.first_off = "%s is %r, scikit-learn says %r" % (
+                    where, got, want)
+        return None
+
+    def verdict(self):
+        """None if every number passed, else a message."""
+        if self.n_off == 0:
+            return None
+        return "%s (%d of %d numbers %s; max abs diff %.3g, max rel diff " \
+               "%.3g)" % (self.first_off, self.n_off, self.n,
+                          "not bit-exact" if self.exact
+                          else "beyond %g relative" % RTOL,
+                          self.max_abs, self.max_rel)
+
+    def detail(self):
+        if self.exact:
+            return "%d numbers bit-exact" % self.n
+        return "%d numbers, max rel diff %.3g" % (self.n, self.max_rel)
 
 
 def same_label(a, b):
@@ -304,22 +626,24 @@ def same_label(a, b):
     return False
 
 
-def judge(res, what, out, chk):
+def judge(res, what, out, chk, exact):
     """Record one check: `out` must be JSON that `chk` finds no fault in."""
     try:
         resp = json.loads(out)
     except ValueError as e:
         res.fail(what, "answer is not JSON (%s): %r" % (e, out[:300]))
         return
-    msg = chk(resp)
+    tol = Tol(exact)
+    msg = chk(resp, tol) or tol.verdict()
     if msg:
         res.fail(what, msg)
     else:
-        res.ok(what)
+        res.ok(what, tol.detail())
 
 
-def compare_row(got, want, where):
-    """None if `got` (a row answer) matches `want`, else a message."""
+def compare_row(got, want, where, tol):
+    """None if `got` (a row answer) matches `want` (numbers go through
+    `tol`, which keeps the verdict on them), else a message."""
     if "probabilities" in want:
         if not isinstance(got, dict):
             return "%s: expected an object, got %s" % (where, _short(got))
@@ -336,9 +660,10 @@ def compare_row(got, want, where):
                 where, sorted(gp) if isinstance(gp, dict) else _short(gp),
                 sorted(wp))
         for k in wp:
-            if not close(gp[k], wp[k]):
-                return "%s: probability of %s is %r, scikit-learn says %r" % (
-                    where, json.dumps(k), gp[k], wp[k])
+            msg = tol.number(gp[k], wp[k], "%s: probability of %s" % (
+                where, json.dumps(k)))
+            if msg:
+                return msg
         return None
     w = want["prediction"]
     if isinstance(w, list):
@@ -346,16 +671,14 @@ def compare_row(got, want, where):
             return "%s: expected a list of %d numbers, got %s" % (
                 where, len(w), _short(got))
         for j, (g, e) in enumerate(zip(got, w)):
-            if not close(g, e):
-                return "%s: output %d is %r, scikit-learn says %r" % (
-                    where, j, g, e)
+            msg = tol.number(g, e, "%s: output %d" % (where, j))
+            if msg:
+                return msg
         return None
-    if not close(got, w):
-        return "%s: %s, scikit-learn says %r" % (where, _short(got), w)
-    return None
+    return tol.number(got, w, where)
 
 
-def compare_batch(resp, want):
+def compare_batch(resp, want, tol):
     if not isinstance(resp, dict) or set(resp) != {"predictions"}:
         return "expected {\"predictions\": [...]}, got %s" % _short(resp)
     preds = resp["predictions"]
@@ -364,18 +687,18 @@ def compare_batch(resp, want):
             len(want), len(preds) if isinstance(preds, list) else
             _short(preds))
     for i, (g, w) in enumerate(zip(preds, want)):
-        msg = compare_row(g, w, "row %d" % i)
+        msg = compare_row(g, w, "row %d" % i, tol)
         if msg:
             return msg
     return None
 
 
-def compare_single(resp, want):
+def compare_single(resp, want, tol):
     if "probabilities" in want:
-        return compare_row(resp, want, "answer")
+        return compare_row(resp, want, "answer", tol)
     if not isinstance(resp, dict) or set(resp) != {"prediction"}:
         return "expected {\"prediction\": ...}, got %s" % _short(resp)
-    return compare_row(resp["prediction"], want, "prediction")
+    return compare_row(resp["prediction"], want, "prediction", tol)
 
 
 def _short(v, n=300):
@@ -387,32 +710,127 @@ def _short(v, n=300):
 # requests
 
 def num(v):
-    return float(v)      # json.dumps writes floats with repr(): round-trips
+    """A JSON value: the float (json.dumps writes it with repr(), which
+    reads back to the same double), or None (null) for NaN."""
+    v = float(v)
+    return None if math.isnan(v) else v
 
 
-def requests_for(X, names, want):
+def array_rows(X):
+    return [[num(v) for v in r] for r in X]
+
+
+def object_rows(X, names):
+    """Named rows; a NaN becomes an absent feature or, every other time, an
+    explicit null (both mean missing)."""
+    out = []
+    k = 0
+    for r in X:
+        obj = {}
+        for n, v in zip(names, r):
+            v = num(v)
+            if v is None:
+                k += 1
+                if k % 2:
+                    continue
+            obj[n] = v
+        out.append(obj)
+    return out
+
+
+def requests_for(X, names, want, tag="", single=True):
     """[(label, body bytes, check function)]"""
     reqs = []
-    rows = [[num(v) for v in r] for r in X]
-    reqs.append(("batch/arrays %d rows" % len(rows),
+    rows = array_rows(X)
+    reqs.append(("batch/arrays%s %d rows" % (tag, len(rows)),
                  json.dumps({"instances": rows}),
-                 lambda r, w=want: compare_batch(r, w)))
-    objs = [dict(zip(names, r)) for r in rows]
-    reqs.append(("batch/objects %d rows" % len(rows),
+                 lambda r, t, w=want: compare_batch(r, w, t)))
+    objs = object_rows(X, names)
+    reqs.append(("batch/objects%s %d rows" % (tag, len(rows)),
                  json.dumps({"instances": objs}),
-                 lambda r, w=want: compare_batch(r, w)))
-    for i in range(min(N_SINGLE, len(rows))):
-        reqs.append(("single/object row %d" % i, json.dumps(objs[i]),
-                     lambda r, w=want[i]: compare_single(r, w)))
-        reqs.append(("single/features row %d" % i,
-                     json.dumps({"features": rows[i]}),
-                     lambda r, w=want[i]: compare_single(r, w)))
+                 lambda r, t, w=want: compare_batch(r, w, t)))
+    if single:
+        for i in range(min(N_SINGLE, len(rows))):
+            reqs.append(("single/object%s row %d" % (tag, i),
+                         json.dumps(objs[i]),
+                         lambda r, t, w=want[i]: compare_single(r, w, t)))
+            reqs.append(("single/features%s row %d" % (tag, i),
+                         json.dumps({"features": rows[i]}),
+                         lambda r, t, w=want[i]: compare_single(r, w, t)))
     return [(lab, body.encode("utf-8"), chk) for lab, body, chk in reqs]
 
 
-def bad_request(names, X):
-    # one value too few
-    return json.dumps({"features": [num(v) for v in X[0][:-1]]}).encode()
+def bad_requests(names, X, missing_ok):
+    """[(label, body)] every model must refuse with a 4xx."""
+    row = [0.0 if v is None else v for v in array_rows(X[:1])[0]]
+    out = [("wrong number of features",
+            json.dumps({"features": row[:-1]}).encode())]
+    if not missing_ok:
+        nul = list(row)
+        nul[len(nul) // 2] = None
+        out.append(("null feature (no missing-value support)",
+                    json.dumps({"features": nul}).encode()))
+        obj = dict(zip(names, row))
+        del obj[names[-1]]
+        out.append(("absent feature (no missing-value support)",
+                    json.dumps({"instances": [obj]}).encode()))
+    return out
+
+
+def with_missing(X, seed=1):
+    """X with MISSING_FRACTION of its values NaN, plus a row with every
+    value missing (seeded)."""
+    X = np.array(X, dtype=float)
+    rng = np.random.RandomState(seed)
+    X[rng.rand(*X.shape) < MISSING_FRACTION] = np.nan
+    return np.vstack([X, np.full((1, X.shape[1]), np.nan)])
+
+
+def edge_rows(m, X, n_max=N_EDGE, seed=2):
+    """Rows with one feature moved onto a split threshold of the model, or
+    one double / float32 step beside it, or onto a float32 rounding tie next
+    to it (mapped back through the file's scaler, if any)."""
+    if m is None or m["kind"] != 3:
+        return np.zeros((0, X.shape[1]))
+    rng = np.random.RandomState(seed)
+    split = np.flatnonzero(~m["is_leaf"])
+    if split.size == 0:
+        return np.zeros((0, X.shape[1]))
+    pick = rng.choice(split, size=min(split.size, max(1, n_max // 8)),
+                      replace=False)
+    base = np.array(X, dtype=float)
+    complete = ~np.isnan(base).any(axis=1)
+    if complete.any():
+        base = base[complete]
+    out = []
+    inf = float("inf")
+    for node in pick:
+        f = int(m["feature"][node])
+        t = float(m["threshold"][node])
+        if not math.isfinite(t):
+            continue
+        t32 = np.float32(t)
+        lo32 = float(np.nextafter(t32, np.float32(-inf)))
+        hi32 = float(np.nextafter(t32, np.float32(inf)))
+        t32 = float(t32)
+        ties = [(lo32 + t32) / 2, (t32 + hi32) / 2]   # float32 rounding ties
+        c = {t, math.nextafter(t, -inf), math.nextafter(t, inf),
+             t32, lo32, hi32}
+        c.update(ties)
+        c.update(math.nextafter(v, d) for v in ties for d in (-inf, inf))
+        if m["mean"] is not None:
+            mu, sc = float(m["mean"][f]), float(m["scale"][f])
+            c = {v * sc + mu for v in c}
+            c |= {math.nextafter(v, d) for v in list(c) for d in (-inf, inf)}
+        for v in sorted(c):
+            if math.isfinite(v) and abs(v) < 1e300:
+                r = base[rng.randint(len(base))].copy()
+                r[f] = v
+                out.append(r)
+    out = np.asarray(out, dtype=float).reshape(-1, X.shape[1])
+    if len(out) > n_max:
+        out = out[rng.choice(len(out), size=n_max, replace=False)]
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -425,34 +843,38 @@ def run_cli(cli, model_path, body):
     return p.returncode, p.stdout, p.stderr
 
 
-def check_cli(res, cli, name, model_path, reqs, X, names):
-    for lab, body, chk in reqs:
-        what = "%s cli %s" % (name, lab)
+def check_cli(res, cli, case):
+    for lab, body, chk in case.reqs:
+        what = "%s cli %s" % (case.name, lab)
         try:
-            rc, out, err = run_cli(cli, model_path, body)
+            rc, out, err = run_cli(cli, case.path, body)
         except (OSError, subprocess.SubprocessError) as e:
             res.fail(what, "cannot run %s: %s" % (cli, e))
             continue
         if rc != 0:
             res.fail(what, "exit %d, stderr: %s" % (
-                rc, err.decode("utf-8", "replace").strip()))
+                rc, err.decode("utf-8", "replace").strip()[:500]))
             continue
-        judge(res, what, out, chk)
-    what = "%s cli error: wrong number of features" % name
-    try:
-        rc, out, err = run_cli(cli, model_path, bad_request(names, X))
-        e = json.loads(err) if err.strip() else None
-        if rc != 1:
-            res.fail(what, "exit %d (expected 1), stdout %r, stderr %r"
-                     % (rc, out[:200], err[:200]))
-        elif not (isinstance(e, dict) and "error" in e):
-            res.fail(what, "stderr is not {\"error\": ...}: %r" % err[:300])
-        else:
-            res.ok(what, e["error"] if isinstance(e["error"], str) else "")
-    except ValueError:
-        res.fail(what, "stderr is not JSON: %r" % err[:300])
-    except (OSError, subprocess.SubprocessError) as e:
-        res.fail(what, "cannot run %s: %s" % (cli, e))
+        judge(res, what, out, chk, case.exact)
+    for lab, body in case.bad:
+        what = "%s cli error: %s" % (case.name, lab)
+        err = b""
+        try:
+            rc, out, err = run_cli(cli, case.path, body)
+            e = json.loads(err) if err.strip() else None
+            if rc != 1:
+                res.fail(what, "exit %d (expected 1), stdout %r, stderr %r"
+                         % (rc, out[:200], err[:200]))
+            elif not (isinstance(e, dict) and "error" in e):
+                res.fail(what, "stderr is not {\"error\": ...}: %r"
+                         % err[:300])
+            else:
+                res.ok(what, e["error"] if isinstance(e["error"], str)
+                       else "")
+        except ValueError:
+            res.fail(what, "stderr is not JSON: %r" % err[:300])
+        except (OSError, subprocess.SubprocessError) as e:
+            res.fail(what, "cannot run %s: %s" % (cli, e))
 
 
 # --------------------------------------------------------------------------
@@ -571,11 +993,11 @@ def port_open(port):
         s.close()
 
 
-def check_http(res, ngx, name, reqs, X, names):
-    for lab, body, chk in reqs:
-        what = "%s http %s" % (name, lab)
+def check_http(res, ngx, case):
+    for lab, body, chk in case.reqs:
+        what = "%s http %s" % (case.name, lab)
         try:
-            status, out = ngx.post(name, body)
+            status, out = ngx.post(case.name, body)
         except (OSError, urllib.error.URLError) as e:
             res.fail(what, "request failed: %s" % e)
             continue
@@ -583,42 +1005,232 @@ def check_http(res, ngx, name, reqs, X, names):
             res.fail(what, "HTTP %d: %s" % (
                 status, out[:300].decode("utf-8", "replace")))
             continue
-        judge(res, what, out, chk)
-    what = "%s http error: wrong number of features" % name
-    try:
-        status, out = ngx.post(name, bad_request(names, X))
-        if not 400 <= status < 500:
-            res.fail(what, "HTTP %d (expected 4xx): %r" % (status, out[:300]))
-        else:
-            res.ok(what, "HTTP %d" % status)
-    except (OSError, urllib.error.URLError) as e:
-        res.fail(what, "request failed: %s" % e)
+        judge(res, what, out, chk, case.exact)
+    for lab, body in case.bad:
+        what = "%s http error: %s" % (case.name, lab)
+        try:
+            status, out = ngx.post(case.name, body)
+            if not 400 <= status < 500:
+                res.fail(what, "HTTP %d (expected 4xx): %r"
+                         % (status, out[:300]))
+            else:
+                res.ok(what, "HTTP %d" % status)
+        except (OSError, urllib.error.URLError) as e:
+            res.fail(what, "request failed: %s" % e)
+
+
+# --------------------------------------------------------------------------
+# models built here only (not shipped): larger, deeper, other losses
+
+STRESS = [
+    "stress_rf500",          # RandomForestClassifier, 500 trees, depth 20
+    "stress_deep_tree",      # DecisionTreeRegressor, fully grown
+    "stress_deep_extra",     # ExtraTreesRegressor, fully grown
+    "stress_weighted_forest",  # RandomForestClassifier, class_weight (not
+                               # integer counts), fully grown, 3 classes
+    "stress_scaled_tree",    # StandardScaler + DecisionTreeClassifier, deep
+    "stress_gb_exponential",  # GradientBoostingClassifier(loss=exponential)
+    "stress_gb_huber",       # GradientBoostingRegressor(huber, subsample)
+    "stress_gb_zero",        # GradientBoostingRegressor(init="zero"), scaled
+    "stress_hgb_quantile",   # HistGradientBoostingRegressor(quantile)
+    "stress_hgb_absolute",   # HistGradientBoostingRegressor(absolute_error)
+]
+
+
+def build_stress(name):
+    """(model, X, feature_names): X is every row of the data set."""
+    from sklearn import datasets
+    from sklearn.ensemble import (ExtraTreesRegressor,
+                                  GradientBoostingClassifier,
+                                  GradientBoostingRegressor,
+                                  HistGradientBoostingRegressor,
+                                  RandomForestClassifier)
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    if name in ("stress_rf500", "stress_gb_exponential", "stress_scaled_tree"):
+        ds = datasets.load_breast_cancer()
+    elif name == "stress_weighted_forest":
+        ds = datasets.load_wine()
+    else:
+        ds = datasets.load_diabetes()
+    names = [make_examples.clean_name(f) for f in ds.feature_names]
+    X, y = np.asarray(ds.data, dtype=float), ds.target
+    if name == "stress_rf500":
+        model = RandomForestClassifier(n_estimators=500, max_depth=20,
+                                       random_state=0, n_jobs=2)
+    elif name == "stress_deep_tree":
+        model = DecisionTreeRegressor(random_state=0)
+    elif name == "stress_deep_extra":
+        model = ExtraTreesRegressor(n_estimators=30, random_state=0,
+                                    n_jobs=2)
+    elif name == "stress_weighted_forest":
+        y = ds.target_names[y]
+        model = RandomForestClassifier(n_estimators=60,
+                                       class_weight="balanced_subsample",
+                                       random_state=0, n_jobs=2)
+    elif name == "stress_scaled_tree":
+        model = make_pipeline(StandardScaler(),
+                              DecisionTreeClassifier(random_state=0))
+    elif name == "stress_gb_exponential":
+        model = GradientBoostingClassifier(loss="exponential",
+                                           n_estimators=80, random_state=0)
+    elif name == "stress_gb_huber":
+        model = GradientBoostingRegressor(loss="huber", subsample=0.8,
+                                          max_depth=5, n_estimators=80,
+                                          random_state=0)
+    elif name == "stress_gb_zero":
+        model = make_pipeline(StandardScaler(),
+                              GradientBoostingRegressor(init="zero",
+                                                        n_estimators=60,
+                                                        random_state=0))
+    elif name == "stress_hgb_quantile":
+        model = HistGradientBoostingRegressor(loss="quantile", quantile=0.8,
+                                              max_iter=60, random_state=0)
+    elif name == "stress_hgb_absolute":
+        model = HistGradientBoostingRegressor(loss="absolute_error",
+                                              max_iter=60, random_state=0)
+    else:
+        raise KeyError(name)
+    X_train, _, y_train, _ = train_test_split(X, y, test_size=0.25,
+                                              random_state=0)
+    model.fit(X_train, y_train)
+    est = final_estimator(model)
+    if hasattr(est, "n_jobs"):
+        # predict in one thread: with several, the forest adds its trees in
+        # whatever order the threads finish, so its own sums vary
+        est.set_params(n_jobs=None)
+    return model, X, names
+
+
+def check_refusals(res, tmp):
+    """Models the exporter must refuse with a ValueError naming why."""
+    from sklearn import datasets
+    from sklearn.dummy import DummyClassifier
+    from sklearn.ensemble import (GradientBoostingClassifier,
+                                  GradientBoostingRegressor,
+                                  HistGradientBoostingClassifier,
+                                  RandomForestClassifier)
+    from sklearn.linear_model import LinearRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    Xi, yi = datasets.load_iris(return_X_y=True)
+    Xd, yd = datasets.load_diabetes(return_X_y=True)
+    Xc = np.array(Xi)
+    Xc[:, 0] = np.floor(Xc[:, 0])            # a small-integer column
+    cases = [
+        ("HistGradientBoosting categorical feature", "categorical",
+         lambda: HistGradientBoostingClassifier(
+             max_iter=5, categorical_features=[0]).fit(Xc, yi)),
+        ("GradientBoosting init=LinearRegression", "init",
+         lambda: GradientBoostingRegressor(
+             n_estimators=5, init=LinearRegression()).fit(Xd, yd)),
+        ("GradientBoosting init=DummyClassifier(stratified)", "init",
+         lambda: GradientBoostingClassifier(
+             n_estimators=5, init=DummyClassifier(strategy="stratified",
+                                                  random_state=0)
+         ).fit(Xi, yi)),
+        ("multi-output DecisionTreeClassifier", "multi-output",
+         lambda: DecisionTreeClassifier(max_depth=3).fit(
+             Xi, np.stack([yi, yi[::-1]], axis=1))),
+        ("unfitted RandomForestClassifier", "not fitted",
+         lambda: RandomForestClassifier()),
+    ]
+    for label, word, make in cases:
+        what = "export refuses %s" % label
+        try:
+            model = make()
+        except Exception as e:
+            res.fail(what, "cannot build it: %s: %s" % (type(e).__name__, e))
+            continue
+        try:
+            export(model, os.path.join(tmp, "refused.mlp"))
+        except ValueError as e:
+            if word in str(e):
+                res.ok(what, str(e)[:160])
+            else:
+                res.fail(what, "ValueError without %r: %s" % (word, e))
+            continue
+        except Exception as e:
+            res.fail(what, "%s instead of ValueError: %s" % (
+                type(e).__name__, e))
+            continue
+        res.fail(what, "exported")
+    if os.path.exists(os.path.join(tmp, "refused.mlp")):
+        res.fail("export refusals", "a refused model left a file behind")
 
 
 # --------------------------------------------------------------------------
 
-def check_file(res, name, path, model, X, names):
-    what = "%s file" % name
-    try:
-        m = read_mlp(path)
-    except (ValueError, OSError) as e:
-        res.fail(what, e)
+class Case:
+    """One exported model and what is asked of it."""
+
+    def __init__(self, name, path, model, X, features, m, stress):
+        self.name = name
+        self.path = path
+        self.model = model
+        self.X = X
+        self.features = features
+        self.m = m                      # the file parsed back, or None
+        self.exact = is_exact(model)
+        self.missing = supports_missing(model)
+        self.want = expected_rows(model, X)
+        self.reqs = requests_for(X, features, self.want, single=not stress)
+        self.extra = []                 # (tag, X, want) for the file check
+        Xe = edge_rows(m, X, n_max=4 * N_EDGE if stress else N_EDGE)
+        if len(Xe):
+            we = expected_rows(model, Xe)
+            self.reqs += requests_for(Xe, features, we, tag=" edge",
+                                      single=False)
+            self.extra.append(("edge", Xe, we))
+        if self.missing:
+            Xm = with_missing(X)
+            wm = expected_rows(model, Xm)
+            self.reqs += requests_for(Xm, features, wm, tag=" missing",
+                                      single=not stress)
+            self.extra.append(("missing", Xm, wm))
+        self.bad = bad_requests(features, X, self.missing)
+
+
+def check_file(res, case):
+    what = "%s file" % case.name
+    m = case.m
+    if m is None:
+        res.fail(what, case.read_error)
         return
-    if m["feature_names"] != list(names):
+    if m["feature_names"] != list(case.features):
         res.fail(what, "feature names %s, expected %s" % (
-            m["feature_names"], list(names)))
+            m["feature_names"], list(case.features)))
         return
-    want = expected_rows(model, X)
-    for i, row in enumerate(X):
-        got = ref_predict(m, row)
-        if "probabilities" not in want[i]:
-            got = got["prediction"]       # batch form of a regressor's row
-        msg = compare_row(got, want[i], "reference row %d" % i)
-        if msg:
-            res.fail(what, msg)
-            return
-    res.ok(what, "%d bytes, kind %d, link %d, %d rows agree"
-           % (m["size"], m["kind"], m["link"], len(X)))
+    tol = Tol(case.exact)
+    sets = [("", case.X, case.want)] + case.extra
+    n_rows = 0
+    for tag, X, want in sets:
+        if m["kind"] == 3:
+            got_rows = ref_trees(m, X)
+        else:
+            got_rows = [ref_predict(m, row) for row in X]
+        for i, got in enumerate(got_rows):
+            if "probabilities" not in want[i]:
+                got = got["prediction"]    # batch form of a regressor's row
+            msg = compare_row(got, want[i], "reference%s row %d" % (
+                " " + tag if tag else "", i), tol)
+            if msg:
+                res.fail(what, msg)
+                return
+        n_rows += len(X)
+    msg = tol.verdict()
+    if msg:
+        res.fail(what, msg)
+        return
+    extra = ""
+    if m["kind"] == 3:
+        extra = ", %d trees, %d nodes, depth %d, flags %#x" % (
+            m["n_trees"], m["n_nodes"], m["max_depth"], m["flags"])
+    res.ok(what, "%d bytes, kind %d, link %d%s, %d rows agree, %s"
+           % (m["size"], m["kind"], m["link"], extra, n_rows, tol.detail()))
 
 
 def main():
@@ -633,15 +1245,18 @@ def main():
                     help="run nginx with master_process on")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directories")
+    ap.add_argument("--no-stress", action="store_true",
+                    help="only the shipped examples")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("examples", nargs="*",
-                    help="examples to test (default: all)")
+                    help="examples to test (default: all, and stress_*)")
     args = ap.parse_args()
     if args.nginx and not args.module:
         ap.error("--nginx needs --module")
 
     res = Results(args.verbose)
-    names = args.examples or list(make_examples.EXAMPLES)
+    names = args.examples or (list(make_examples.EXAMPLES)
+                              + ([] if args.no_stress else STRESS))
     tmp = tempfile.mkdtemp(prefix="mlpredict-parity-")
     ngx = None
 
@@ -650,36 +1265,48 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        built = []
+        cases = []
         for name in names:
+            stress = name in STRESS
             try:
-                model, X, features = make_examples.build(name)
+                if stress:
+                    model, X, features = build_stress(name)
+                else:
+                    model, X, features = make_examples.build(name)
                 path = os.path.join(tmp, name + ".mlp")
                 export(model, path, features)
             except Exception as e:
                 res.fail("%s export" % name, "%s: %s" % (type(e).__name__, e))
                 continue
             X = np.asarray(X, dtype=float)
-            built.append((name, path, model, X, features,
-                          requests_for(X, features,
-                                       expected_rows(model, X))))
-            check_file(res, name, path, model, X, features)
+            read_error = None
+            try:
+                m = read_mlp(path)
+            except (ValueError, OSError) as e:
+                m, read_error = None, e
+            case = Case(name, path, model, X, features, m, stress)
+            case.read_error = read_error
+            cases.append(case)
+            check_file(res, case)
+        if not args.examples:
+            check_refusals(res, tmp)
 
         if args.cli:
             cli = os.path.abspath(args.cli)
-            for name, path, model, X, features, reqs in built:
-                check_cli(res, cli, name, path, reqs, X, features)
+            for case in cases:
+                check_cli(res, cli, case)
 
         if args.nginx:
             ngx = Nginx(args.nginx, args.module, args.port,
-                        [(b[0], b[1]) for b in built], master=args.master)
+                        [(c.name, c.path) for c in cases],
+                        master=args.master)
             err = ngx.start()
             if err:
                 res.fail("nginx start", err)
             else:
                 res.ok("nginx start", "port %d" % args.port)
-                for name, path, model, X, features, reqs in built:
-                    check_http(res, ngx, name, reqs, X, features)
+                for case in cases:
+                    check_http(res, ngx, case)
                 if res.failed:
                     log = ngx.error_log()
                     if log:

@@ -39,7 +39,8 @@ mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
 
     if (rc != 0) {
         mlp_error_set(err, 400, "feature values too large for this model: "
-                      "the prediction is not a finite number");
+                      "out of its number range, or the prediction would not "
+                      "be a finite number");
     }
 
     return rc;

@@ -385,6 +385,11 @@ mlp_trees_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
         if (m->tree_flags & MLP_TREE_INPUT_F32) {
             for (j = 0; j < nf; j++) {
                 xr[j] = (double) (float) xr[j];
+
+                /* the libraries refuse what float32 cannot hold */
+                if (isinf(xr[j])) {
+                    return -1;
+                }
             }
         }
 

@@ -695,6 +695,10 @@ test_trees(void)
     CHECK(v == 10.5, "a double just above 0.5 goes right: %g", v);
     v = tree_predict(trees_spec(MLP_TREE_INPUT_F32), 0.50000001, 1.0);
     CHECK(v == 9.5, "rounded to float32 it is 0.5 and goes left: %g", v);
+    v = tree_predict(trees_spec(MLP_TREE_INPUT_F32), 1e39, 1.0);
+    CHECK(v == -2.0, "1e39 has no float32: refused, got %g", v);
+    v = tree_predict(trees_spec(0), 1e39, 1.0);
+    CHECK(v == 10.5, "1e39 in double goes right: %g", v);
 
     sp = trees_spec(MLP_TREE_SCALE);
     sp.s[sp.n++] = (sec_t) { 33, 1, tr_scales, sizeof(tr_scales), 2 };
@@ -1108,7 +1112,7 @@ test_requests(void)
     refuses(m, "{\"instances\": [[1, 2, 3], [1, 2, 3], [1, 2, 3]]}", 413,
             "3 rows is over the limit of 2");
     refuses(m, "{\"a\": 1e308, \"b\": 2, \"c\": 1e308}", 400,
-            "not a finite number");
+            "would not be a finite number");
     refuses(m, "\"text\"", 400, "must be a JSON object, not a string");
     refuses(m, "17", 400, "must be a JSON object, not a number");
     refuses(m, "{\"a\\u0000\": 1}", 400, "malformed JSON");
