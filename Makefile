@@ -57,7 +57,7 @@ $(BUILD)/nginx-src/objs/Makefile: config | deps
 $(SO): $(BUILD)/nginx-src/objs/Makefile $(MOD)/$(MOD).c $(CORE_SRCS) \
        $(CORE_HDRS)
 	$(MAKE) -s -C $(BUILD)/nginx-src -f objs/Makefile modules >/dev/null
-	cp $(BUILD)/nginx-src/objs/$(MOD).so $@
+	install -m 755 $(BUILD)/nginx-src/objs/$(MOD).so $@
 
 module: deps $(SO)
 

@@ -149,6 +149,10 @@ ngx_http_mlpredict_handler(ngx_http_request_t *r)
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mlpredict_module);
 
+    if (mlcf->model == NULL) {
+        return NGX_DECLINED;
+    }
+
     if (ngx_http_mlpredict_get_ctx(r) == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -243,13 +247,13 @@ ngx_http_mlpredict_body_handler(ngx_http_request_t *r)
             return;
         }
 
-        ngx_http_finalize_request(r,
-            ngx_http_mlpredict_send_error(r, e.status, e.message));
+        rc = ngx_http_mlpredict_send_error(r, e.status, e.message);
+        ngx_http_finalize_request(r, rc);
         return;
     }
 
-    ngx_http_finalize_request(r,
-        ngx_http_mlpredict_send(r, NGX_HTTP_OK, (u_char *) resp, resp_len));
+    rc = ngx_http_mlpredict_send(r, NGX_HTTP_OK, (u_char *) resp, resp_len);
+    ngx_http_finalize_request(r, rc);
 }
 
 
@@ -341,9 +345,10 @@ ngx_http_mlpredict_json_type(ngx_http_request_t *r)
     ct = &r->headers_in.content_type->value;
     last = ct->data + ct->len;
 
-    for (p = ct->data; p < last && *p != ';' && *p != ' ' && *p != '\t'; p++)
-    {
-        /* void */
+    p = ct->data;
+
+    while (p < last && *p != ';' && *p != ' ' && *p != '\t') {
+        p++;
     }
 
     if ((size_t) (p - ct->data) == ngx_http_mlpredict_json.len
@@ -470,7 +475,8 @@ ngx_http_mlpredict_header_filter(ngx_http_request_t *r)
 
     status = r->headers_out.status;
 
-    if (r != r->main || status < NGX_HTTP_BAD_REQUEST) {
+    /* only nginx's own error pages: err_status marks them, not "return" */
+    if (r != r->main || status < NGX_HTTP_BAD_REQUEST || r->err_status == 0) {
         return ngx_http_next_header_filter(r);
     }
 
@@ -492,12 +498,6 @@ ngx_http_mlpredict_header_filter(ngx_http_request_t *r)
     switch (status) {
     case NGX_HTTP_BAD_REQUEST:
         message = "bad request";
-        break;
-    case NGX_HTTP_REQUEST_TIME_OUT:
-        message = "timed out reading the request";
-        break;
-    case NGX_HTTP_LENGTH_REQUIRED:
-        message = "length required";
         break;
     case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
         message = "request body too large (over client_max_body_size)";
@@ -553,7 +553,8 @@ ngx_http_mlpredict_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     if (ctx->sent) {
-        return NGX_OK;
+        /* still let a later call flush what is buffered downstream */
+        return ngx_http_next_body_filter(r, NULL);
     }
 
     ctx->sent = 1;
@@ -581,6 +582,7 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_mlpredict_loc_conf_t *mlcf = conf;
 
+    char                              err[MLP_ERR_LEN];
     ngx_str_t                        *value, path;
     ngx_uint_t                        i;
     ngx_file_info_t                   fi;
@@ -588,7 +590,6 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_core_loc_conf_t         *clcf;
     ngx_http_mlpredict_model_t      **mmp, *mm;
     ngx_http_mlpredict_main_conf_t   *mmcf;
-    char                              err[MLP_ERR_LEN];
 
     if (mlcf->model != NULL) {
         return "is duplicate";
@@ -610,6 +611,13 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "mlpredict: cannot load model \"%V\": "
                            ngx_file_info_n " failed", &path);
+        return NGX_CONF_ERROR;
+    }
+
+    if (!ngx_is_file(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "mlpredict: cannot load model \"%V\": "
+                           "not a regular file", &path);
         return NGX_CONF_ERROR;
     }
 
@@ -680,27 +688,39 @@ found:
 }
 
 
-/* The GET answer: {"path": ..., then the core's metadata}, once per file. */
+/*
+ * The GET answer, once per file: {"file": base name, then the core's
+ * metadata}. The base name only: clients need not learn server paths.
+ */
 
 static ngx_int_t
 ngx_http_mlpredict_describe(ngx_conf_t *cf, ngx_http_mlpredict_model_t *mm)
 {
-    u_char      *p;
-    size_t       len;
+    u_char      *p, *name;
+    size_t       len, size;
     const char  *info;
 
     info = mlp_model_info(mm->model, &len);
 
-    p = ngx_pnalloc(cf->pool, sizeof("{\"path\":,") + 6 * mm->path.len + len
-                              + 2);
+    name = mm->path.data + mm->path.len;
+
+    while (name > mm->path.data && name[-1] != '/') {
+        name--;
+    }
+
+    size = sizeof("{\"file\":,") + 6 * (mm->path.data + mm->path.len - name)
+           + len + 2;
+
+    p = ngx_pnalloc(cf->pool, size);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     mm->info.data = p;
 
-    p = ngx_cpymem(p, "{\"path\":", sizeof("{\"path\":") - 1);
-    p += mlp_json_escape((char *) mm->path.data, mm->path.len, (char *) p);
+    p = ngx_cpymem(p, "{\"file\":", sizeof("{\"file\":") - 1);
+    p += mlp_json_escape((char *) name, mm->path.data + mm->path.len - name,
+                         (char *) p);
     *p++ = ',';
     p = ngx_cpymem(p, info + 1, len - 1);
     *p++ = '\n';
@@ -772,10 +792,26 @@ ngx_http_mlpredict_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_mlpredict_loc_conf_t *prev = parent;
     ngx_http_mlpredict_loc_conf_t *conf = child;
 
-    /* the model is not inherited: only its own location serves it */
+    ngx_http_core_loc_conf_t  *clcf;
 
     ngx_conf_merge_value(conf->max_batch, prev->max_batch,
                          NGX_HTTP_MLPREDICT_MAX_BATCH);
+
+    /*
+     * A nested location does not inherit the model, but the unnamed
+     * locations of "if" and "limit_except" inside an mlpredict location
+     * are the same endpoint and keep it.
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->noname && conf->model == NULL) {
+        conf->model = prev->model;
+    }
+
+    if (clcf->lmt_excpt && clcf->handler == NULL && conf->model != NULL) {
+        clcf->handler = ngx_http_mlpredict_handler;
+    }
 
     return NGX_CONF_OK;
 }

@@ -157,7 +157,7 @@ GET /bc
 --- response_headers
 Content-Type: application/json
 --- response_body_like chomp
-^\{"path":"[^"]*/breast_cancer\.mlp","kind":"logistic_regression","task":"classification","format_version":1,"checksum":"crc32:[0-9a-f]{8}","size":\d+,"n_features":30,"features":\["mean_radius","mean_texture",.*"worst_fractal_dimension"\],"classes":\["benign","malignant"\],"link":"logistic","preprocessing":\["standard_scaler"\],"producer":\{"library":"scikit-learn",.*\}\}$
+^\{"file":"breast_cancer\.mlp","kind":"logistic_regression","task":"classification","format_version":1,"checksum":"crc32:[0-9a-f]{8}","size":\d+,"n_features":30,"features":\["mean_radius","mean_texture",.*"worst_fractal_dimension"\],"classes":\["benign","malignant"\],"link":"logistic","preprocessing":\["standard_scaler"\],"producer":\{"library":"scikit-learn",.*\}\}$
 --- error_code: 200
 
 

@@ -213,3 +213,60 @@ POST /m/static
 --- response_body
 static
 --- error_code: 200
+
+
+
+=== TEST 16: "if" inside an mlpredict location keeps the endpoint
+--- config
+    location = /m {
+        mlpredict $TEST_NGINX_MODELS/iris.mlp;
+
+        if ($arg_tag) {
+            add_header X-Tag $arg_tag;
+        }
+    }
+--- request
+POST /m?tag=a
+{"features": [5.1, 3.5, 1.4, 0.2]}
+--- response_headers
+X-Tag: a
+--- response_body_like: ^\{"prediction":"setosa"
+--- error_code: 200
+--- no_error_log
+[alert]
+
+
+
+=== TEST 17: limit_except inside an mlpredict location
+--- config
+    location = /m {
+        mlpredict $TEST_NGINX_MODELS/iris.mlp;
+
+        limit_except POST {
+            deny all;
+        }
+    }
+--- request eval
+["POST /m\n{\"features\": [5.1, 3.5, 1.4, 0.2]}", "GET /m"]
+--- response_body_like eval
+[qr/^\{"prediction":"setosa"/, qr/^\{"error":"request refused"\}$/]
+--- error_code eval
+[200, 403]
+
+
+
+=== TEST 18: a "return" with its own text in the location is left alone
+--- config
+    location = /m {
+        mlpredict $TEST_NGINX_MODELS/iris.mlp;
+
+        if ($arg_teapot) {
+            return 418 "short and stout\n";
+        }
+    }
+--- request
+POST /m?teapot=1
+{"features": [5.1, 3.5, 1.4, 0.2]}
+--- response_body
+short and stout
+--- error_code: 418

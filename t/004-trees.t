@@ -102,7 +102,7 @@ POST /forest
 --- request
 GET /forest
 --- response_body_like chomp
-^\{"path":"[^"]*/breast_cancer_forest\.mlp","kind":"tree_ensemble","task":"classification",.*"classes":\["benign","malignant"\],"link":"mean","preprocessing":\[\],"trees":\{"n_trees":100,"max_depth":10,"n_nodes":\d+,"n_leaves":\d+,"missing_values":"refused"\},"producer":\{"library":"scikit-learn",.*"estimator":"RandomForestClassifier".*\}\}$
+^\{"file":"breast_cancer_forest\.mlp","kind":"tree_ensemble","task":"classification",.*"classes":\["benign","malignant"\],"link":"mean","preprocessing":\[\],"trees":\{"n_trees":100,"max_depth":10,"n_nodes":\d+,"n_leaves":\d+,"missing_values":"refused"\},"producer":\{"library":"scikit-learn",.*"estimator":"RandomForestClassifier".*\}\}$
 --- error_code: 200
 
 

@@ -78,7 +78,8 @@ mlp_model_open(const char *path, char *err, size_t errlen)
     struct stat   st;
     mlp_model_t  *m;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* non-blocking: a FIFO named by mistake must not hang nginx -t */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd == -1) {
         mlp_fail(err, errlen, "cannot open: %s", strerror(errno));
         return NULL;
@@ -817,9 +818,11 @@ static int
 mlp_model_labels(mlp_model_t *m, char *err, size_t errlen)
 {
     char          *keys, *k;
-    size_t         size, i, j;
+    size_t         size, i;
     json_t        *v;
+    uint32_t       j, h, mask, *seen;
     json_error_t   e;
+    const char    *s;
 
     if (!m->classifier) {
         m->row_bound = 2 + (size_t) m->n_outputs * (MLP_DOUBLE_MAX_LEN + 1)
@@ -828,37 +831,29 @@ mlp_model_labels(mlp_model_t *m, char *err, size_t errlen)
     }
 
     /*
-     * Each label is the JSON text of a scalar; as a key of "probabilities"
-     * it must be a string, so numbers and booleans get quotes. Keys are
-     * prepared here once, with the colon, ready to copy.
+     * Each label is the JSON text of a scalar, nothing around it; as a key
+     * of "probabilities" it must be a string, so numbers and booleans get
+     * quotes. Keys are prepared here once, with the colon, ready to copy.
      */
 
     size = 0;
 
     for (i = 0; i < m->n_outputs; i++) {
-        v = json_loadb(m->labels[i].s, m->labels[i].len, JSON_DECODE_ANY, &e);
+        s = m->labels[i].s;
 
-        if (v == NULL
+        v = json_loadb(s, m->labels[i].len, JSON_DECODE_ANY, &e);
+
+        if (v == NULL || m->labels[i].len == 0 || s[0] == ' '
+            || s[m->labels[i].len - 1] == ' '
             || !(json_is_string(v) || json_is_number(v) || json_is_boolean(v)))
         {
             mlp_fail(err, errlen, "class label %zu (%.64s) is not a JSON "
-                     "string, number or boolean", i, m->labels[i].s);
+                     "string, number or boolean", i, s);
             json_decref(v);
             return -1;
         }
 
         json_decref(v);
-
-        for (j = 0; j < i; j++) {
-            if (m->labels[j].len == m->labels[i].len
-                && memcmp(m->labels[j].s, m->labels[i].s, m->labels[i].len)
-                   == 0)
-            {
-                mlp_fail(err, errlen, "class label %.64s appears twice",
-                         m->labels[i].s);
-                return -1;
-            }
-        }
 
         size += m->labels[i].len + 3;
     }
@@ -895,6 +890,48 @@ mlp_model_labels(mlp_model_t *m, char *err, size_t errlen)
         m->row_bound += m->labels[i].len + m->label_keys[i].len
                         + MLP_DOUBLE_MAX_LEN + 1;
     }
+
+    /* the keys must differ: 1 and "1" would both be "1" */
+
+    for (mask = 16; mask < 2 * m->n_outputs; mask *= 2) { /* void */ }
+
+    seen = calloc(mask, sizeof(uint32_t));
+    if (seen == NULL) {
+        mlp_fail(err, errlen, "out of memory");
+        return -1;
+    }
+
+    mask--;
+
+    for (i = 0; i < m->n_outputs; i++) {
+        h = mlp_hash(m->label_keys[i].s, m->label_keys[i].len) & mask;
+
+        for ( ;; ) {
+            j = seen[h];
+
+            if (j == 0) {
+                seen[h] = (uint32_t) i + 1;
+                break;
+            }
+
+            if (m->label_keys[j - 1].len == m->label_keys[i].len
+                && memcmp(m->label_keys[j - 1].s, m->label_keys[i].s,
+                          m->label_keys[i].len)
+                   == 0)
+            {
+                mlp_fail(err, errlen, "class labels %u and %zu are the same "
+                         "key %.*s", j - 1, i,
+                         (int) m->label_keys[i].len - 1,
+                         m->label_keys[i].s);
+                free(seen);
+                return -1;
+            }
+
+            h = (h + 1) & mask;
+        }
+    }
+
+    free(seen);
 
     return 0;
 }

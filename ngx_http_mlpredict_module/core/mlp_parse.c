@@ -37,8 +37,18 @@ static void *mlp_json_alloc(size_t size);
 static void mlp_json_free(void *p);
 
 
-/* jansson's allocator is process-wide: point it at the request's arena */
+/*
+ * jansson's allocator is process-wide: while a request is parsed it points
+ * at the request's arena, within a budget proportional to the body.
+ */
 static mlp_alloc_t  *mlp_json_arena;
+static size_t        mlp_json_budget;
+static int           mlp_json_exhausted;
+
+#define MLP_JSON_BUDGET(len)  (64 * (len) + 65536)
+
+/* the matrix may take this much whatever the body (sparse named rows) */
+#define MLP_MATRIX_FREE       (64 * 1024 * 1024)
 
 
 void
@@ -57,6 +67,13 @@ mlp_error_set(mlp_error_t *err, int status, const char *fmt, ...)
 static void *
 mlp_json_alloc(size_t size)
 {
+    if (size > mlp_json_budget) {
+        mlp_json_exhausted = 1;
+        return NULL;
+    }
+
+    mlp_json_budget -= size;
+
     return mlp_json_arena->alloc(mlp_json_arena->data, size);
 }
 
@@ -87,10 +104,12 @@ int
 mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, mlp_request_t *req, mlp_error_t *err)
 {
-    int            rc;
-    size_t         r, n;
-    json_t        *root, *inst, *feat;
-    json_error_t   e;
+    int               rc;
+    size_t            r, n;
+    json_t           *root, *inst, *feat;
+    json_error_t      e;
+    json_free_t       prev_free;
+    json_malloc_t     prev_alloc;
 
     if (len == 0) {
         mlp_error_set(err, 400, "empty body: send a JSON object such as "
@@ -98,7 +117,11 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
         return -1;
     }
 
+    json_get_alloc_funcs(&prev_alloc, &prev_free);
+
     mlp_json_arena = a;
+    mlp_json_budget = MLP_JSON_BUDGET(len);
+    mlp_json_exhausted = 0;
     json_set_alloc_funcs(mlp_json_alloc, mlp_json_free);
 
     rc = -1;
@@ -107,8 +130,19 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
                                  | JSON_DECODE_INT_AS_REAL, &e);
 
     if (root == NULL) {
-        mlp_error_set(err, 400, "malformed JSON at line %d, column %d: %s",
-                      e.line, e.column, e.text);
+        if (mlp_json_exhausted) {
+            mlp_error_set(err, 413, "the body has too many JSON values for "
+                          "its size to parse");
+
+        } else if (e.text[0] == '\0') {
+            /* jansson leaves the text empty when an allocation failed */
+            mlp_error_set(err, 500, "out of memory");
+
+        } else {
+            mlp_error_set(err, 400, "malformed JSON at line %d, column %d: "
+                          "%s", e.line, e.column, e.text);
+        }
+
         goto done;
     }
 
@@ -162,6 +196,19 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
         req->rows = 1;
     }
 
+    /*
+     * Dense rows need a byte a value in the body; beyond that only a
+     * fixed allowance (named rows of a model that takes missing values)
+     */
+    if (req->rows * m->n_features > len
+        && req->rows * m->n_features * sizeof(double) > MLP_MATRIX_FREE)
+    {
+        mlp_error_set(err, 413, "%zu rows of %u features are more than a "
+                      "body of %zu bytes can hold", req->rows,
+                      m->n_features, len);
+        goto done;
+    }
+
     req->x = a->alloc(a->data, req->rows * m->n_features * sizeof(double));
     if (req->x == NULL) {
         mlp_error_set(err, 500, "out of memory");
@@ -201,7 +248,7 @@ done:
 
     /* with an arena this frees nothing, but keeps jansson's books right */
     json_decref(root);
-    json_set_alloc_funcs(malloc, free);
+    json_set_alloc_funcs(prev_alloc, prev_free);
     mlp_json_arena = NULL;
 
     return rc;

@@ -4,6 +4,8 @@
  * the command-line tool and the tests all come through here.
  */
 
+#include <math.h>
+
 #include <cblas.h>
 #include <jansson.h>
 
@@ -31,11 +33,21 @@ int
 mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
     uint32_t *labels, mlp_error_t *err)
 {
-    int  rc;
+    int     rc;
+    size_t  i, n;
 
     rc = (m->kind == MLP_KIND_TREES)
          ? mlp_trees_predict(m, x, rows, out, labels)
          : mlp_linear_predict(m, x, rows, out, labels);
+
+    /* a last guard: an answer never carries NaN or infinity */
+    n = rows * m->n_outputs;
+
+    for (i = 0; rc == 0 && i < n; i++) {
+        if (!isfinite(out[i])) {
+            rc = -1;
+        }
+    }
 
     if (rc != 0) {
         mlp_error_set(err, 400, "feature values too large for this model: "

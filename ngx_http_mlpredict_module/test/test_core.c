@@ -485,7 +485,22 @@ test_loader(void)
     sp = binary_spec();
     sp.s[1].data = dup_label;
     sp.s[1].size = sizeof(dup_label);
-    refused_spec(sp, "appears twice", "duplicate label");
+    refused_spec(sp, "are the same key", "duplicate label");
+
+    {
+        static const char  num_and_text[] = "1\0\"1\"";
+        static const char  spaced[] = " \"no\"\0\"yes\"";
+
+        sp = binary_spec();
+        sp.s[1].data = num_and_text;
+        sp.s[1].size = sizeof(num_and_text);
+        refused_spec(sp, "are the same key \"1\"", "1 and \"1\" as keys");
+
+        sp = binary_spec();
+        sp.s[1].data = spaced;
+        sp.s[1].size = sizeof(spaced);
+        refused_spec(sp, "is not a JSON string", "label with a space");
+    }
 
     sp = binary_spec();
     sp.n_outputs = 1;
@@ -987,7 +1002,7 @@ test_scan(void)
 
 /* a growing arena, freed at once, as the request pool is */
 
-static char    arena[1 << 20];
+static char    arena[1 << 24];
 
 
 static void *
@@ -1065,8 +1080,9 @@ refuses(mlp_model_t *m, const char *body, int status, const char *want)
 static void
 test_requests(void)
 {
-    char          err[MLP_ERR_LEN];
+    char         *resp, err[MLP_ERR_LEN];
     spec_t        sp;
+    mlp_error_t   e;
     mlp_model_t  *m;
 
     sp = linear_spec();
@@ -1114,6 +1130,27 @@ test_requests(void)
     refuses(m, "{\"a\": 1e308, \"b\": 2, \"c\": 1e308}", 400,
             "would not be a finite number");
     refuses(m, "\"text\"", 400, "must be a JSON object, not a string");
+
+    /* jansson works within a budget proportional to the body */
+    {
+        char    *big;
+        size_t   i, n;
+
+        n = 20000;
+        big = malloc(n * 3 + 32);
+        strcpy(big, "{\"instances\": [");
+
+        for (i = 0; i < n; i++) {
+            strcat(big + strlen(big) - 3, i ? ",{}" : "{}");
+        }
+
+        strcat(big, "]}");
+        CHECK(handle(m, big, 100000, &resp, &e) != 0 && e.status == 413
+              && strstr(e.message, "too many JSON values") != NULL,
+              "20,000 empty objects: want 413, got %d %s", e.status,
+              e.message);
+        free(big);
+    }
     refuses(m, "17", 400, "must be a JSON object, not a number");
     refuses(m, "{\"a\\u0000\": 1}", 400, "malformed JSON");
 
