@@ -1,0 +1,574 @@
+
+/*
+ * bench_core: the core without HTTP. For each model named on the command
+ * line it reports
+ *
+ *   - ns per row of mlp_predict for batches of 1, 100 and 10,000 rows;
+ *   - ns per row of mlp_parse_request, and of the whole request path
+ *     (mlp_handle_request: parse, predict, write the answer), for every
+ *     request shape: a named object, {"features": [...]}, instances of
+ *     arrays and instances of objects (100 and 10,000 rows).
+ *
+ *   bench_core [-t SECONDS] [-r RUNS] [-w predict,parse] [-j] MODEL[=ROWS] ...
+ *
+ * ROWS is a file of little-endian doubles, n_features per row (the driver
+ * writes the data set the model was fitted on, cycled to 10,000 rows; NaN is
+ * a missing value, sent as null). Without it the rows are pseudo-random in
+ * [0, 1). Successive calls take successive rows (a batch of 1 is a
+ * different row each time). Each measurement is calibrated to last at least SECONDS (default
+ * 0.2) and the best of RUNS (default 5) is kept. mlp_predict standardises x
+ * in place, so every repetition copies the input first; the cost of that
+ * copy is measured alone the same way and subtracted. Allocation goes to a
+ * bump arena reset before every call, like the nginx request pool.
+ *
+ * -j prints one JSON object per line instead of the table.
+ */
+
+#define _GNU_SOURCE 1
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "mlp.h"
+
+
+#define BENCH_MAX_ROWS    10000
+#define BENCH_ARENA_SIZE  ((size_t) 4 << 30)    /* reserved, not committed */
+#define BENCH_NUM_LEN     32
+
+
+typedef struct {
+    char    *base;
+    size_t   used;
+    size_t   size;
+} bench_arena_t;
+
+
+typedef struct {
+    const mlp_model_t  *m;
+    uint32_t            nf;
+    uint32_t            nout;
+    const double       *src;        /* BENCH_MAX_ROWS rows */
+    size_t              off;        /* the first row of the next call */
+    double             *x;
+    double             *out;
+    uint32_t           *labels;
+    size_t              rows;
+    /* parse and handle */
+    const char         *body;
+    size_t              len;
+    bench_arena_t      *arena;
+    mlp_alloc_t        *alloc;
+} bench_ctx_t;
+
+
+typedef void (*bench_fn)(bench_ctx_t *c);
+
+
+static double        bench_min_time = 0.2;
+static int           bench_runs = 5;
+static int           bench_json;
+static volatile int  bench_sink;
+
+
+static double
+bench_now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+
+static void
+bench_die(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "bench_core: ");
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+
+static void *
+bench_alloc(void *data, size_t size)
+{
+    void           *p;
+    bench_arena_t  *a;
+
+    a = data;
+    size = (size + 15) & ~(size_t) 15;
+
+    if (size > a->size - a->used) {
+        return NULL;
+    }
+
+    p = a->base + a->used;
+    a->used += size;
+
+    return p;
+}
+
+
+/*
+ * Best time of one call in ns: iterations calibrated so that a run lasts at
+ * least bench_min_time, then the best of bench_runs runs.
+ */
+static double
+bench_measure(bench_fn fn, bench_ctx_t *c)
+{
+    int     r;
+    long    i, n;
+    double  t0, t, best;
+
+    fn(c);                                      /* warm */
+
+    n = 1;
+
+    for ( ;; ) {
+        t0 = bench_now();
+        for (i = 0; i < n; i++) {
+            fn(c);
+        }
+        t = bench_now() - t0;
+
+        if (t >= bench_min_time / 4 || n >= (1L << 40)) {
+            break;
+        }
+
+        n = (t <= 0) ? n * 16
+                     : (long) (n * (bench_min_time / 4 * 1.2 / t)) + 1;
+    }
+
+    n = (long) (n * (bench_min_time / (t > 0 ? t : 1e-9))) + 1;
+    best = 1e300;
+
+    for (r = 0; r < bench_runs; r++) {
+        t0 = bench_now();
+        for (i = 0; i < n; i++) {
+            fn(c);
+        }
+        t = (bench_now() - t0) / n;
+
+        if (t < best) {
+            best = t;
+        }
+    }
+
+    return best * 1e9;
+}
+
+
+/*
+ * Each call takes the next `rows` rows of the data (cycling), so that a
+ * batch of 1 is not the same row again and again: a tree walk would have
+ * every branch predicted.
+ */
+static void
+bench_copy(bench_ctx_t *c)
+{
+    memcpy(c->x, c->src + c->off * c->nf, c->rows * c->nf * sizeof(double));
+    __asm__ __volatile__("" : : "r" (c->x) : "memory");
+
+    c->off += c->rows;
+    if (c->off + c->rows > BENCH_MAX_ROWS) {
+        c->off = 0;
+    }
+}
+
+
+static void
+bench_predict(bench_ctx_t *c)
+{
+    mlp_error_t  err;
+
+    bench_copy(c);
+    bench_sink += mlp_predict(c->m, c->x, c->rows, c->out, c->labels, &err);
+}
+
+
+static void
+bench_parse(bench_ctx_t *c)
+{
+    mlp_error_t    err;
+    mlp_request_t  req;
+
+    c->arena->used = 0;
+    bench_sink += mlp_parse_request(c->m, c->body, c->len, (size_t) -1,
+                                    c->alloc, &req, &err);
+}
+
+
+static void
+bench_handle(bench_ctx_t *c)
+{
+    char         *resp;
+    size_t        resp_len;
+    mlp_error_t   err;
+
+    c->arena->used = 0;
+    bench_sink += mlp_handle_request(c->m, c->body, c->len, (size_t) -1,
+                                     c->alloc, &resp, &resp_len, &err);
+}
+
+
+/* JSON bodies written from the rows, numbers in their shortest form */
+
+static char *
+bench_num(double v, char *p)
+{
+    if (isnan(v)) {
+        memcpy(p, "null", 4);
+        return p + 4;
+    }
+
+    return p + mlp_write_double(v, p);
+}
+
+
+static char *
+bench_row(const mlp_model_t *m, const double *row, int named, char *p)
+{
+    uint32_t     j, nf;
+    const char  *name;
+
+    nf = mlp_model_n_features(m);
+    *p++ = named ? '{' : '[';
+
+    for (j = 0; j < nf; j++) {
+        if (j) {
+            *p++ = ',';
+        }
+
+        if (named) {
+            name = mlp_model_feature_name(m, j);
+            p += mlp_json_escape(name, strlen(name), p);
+            *p++ = ':';
+        }
+
+        p = bench_num(row[j], p);
+    }
+
+    *p++ = named ? '}' : ']';
+
+    return p;
+}
+
+
+/* shape: 0 named, 1 features, 2 instances of arrays, 3 instances of objects */
+static char *
+bench_body(const mlp_model_t *m, const double *rows, int shape, size_t n,
+    size_t *len)
+{
+    char      *buf, *p;
+    size_t     r, cap, nf, namelen;
+    uint32_t   j;
+
+    nf = mlp_model_n_features(m);
+    namelen = 0;
+    for (j = 0; j < nf; j++) {
+        namelen += 6 * strlen(mlp_model_feature_name(m, j)) + 4;
+    }
+
+    cap = 64 + n * (nf * (BENCH_NUM_LEN + 1) + namelen + 4);
+    buf = malloc(cap);
+    if (buf == NULL) {
+        bench_die("out of memory%s%s", "", "");
+    }
+
+    p = buf;
+
+    switch (shape) {
+    case 0:
+        p = bench_row(m, rows, 1, p);
+        break;
+
+    case 1:
+        p = stpcpy(p, "{\"features\":");
+        p = bench_row(m, rows, 0, p);
+        *p++ = '}';
+        break;
+
+    default:
+        p = stpcpy(p, "{\"instances\":[");
+        for (r = 0; r < n; r++) {
+            if (r) {
+                *p++ = ',';
+            }
+            p = bench_row(m, rows + r * nf, shape == 3, p);
+        }
+        p = stpcpy(p, "]}");
+    }
+
+    *len = p - buf;
+
+    return buf;
+}
+
+
+static double *
+bench_rows(const char *path, uint32_t nf)
+{
+    FILE     *f;
+    size_t    i, have, want;
+    double   *rows;
+    uint64_t  s;
+
+    want = (size_t) BENCH_MAX_ROWS * nf;
+
+    rows = malloc(want * sizeof(double));
+    if (rows == NULL) {
+        bench_die("out of memory%s%s", "", "");
+    }
+
+    if (path == NULL) {
+        s = 88172645463325252ULL;
+        for (i = 0; i < want; i++) {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            rows[i] = (s >> 11) * (1.0 / 9007199254740992.0);
+        }
+        return rows;
+    }
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        bench_die("%s: %s", path, strerror(errno));
+    }
+
+    have = fread(rows, sizeof(double), want, f);
+    fclose(f);
+
+    have -= have % nf;
+    if (have == 0) {
+        bench_die("%s: fewer doubles than one row of the model%s", path, "");
+    }
+
+    /* cycle the data set up to BENCH_MAX_ROWS rows */
+    for (i = have; i < want; i++) {
+        rows[i] = rows[i - have];
+    }
+
+    return rows;
+}
+
+
+static const char *
+bench_base(const char *path)
+{
+    const char  *s;
+
+    s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+
+static void
+bench_model(const char *arg, int do_predict, int do_parse)
+{
+    int             rc;
+    char           *path, *rows_path, *eq, *resp;
+    size_t          i, resp_len;
+    double         *rows, copy, t, per_row;
+    bench_ctx_t     c;
+    mlp_alloc_t     alloc;
+    mlp_error_t     err;
+    mlp_model_t    *m;
+    bench_arena_t   arena;
+    const char     *name;
+    char            errbuf[MLP_ERR_LEN];
+
+    static const size_t  batches[] = { 1, 100, BENCH_MAX_ROWS };
+    static const struct {
+        int          shape;
+        size_t       rows;
+        const char  *name;
+    } shapes[] = {
+        { 0, 1, "named object" },
+        { 1, 1, "{\"features\"}" },
+        { 2, 100, "instances of arrays" },
+        { 2, BENCH_MAX_ROWS, "instances of arrays" },
+        { 3, 100, "instances of objects" },
+        { 3, BENCH_MAX_ROWS, "instances of objects" },
+    };
+
+    path = strdup(arg);
+    rows_path = NULL;
+    eq = strchr(path, '=');
+    if (eq) {
+        *eq = '\0';
+        rows_path = eq + 1;
+    }
+
+    m = mlp_model_open(path, errbuf, sizeof(errbuf));
+    if (m == NULL) {
+        bench_die("%s: %s", path, errbuf);
+    }
+
+    name = bench_base(path);
+
+    memset(&c, 0, sizeof(c));
+    c.m = m;
+    c.nf = mlp_model_n_features(m);
+    c.nout = mlp_model_n_outputs(m);
+
+    rows = bench_rows(rows_path, c.nf);
+    c.src = rows;
+    c.x = malloc((size_t) BENCH_MAX_ROWS * c.nf * sizeof(double));
+    c.out = malloc((size_t) BENCH_MAX_ROWS * c.nout * sizeof(double));
+    c.labels = malloc((size_t) BENCH_MAX_ROWS * sizeof(uint32_t));
+    if (c.x == NULL || c.out == NULL || c.labels == NULL) {
+        bench_die("out of memory%s%s", "", "");
+    }
+
+    if (!bench_json) {
+        printf("%s (kind %u, %u features, %u outputs%s)\n", name,
+               mlp_model_kind(m), c.nf, c.nout,
+               rows_path ? "" : ", random rows");
+    }
+
+    if (do_predict) {
+        for (i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
+            c.rows = batches[i];
+            c.off = 0;
+
+            /* the answer is checked once before timing */
+            bench_copy(&c);
+            if (mlp_predict(m, c.x, c.rows, c.out, c.labels, &err) != 0) {
+                bench_die("%s: mlp_predict: %s", name, err.message);
+            }
+
+            copy = bench_measure(bench_copy, &c);
+            t = bench_measure(bench_predict, &c);
+            per_row = (t - copy) / c.rows;
+
+            if (bench_json) {
+                printf("{\"model\":\"%s\",\"what\":\"predict\",\"batch\":%zu,"
+                       "\"ns_per_row\":%.2f,\"ns_per_call\":%.1f,"
+                       "\"copy_ns\":%.1f}\n",
+                       name, c.rows, per_row, t - copy, copy);
+            } else {
+                printf("  mlp_predict  batch %5zu: %10.1f ns/row"
+                       "  (call %.0f ns, input copy %.0f ns subtracted)\n",
+                       c.rows, per_row, t - copy, copy);
+            }
+            fflush(stdout);
+        }
+    }
+
+    if (do_parse) {
+        arena.size = BENCH_ARENA_SIZE;
+        arena.used = 0;
+        arena.base = mmap(NULL, arena.size, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (arena.base == MAP_FAILED) {
+            bench_die("mmap: %s%s", strerror(errno), "");
+        }
+
+        alloc.alloc = bench_alloc;
+        alloc.data = &arena;
+        c.arena = &arena;
+        c.alloc = &alloc;
+
+        for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+            char    *body;
+            double   tp, th;
+            size_t   len, n;
+
+            n = shapes[i].rows;
+            body = bench_body(m, rows, shapes[i].shape, n, &len);
+            c.body = body;
+            c.len = len;
+
+            arena.used = 0;
+            rc = mlp_handle_request(m, body, len, (size_t) -1, &alloc,
+                                    &resp, &resp_len, &err);
+            if (rc != 0) {
+                bench_die("%s: refused its own body: %s", name, err.message);
+            }
+
+            tp = bench_measure(bench_parse, &c);
+            th = bench_measure(bench_handle, &c);
+
+            if (bench_json) {
+                printf("{\"model\":\"%s\",\"what\":\"parse\",\"shape\":\"%s\","
+                       "\"rows\":%zu,\"bytes\":%zu,\"parse_ns_per_row\":%.2f,"
+                       "\"parse_mb_s\":%.1f,\"handle_ns_per_row\":%.2f,"
+                       "\"response_bytes\":%zu}\n",
+                       name, shapes[i].shape == 1 ? "features"
+                             : shapes[i].shape == 0 ? "named"
+                             : shapes[i].shape == 2 ? "instances_arrays"
+                             : "instances_objects",
+                       n, len, tp / n, len / tp * 1e3, th / n, resp_len);
+            } else {
+                printf("  parse  %-22s %5zu rows %8zu B: %9.1f ns/row"
+                       " (%6.1f MB/s); parse+predict+write %9.1f ns/row\n",
+                       shapes[i].name, n, len, tp / n, len / tp * 1e3,
+                       th / n);
+            }
+            fflush(stdout);
+
+            free(body);
+        }
+
+        munmap(arena.base, arena.size);
+    }
+
+    free(c.x);
+    free(c.out);
+    free(c.labels);
+    free(rows);
+    free(path);
+    mlp_model_close(m);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int    i, do_predict, do_parse;
+    char  *what;
+
+    do_predict = 1;
+    do_parse = 1;
+
+    mlp_init();
+
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
+            bench_min_time = atof(argv[++i]);
+
+        } else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
+            bench_runs = atoi(argv[++i]);
+
+        } else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc) {
+            what = argv[++i];
+            do_predict = strstr(what, "predict") != NULL;
+            do_parse = strstr(what, "parse") != NULL;
+
+        } else if (strcmp(argv[i], "-j") == 0) {
+            bench_json = 1;
+
+        } else {
+            break;
+        }
+    }
+
+    if (i == argc || bench_min_time <= 0 || bench_runs < 1) {
+        fprintf(stderr, "usage: bench_core [-t SECONDS] [-r RUNS] "
+                "[-w predict,parse] [-j] MODEL[=ROWS.f64] ...\n");
+        return 2;
+    }
+
+    for ( /* void */ ; i < argc; i++) {
+        bench_model(argv[i], do_predict, do_parse);
+    }
+
+    return bench_sink == -12345;
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""The peers of bench_core, without HTTP: scikit-learn's predict and
+predict_proba, and XGBoost's, in ns per row for batches of 1, 100 and 10,000
+rows of the same data bench_core is given (the model's data set, cycled).
+
+    /usr/bin/python3 bench/bench_python.py [-t SECONDS] [-r RUNS] [--json]
+        [--xgb-out DIR] [MODEL ...]
+
+MODEL is an example of models/make_examples.py (fitted here exactly as it
+fits it). With --xgb-out, an XGBoost classifier (100 trees, depth 10,
+nthread=1) is trained on breast_cancer's training split, saved as
+DIR/xgb_breast_cancer.json (for `mlpredict convert`) with its
+predict_proba of the first 100 rows in DIR/xgb_breast_cancer.expect.json,
+and timed. Single-threaded throughout (BLAS and OpenMP: one thread).
+Each measurement lasts at least SECONDS (default 0.2); the best of RUNS
+(default 5) is kept.
+"""
+
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_v] = "1"
+
+import argparse  # noqa: E402
+import itertools  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+
+BATCHES = (1, 100, common.MAX_ROWS)
+
+
+def batches(X, b):
+    """A function giving the next b rows at each call, cycling through X
+    (as bench_core does: a batch of 1 is a different row each time)."""
+    views = [X[i:i + b] for i in range(0, X.shape[0] - b + 1, b)]
+    it = itertools.cycle(views)
+    return lambda: next(it)
+
+
+def measure(fn, min_time, runs):
+    """Best time of one call of fn() in ns."""
+    fn()
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        t = time.perf_counter() - t0
+        if t >= min_time / 4:
+            break
+        n = max(n * 2, int(n * min_time / 4 * 1.2 / max(t, 1e-9)) + 1)
+    n = max(1, int(n * min_time / max(t, 1e-9)))
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / n)
+    return best * 1e9
+
+
+def report(out, args, **kw):
+    if args.json:
+        print(json.dumps(kw), file=out, flush=True)
+    else:
+        print("  %-28s batch %5d: %12.1f ns/row" % (
+            kw["lib"] + " " + kw["what"], kw["batch"], kw["ns_per_row"]),
+            file=out, flush=True)
+
+
+def bench_sklearn(name, args):
+    model, _, _ = common.make_examples.build(name)
+    X = common.rows(name)
+    if not args.json:
+        print("%s (scikit-learn %s)" % (name, type(model).__name__))
+    classifier = hasattr(model, "predict_proba")
+    for b in BATCHES:
+        nxt = batches(X, b)
+        calls = [("predict", lambda: model.predict(nxt()))]
+        if classifier:
+            calls.append(("predict_proba", lambda: model.predict_proba(nxt())))
+
+            def both():
+                Xb = nxt()
+                return model.predict(Xb), model.predict_proba(Xb)
+            calls.append(("predict+predict_proba", both))
+        for what, fn in calls:
+            t = measure(fn, args.t, args.r)
+            report(sys.stdout, args, model=name, lib="sklearn", what=what,
+                   batch=b, ns_per_row=round(t / b, 2))
+
+
+def bench_xgboost(outdir, args):
+    import xgboost as xgb
+    from sklearn import datasets
+    ds, _ = common.make_examples._dataset(datasets.load_breast_cancer)
+    X_train, _, y_train, _ = common.make_examples._split(
+        np.asarray(ds.data, dtype=float), ds.target)
+    clf = xgb.XGBClassifier(n_estimators=100, max_depth=10, n_jobs=1,
+                            random_state=0)
+    clf.fit(X_train, y_train)
+    os.makedirs(outdir, exist_ok=True)
+    path = os.path.join(outdir, "xgb_breast_cancer.json")
+    clf.save_model(path)
+    booster = clf.get_booster()
+    booster.set_param({"nthread": 1})
+
+    X = common.rows("breast_cancer")
+    with open(os.path.join(outdir, "xgb_breast_cancer.expect.json"), "w") as f:
+        json.dump(clf.predict_proba(X[:100]).tolist(), f)
+    if not args.json:
+        print("xgb_breast_cancer (XGBoost %s, 100 trees, depth 10, nthread=1)"
+              % xgb.__version__)
+    for b in BATCHES:
+        nxt = batches(X, b)
+
+        def both():
+            Xb = nxt()
+            return clf.predict(Xb), clf.predict_proba(Xb)
+        calls = [
+            ("predict+predict_proba", both),
+            ("predict_proba", lambda: clf.predict_proba(nxt())),
+            ("booster.inplace_predict",
+             lambda: booster.inplace_predict(nxt())),
+            ("DMatrix+booster.predict",
+             lambda: booster.predict(xgb.DMatrix(nxt(), nthread=1))),
+        ]
+        for what, fn in calls:
+            t = measure(fn, args.t, args.r)
+            report(sys.stdout, args, model="xgb_breast_cancer", lib="xgboost",
+                   what=what, batch=b, ns_per_row=round(t / b, 2))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("-t", type=float, default=0.2)
+    p.add_argument("-r", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--xgb-out")
+    p.add_argument("models", nargs="*")
+    args = p.parse_args()
+    for name in args.models:
+        bench_sklearn(name, args)
+    if args.xgb_out:
+        bench_xgboost(args.xgb_out, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1052 @@
+#!/usr/bin/python3
+"""`make bench`: the module side by side with nginx `return 200` and with
+Flask + scikit-learn, in one run; the core without HTTP beside scikit-learn
+and XGBoost; memory and start-up with a large model. See bench/README.md.
+
+    /usr/bin/python3 bench/run.py [--seconds 10] [--smoke] [--out DIR] ...
+
+Progress goes to stderr; the report (Markdown) to stdout and to
+DIR/YYYY-MM-DD-HHMM.md. Every process started here is ended here, on
+success, failure or Ctrl-C.
+"""
+
+import argparse
+import http.client
+import json
+import math
+import os
+import pickle
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+PY = "/usr/bin/python3"
+HOST = "127.0.0.1"
+PORT_NGINX, PORT_GUNICORN, PORT_FLASK, PORT_BIG = 18080, 18081, 18082, 18083
+SERVER_CPU, CLIENT_CPU = "0", "1"
+
+CHILDREN = []          # Popen objects of the servers we started
+COMMANDS = []          # (what, command line) for the report
+NOTES = []             # anything surprising, for the report
+FAILURES = []
+
+
+def log(*a):
+    print("bench:", *a, file=sys.stderr, flush=True)
+
+
+def note(s):
+    log("NOTE:", s)
+    NOTES.append(s)
+
+
+def fail(s):
+    log("FAILED:", s)
+    FAILURES.append(s)
+
+
+def cmdline(argv, env=None):
+    pre = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in (env or {}).items())
+    return (pre + " " if pre else "") + shlex.join(argv)
+
+
+def record(what, argv, env=None):
+    s = cmdline(argv, env)
+    if (what, s) not in COMMANDS:
+        COMMANDS.append((what, s))
+
+
+# ---------------------------------------------------------------- processes
+
+def pinned(cpu, argv):
+    return (["taskset", "-c", cpu] + argv) if PIN else argv
+
+
+def start(name, argv, env=None, cwd=None):
+    """A server as our child in its own session (Ctrl-C reaches us, not it;
+    we end it)."""
+    logf = open(os.path.join(WORK, "logs", name + ".log"), "wb")
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    p = subprocess.Popen(argv, env=full_env, cwd=cwd, stdin=subprocess.DEVNULL,
+                         stdout=logf, stderr=subprocess.STDOUT,
+                         start_new_session=True)
+    p.bench_name = name
+    p.bench_log = logf.name
+    logf.close()
+    CHILDREN.append(p)
+    return p
+
+
+def stop(p):
+    if p.poll() is None:
+        try:
+            os.kill(p.pid, signal.SIGTERM)
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        except ProcessLookupError:
+            pass
+    # whatever is left of its session (workers), by its process group id
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    if p in CHILDREN:
+        CHILDREN.remove(p)
+
+
+def stop_all():
+    for p in list(CHILDREN):
+        stop(p)
+
+
+def port_open(port):
+    s = socket.socket()
+    s.settimeout(0.2)
+    try:
+        s.connect((HOST, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def wait_port(p, port, timeout=30):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if p.poll() is not None:
+            raise RuntimeError("%s exited with %s:\n%s" % (
+                p.bench_name, p.returncode, tail(p.bench_log)))
+        if port_open(port):
+            return
+        time.sleep(0.05)
+    raise RuntimeError("%s does not listen on %d after %d s:\n%s" % (
+        p.bench_name, port, timeout, tail(p.bench_log)))
+
+
+def tail(path, n=20):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+def check_port_free(port):
+    if port_open(port):
+        raise RuntimeError("port %d is already in use: not ours" % port)
+
+
+# ---------------------------------------------------------------- HTTP
+
+def post(port, path, body, timeout=30):
+    c = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        c.request("POST", path, body=body,
+                  headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def nginx_conf(port, workers, locations, errlog):
+    d = os.path.dirname(errlog)
+    temp = "".join("    %s_temp_path %s/%s;\n" % (t, d, t)
+                   for t in ("client_body", "proxy", "fastcgi", "uwsgi",
+                             "scgi"))
+    locs = "".join(locations)
+    return """load_module %(module)s;
+
+daemon off;
+master_process on;
+worker_processes %(workers)d;
+error_log %(errlog)s warn;
+pid %(dir)s/nginx.pid;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    access_log off;
+%(temp)s
+    # the batch bodies (~21 KB) stay in memory, never in a temp file
+    client_body_buffer_size 1m;
+    client_max_body_size 8m;
+
+    server {
+        listen %(host)s:%(port)d;
+%(locs)s    }
+}
+""" % dict(module=MODULE, workers=workers, errlog=errlog, dir=d, temp=temp,
+           host=HOST, port=port, locs=locs)
+
+
+def nginx_argv(prefix, conf, errlog):
+    return [NGINX, "-p", prefix + "/", "-e", errlog, "-c", conf]
+
+
+WRK_RE = {
+    "rps": re.compile(r"Requests/sec:\s+([\d.]+)"),
+    "requests": re.compile(r"(\d+) requests in ([\d.]+)(\w+)"),
+    "socket": re.compile(r"Socket errors: connect (\d+), read (\d+), "
+                         r"write (\d+), timeout (\d+)"),
+    "non2xx": re.compile(r"Non-2xx or 3xx responses: (\d+)"),
+}
+
+
+def to_us(v, unit):
+    return float(v) * {"us": 1, "ms": 1e3, "s": 1e6, "m": 6e7}[unit]
+
+
+def parse_wrk(out):
+    r = {}
+    m = WRK_RE["rps"].search(out)
+    if not m:
+        raise RuntimeError("no Requests/sec in wrk's output:\n" + out)
+    r["rps"] = float(m.group(1))
+    m = WRK_RE["requests"].search(out)
+    r["requests"] = int(m.group(1)) if m else None
+    m = WRK_RE["socket"].search(out)
+    r["socket_errors"] = sum(map(int, m.groups())) if m else 0
+    m = WRK_RE["non2xx"].search(out)
+    r["non2xx"] = int(m.group(1)) if m else 0
+    r["errors"] = r["socket_errors"] + r["non2xx"]
+    for pct in ("50", "99"):
+        m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s|m)\s*$" % pct, out, re.M)
+        r["p" + pct] = to_us(*m.groups()) if m else None
+    return r
+
+
+def wrk(port, path, body_file, seconds, record_it=True):
+    argv = pinned(CLIENT_CPU, [
+        "wrk", "-t1", "-c%d" % ARGS.connections, "-d%ds" % seconds,
+        "--timeout", "10s", "--latency", "-s", os.path.join(HERE, "post.lua"),
+        "http://%s:%d%s" % (HOST, port, path)])
+    env = {"WRK_BODY": body_file}
+    if record_it:
+        record("wrk (each case)", argv, env)
+    p = subprocess.run(argv, env=dict(os.environ, **env),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=seconds + 60, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("wrk exited %d:\n%s" % (p.returncode, p.stdout))
+    return p.stdout
+
+
+# answers --------------------------------------------------------------
+
+def check_answer(case, status, raw):
+    """Status 200 and a JSON answer of the expected shape, else an error."""
+    if status != 200:
+        raise RuntimeError("status %d: %s" % (status, raw[:300]))
+    try:
+        a = json.loads(raw)
+    except ValueError:
+        raise RuntimeError("not JSON: %r" % raw[:300])
+    kind = case["kind"]
+    if kind == "ok":
+        if a != {"ok": True}:
+            raise RuntimeError("unexpected answer %r" % raw[:300])
+        return a
+    if kind == "batch":
+        preds = a.get("predictions")
+        if not isinstance(preds, list) or len(preds) != case["rows"]:
+            raise RuntimeError("expected %d predictions: %r"
+                               % (case["rows"], raw[:300]))
+        rows = preds
+    else:
+        rows = [a]
+    for r in rows:
+        if kind == "regression":
+            if not isinstance(r.get("prediction"), (int, float)) \
+                    or not math.isfinite(r["prediction"]):
+                raise RuntimeError("bad regression answer %r" % raw[:300])
+        else:
+            p = r.get("probabilities")
+            if r.get("prediction") not in ("malignant", "benign") \
+                    or not isinstance(p, dict) \
+                    or abs(sum(p.values()) - 1) > 1e-9:
+                raise RuntimeError("bad classifier answer %r" % raw[:300])
+    if kind != "batch" and "expect" in case \
+            and a["prediction"] != case["expect"]:
+        raise RuntimeError("predicted %r, the data says %r"
+                           % (a["prediction"], case["expect"]))
+    return a
+
+
+def same_answer(a, b, rel=1e-9):
+    """Labels equal, numbers within rel."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_answer(a[k], b[k], rel)
+                                            for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_answer(x, y, rel)
+                                        for x, y in zip(a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) \
+            and not isinstance(a, bool):
+        return abs(a - b) <= rel * max(abs(a), abs(b), 1e-300) or a == b
+    return a == b
+
+
+# ---------------------------------------------------------------- parts
+
+def prepare():
+    """Bodies, rows files, and the peer's fitted models (pickled once)."""
+    import common
+    bodies = os.path.join(WORK, "bodies")
+    os.makedirs(bodies, exist_ok=True)
+    files = {
+        "bc_named": common.named_body("breast_cancer"),
+        "diabetes_features": common.features_body("diabetes"),
+        "bc_batch100": common.instances_body("breast_cancer", 100),
+    }
+    for k, v in files.items():
+        with open(os.path.join(bodies, k + ".json"), "w") as f:
+            f.write(v)
+    forest = os.path.exists(os.path.join(MODELS_DIR,
+                                         "breast_cancer_forest.mlp"))
+    if not forest:
+        note("%s/breast_cancer_forest.mlp does not exist: the random "
+             "forest cases are skipped" % os.path.relpath(MODELS_DIR, ROOT))
+    peer = ["breast_cancer", "diabetes"] + (["breast_cancer_forest"]
+                                           if forest else [])
+    log("fitting the peer's models:", ", ".join(peer))
+    models = {}
+    for name in peer:
+        model, _, names = common.make_examples.build(name)
+        models[name] = (model, names)
+    with open(os.path.join(WORK, "peer_models.pkl"), "wb") as f:
+        pickle.dump(models, f)
+    return forest
+
+
+def http_cases(forest):
+    b = lambda k: os.path.join(WORK, "bodies", k + ".json")  # noqa: E731
+    cases = [
+        dict(id="return200", title="nginx `return 200` (same POST)",
+             path="/return200", body=b("bc_named"), kind="ok", rows=1,
+             servers=["nginx"]),
+        dict(id="logistic", title="logistic, 1 row of 30 named features",
+             path="/v1/models/breast_cancer", body=b("bc_named"),
+             kind="classifier", rows=1, expect="malignant"),
+        dict(id="linear", title="linear regression, {\"features\"} of 10",
+             path="/v1/models/diabetes", body=b("diabetes_features"),
+             kind="regression", rows=1),
+        dict(id="batch", title="logistic, batch of 100 rows (arrays)",
+             path="/v1/models/breast_cancer", body=b("bc_batch100"),
+             kind="batch", rows=100),
+    ]
+    if forest:
+        cases.append(dict(id="forest",
+                          title="random forest (100 trees), 1 named row",
+                          path="/v1/models/breast_cancer_forest",
+                          body=b("bc_named"), kind="classifier", rows=1,
+                          expect="malignant"))
+    # the baseline once more after the module's cases: the drift between
+    # the two shows how steady the machine was
+    cases.append(dict(id="return200_end",
+                      title="nginx `return 200` again, after the cases above",
+                      path="/return200", body=b("bc_named"), kind="ok",
+                      rows=1, servers=["nginx"]))
+    for c in cases:
+        c.setdefault("servers", ["nginx", "gunicorn", "flask"])
+    return cases
+
+
+def run_server_cases(server, port, cases, results, answers):
+    for c in cases:
+        if server not in c["servers"]:
+            continue
+        key = (c["id"], server)
+        with open(c["body"], "rb") as f:
+            body = f.read()
+        try:
+            status, raw = post(port, c["path"], body)
+            a = check_answer(c, status, raw)
+        except Exception as e:  # noqa: BLE001
+            fail("%s on %s: answer refused before timing: %s"
+                 % (c["id"], server, e))
+            results[key] = {"error": str(e)}
+            continue
+        ref = answers.get(c["id"])
+        if ref is None:
+            answers[c["id"]] = a
+        elif not same_answer(ref, a):
+            note("%s: %s's answer differs from nginx's (beyond 1e-9 "
+                 "relative): %s vs %s" % (c["id"], server,
+                                          json.dumps(a)[:200],
+                                          json.dumps(ref)[:200]))
+        log("%-10s %-9s answer ok, timing %d s (+%d s warm-up)"
+            % (c["id"], server, ARGS.seconds, ARGS.warmup))
+        try:
+            if ARGS.warmup > 0:
+                wrk(port, c["path"], c["body"], ARGS.warmup, record_it=False)
+            out = wrk(port, c["path"], c["body"], ARGS.seconds)
+            r = parse_wrk(out)
+            r["raw"] = out
+            results[key] = r
+            log("%-10s %-9s %10.0f req/s  p50 %s  p99 %s  errors %d"
+                % (c["id"], server, r["rps"], fmt_us(r["p50"]),
+                   fmt_us(r["p99"]), r["errors"]))
+            if r["errors"]:
+                note("%s on %s: %d errors (non-2xx %d, socket %d)"
+                     % (c["id"], server, r["errors"], r["non2xx"],
+                        r["socket_errors"]))
+        except Exception as e:  # noqa: BLE001
+            fail("%s on %s: %s" % (c["id"], server, e))
+            results[key] = {"error": str(e)}
+
+
+def bench_http(forest):
+    cases = http_cases(forest)
+    results, answers = {}, {}
+    d = os.path.join(WORK, "nginx-http")
+    os.makedirs(d, exist_ok=True)
+    models = MODELS_DIR
+    locs = ["        location = /return200 {\n"
+            "            default_type application/json;\n"
+            "            return 200 '{\"ok\":true}\\n';\n"
+            "        }\n"]
+    for name in ["breast_cancer", "diabetes"] + (
+            ["breast_cancer_forest"] if forest else []):
+        locs.append("        location = /v1/models/%s {\n"
+                    "            mlpredict %s/%s.mlp;\n"
+                    "        }\n" % (name, models, name))
+    conf = os.path.join(d, "nginx.conf")
+    errlog = os.path.join(d, "error.log")
+    with open(conf, "w") as f:
+        f.write(nginx_conf(PORT_NGINX, 1, locs, errlog))
+
+    peer_env = {"BENCH_PEER_MODELS": os.path.join(WORK, "peer_models.pkl"),
+                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                "PYTHONDONTWRITEBYTECODE": "1"}
+    servers = [
+        ("nginx", PORT_NGINX,
+         pinned(SERVER_CPU, nginx_argv(d, conf, errlog)), None, None),
+        ("gunicorn", PORT_GUNICORN,
+         pinned(SERVER_CPU, [PY, "-m", "gunicorn", "--workers", "1",
+                             "--worker-class", "sync", "--bind",
+                             "%s:%d" % (HOST, PORT_GUNICORN), "--chdir",
+                             HERE, "flask_app:app"]), peer_env, HERE),
+        ("flask", PORT_FLASK,
+         pinned(SERVER_CPU, [PY, os.path.join(HERE, "flask_app.py"),
+                             str(PORT_FLASK)]), peer_env, HERE),
+    ]
+    for name, port, argv, env, cwd in servers:
+        record("server: " + name, argv, env)
+        try:
+            check_port_free(port)
+            p = start(name, argv, env, cwd)
+            wait_port(p, port)
+        except Exception as e:  # noqa: BLE001
+            fail("%s did not start: %s" % (name, e))
+            for c in cases:
+                if name in c["servers"]:
+                    results[(c["id"], name)] = {"error": "server did not start"}
+            stop_all()
+            continue
+        try:
+            run_server_cases(name, port, cases, results, answers)
+        finally:
+            stop(p)
+        if name == "nginx":
+            errors = [l for l in tail(errlog, 50).splitlines()
+                      if "[error]" in l or "[crit]" in l or "[alert]" in l
+                      or "[emerg]" in l]
+            if errors:
+                note("nginx error log: " + " | ".join(errors[-3:]))
+    return cases, results
+
+
+def run_json_lines(what, argv, timeout, env=None):
+    record(what, argv, env)
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=timeout, cwd=ROOT,
+                       env=dict(os.environ, **(env or {})))
+    if p.returncode != 0:
+        raise RuntimeError("%s exited %d: %s" % (argv[0], p.returncode,
+                                                 p.stderr[-2000:]))
+    return [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+
+
+def core_models():
+    """The example models that exist, with the data set they were fitted on."""
+    import common
+    names = []
+    for name in common.make_examples.EXAMPLES:
+        if not os.path.exists(os.path.join(MODELS_DIR, name + ".mlp")):
+            continue
+        if ARGS.smoke and name not in ("breast_cancer", "diabetes",
+                                       "breast_cancer_forest"):
+            continue
+        names.append(name)
+    return names
+
+
+def bench_core():
+    import common
+    rows_dir = os.path.join(WORK, "rows")
+    os.makedirs(rows_dir, exist_ok=True)
+    names = core_models()
+    args = []
+    for name in names:
+        rows = os.path.join(rows_dir, common.dataset_of(name)
+                            + ("_nan" if name in common.make_examples.WITH_NAN
+                               else "") + ".f64")
+        if not os.path.exists(rows):
+            common.write_rows(name, rows)
+        args.append("%s/%s.mlp=%s" % (MODELS_DIR, name, rows))
+    t = ["-t", str(ARGS.core_time), "-r", str(ARGS.core_runs)]
+    core = os.path.abspath(ARGS.core)
+    log("core: mlp_predict on", len(names), "models")
+    res = run_json_lines("core: mlp_predict",
+                         pinned(SERVER_CPU, [core, "-j", "-w", "predict"]
+                                + t + args), 1800)
+    parse_args = [a for a in args
+                  if os.path.basename(a.split("=")[0])
+                  in ("breast_cancer.mlp", "diabetes.mlp")]
+    log("core: parse per request shape")
+    res += run_json_lines("core: parse", pinned(
+        SERVER_CPU, [core, "-j", "-w", "parse"] + t + parse_args), 1800)
+
+    log("python: scikit-learn on", len(names), "models, and XGBoost")
+    xgb_dir = os.path.join(WORK, "xgb")
+    py = run_json_lines("python: scikit-learn and XGBoost", pinned(
+        SERVER_CPU, [PY, os.path.join(HERE, "bench_python.py"), "--json",
+                     "-t", str(ARGS.core_time), "-r", str(ARGS.core_runs),
+                     "--xgb-out", xgb_dir] + names), 1800)
+
+    xgb_json = os.path.join(xgb_dir, "xgb_breast_cancer.json")
+    xgb_mlp = os.path.join(xgb_dir, "xgb_breast_cancer.mlp")
+    argv = [os.path.abspath(ARGS.cli), "convert", xgb_json, xgb_mlp]
+    record("convert the XGBoost model", argv)
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=60)
+    xgb_info = None
+    if p.returncode != 0:
+        fail("mlpredict convert: " + p.stderr.strip())
+    else:
+        xgb_info = json.loads(p.stdout)
+        check_xgb(xgb_mlp, xgb_dir)
+        res += run_json_lines("core: mlp_predict", pinned(
+            SERVER_CPU, [core, "-j", "-w", "predict"] + t
+            + ["%s=%s" % (xgb_mlp, os.path.join(rows_dir,
+                                               "breast_cancer.f64"))]), 600)
+    return names, res, py, xgb_info
+
+
+def check_xgb(mlp, xgb_dir):
+    """Our answers on the converted model against XGBoost's predict_proba."""
+    import common
+    with open(os.path.join(xgb_dir, "xgb_breast_cancer.expect.json")) as f:
+        expect = json.load(f)
+    body = common.instances_body("breast_cancer", len(expect))
+    p = subprocess.run([os.path.abspath(ARGS.cli), "predict", mlp],
+                       input=body, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=60)
+    if p.returncode != 0:
+        fail("mlpredict predict on the converted XGBoost model: "
+             + p.stderr.strip())
+        return
+    got = json.loads(p.stdout)["predictions"]
+    worst = 0.0
+    for e, g in zip(expect, got):
+        probs = list(g["probabilities"].values())
+        for x, y in zip(e, probs):
+            worst = max(worst, abs(x - y))
+    log("xgboost converted: max |p - xgboost's p| over 100 rows = %.3g"
+        % worst)
+    if worst > 1e-6:
+        note("the converted XGBoost model's probabilities differ from "
+             "XGBoost's by up to %.3g" % worst)
+
+
+def smaps(pid, model_path):
+    """(Rss, Pss) of the whole process and (Rss, Pss) of the model mapping,
+    in kB."""
+    tot = {}
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("Rss", "Pss", "Pss_Anon", "Pss_File"):
+                tot[k] = int(v.split()[0])
+    mrss = mpss = 0
+    inside = False
+    real = os.path.realpath(model_path)
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                parts = line.split(None, 5)
+                inside = len(parts) == 6 and parts[5].strip() == real
+            elif inside and line.startswith("Rss:"):
+                mrss += int(line.split()[1])
+            elif inside and line.startswith("Pss:"):
+                mpss += int(line.split()[1])
+    return tot, mrss, mpss
+
+
+def bench_memory():
+    from make_big_model import write as write_big
+    d = os.path.join(WORK, "nginx-big")
+    os.makedirs(d, exist_ok=True)
+    big = os.path.join(WORK, "big.mlp")
+    argv = [PY, os.path.join(HERE, "make_big_model.py"), big, "--size-mb",
+            str(ARGS.big_mb)]
+    record("memory: the big model", argv)
+    log("memory: writing a %g MB model" % ARGS.big_mb)
+    size, n_trees = write_big(big, ARGS.big_mb)
+    p = subprocess.run([os.path.abspath(ARGS.cli), "info", big],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError("mlpredict info refuses the big model: "
+                           + p.stderr.strip())
+    info = json.loads(p.stdout)
+
+    out = {"size": size, "n_trees": n_trees, "info": info}
+    loc = ("        location = /big {\n"
+           "            mlpredict %s;\n"
+           "        }\n")
+    conf = os.path.join(d, "nginx.conf")
+    errlog = os.path.join(d, "error.log")
+    with open(conf, "w") as f:
+        f.write(nginx_conf(PORT_BIG, 4, [loc % big], errlog))
+    small_conf = os.path.join(d, "small.conf")
+    with open(small_conf, "w") as f:
+        f.write(nginx_conf(PORT_BIG, 4, [loc % os.path.join(
+            MODELS_DIR, "breast_cancer.mlp")], errlog))
+
+    # nginx -t: load and validate (page cache warm: the file was just written)
+    for key, c in (("t_big", conf), ("t_small", small_conf)):
+        argv = nginx_argv(d, c, errlog) + ["-t", "-q"]
+        record("memory: nginx -t (%s model)" % ("big" if key == "t_big"
+                                                 else "30-feature logistic"),
+               argv)
+        times = []
+        for _ in range(ARGS.t_runs):
+            t0 = time.perf_counter()
+            p = subprocess.run(argv, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True,
+                               timeout=300)
+            times.append(time.perf_counter() - t0)
+            if p.returncode != 0:
+                raise RuntimeError("nginx -t failed: " + p.stdout)
+        out[key] = times
+
+    argv = nginx_argv(d, conf, errlog)
+    record("memory: nginx with 4 workers", argv)
+    check_port_free(PORT_BIG)
+    p = start("nginx-big", argv)
+    try:
+        wait_port(p, PORT_BIG, timeout=120)
+        workers = []
+        t0 = time.time()
+        while time.time() - t0 < 30:
+            with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+                workers = [int(x) for x in f.read().split()]
+            if len(workers) >= 4:
+                break
+            time.sleep(0.05)
+        body = json.dumps({"features": [0.1 * j for j in range(
+            info["n_features"])]})
+        n_ok = 0
+        for _ in range(ARGS.big_requests):
+            status, raw = post(PORT_BIG, "/big", body.encode(), timeout=60)
+            if status == 200 and "probabilities" in json.loads(raw):
+                n_ok += 1
+        out["requests"] = ARGS.big_requests
+        out["requests_ok"] = n_ok
+        if n_ok != ARGS.big_requests:
+            fail("big model: %d of %d requests answered 200"
+                 % (n_ok, ARGS.big_requests))
+        procs = []
+        for role, pid in [("master", p.pid)] + [("worker", w)
+                                                 for w in workers]:
+            tot, mrss, mpss = smaps(pid, big)
+            procs.append(dict(role=role, pid=pid, rss=tot.get("Rss", 0),
+                              pss=tot.get("Pss", 0),
+                              pss_anon=tot.get("Pss_Anon", 0),
+                              model_rss=mrss, model_pss=mpss))
+        out["procs"] = procs
+    finally:
+        stop(p)
+    return out
+
+
+# ---------------------------------------------------------------- report
+
+def fmt_us(us):
+    if us is None:
+        return "-"
+    if us >= 1e6:
+        return "%.2f s" % (us / 1e6)
+    if us >= 1e3:
+        return "%.2f ms" % (us / 1e3)
+    return "%.0f us" % us
+
+
+def fmt_ns(ns):
+    if ns is None:
+        return "-"
+    if ns >= 1e6:
+        return "%.2f ms" % (ns / 1e6)
+    if ns >= 1e4:
+        return "%.1f us" % (ns / 1e3)
+    if ns >= 100:
+        return "%.0f ns" % ns
+    return "%.1f ns" % ns
+
+
+def fmt_ratio(x):
+    if x is None:
+        return "-"
+    return "%.2fx" % x if x < 10 else "%.0fx" % x
+
+
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |",
+           "|" + "|".join("---" if i == 0 else "---:"
+                          for i in range(len(head))) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return "\n".join(out)
+
+
+def http_table(cases, results):
+    base = results.get(("return200", "nginx"), {}).get("rps")
+    end = results.get(("return200_end", "nginx"), {}).get("rps")
+    if base and end and abs(end / base - 1) > 0.1:
+        note("nginx `return 200` moved by %+.0f%% between the start and the "
+             "end of the nginx cases: the machine was not steady, ratios are "
+             "uncertain by about as much" % (100 * (end / base - 1)))
+    rows = []
+    for c in cases:
+        g = results.get((c["id"], "gunicorn"), {}).get("rps")
+        for server, label in (("nginx", "nginx + mlpredict"),
+                              ("gunicorn", "gunicorn (1 sync worker) + Flask "
+                                           "+ scikit-learn"),
+                              ("flask", "Flask dev server + scikit-learn")):
+            if server not in c["servers"]:
+                continue
+            r = results.get((c["id"], server), {})
+            srv = "nginx" if c["id"].startswith("return200") else label
+            if "error" in r:
+                rows.append([c["title"], srv, "FAILED", "", "", "", "", "",
+                             ""])
+                continue
+            if "rps" not in r:
+                continue
+            rps = r["rps"]
+            rows.append([
+                c["title"], srv, "%.0f" % rps, fmt_us(r["p50"]),
+                fmt_us(r["p99"]), r["errors"],
+                fmt_ratio(rps / base) if base else "-",
+                fmt_ratio(rps / g) if g else "-",
+                "%.0f" % (rps * c["rows"]) if c["kind"] == "batch" else "",
+            ])
+    return table(["case", "server", "requests/s", "p50", "p99", "errors",
+                  "vs return 200", "vs gunicorn", "rows/s"], rows)
+
+
+def core_tables(names, res, py, xgb_info):
+    pred = {(r["model"], r["batch"]): r for r in res
+            if r["what"] == "predict"}
+    skl = {}
+    for r in py:
+        skl[(r["model"], r["lib"], r["what"], r["batch"])] = r["ns_per_row"]
+
+    rows = []
+    for name in names:
+        for b in (1, 100, 10000):
+            ours = pred.get((name + ".mlp", b), {}).get("ns_per_row")
+            both = skl.get((name, "sklearn", "predict+predict_proba", b))
+            what = "predict+predict_proba"
+            if both is None:
+                both = skl.get((name, "sklearn", "predict", b))
+                what = "predict"
+            rows.append([name, b, fmt_ns(ours), fmt_ns(both), what,
+                         fmt_ratio(both / ours) if ours and both else "-"])
+    t1 = table(["model", "batch", "mlp_predict ns/row",
+                "scikit-learn ns/row", "scikit-learn call", "speed-up"],
+               rows)
+
+    rows = []
+    if xgb_info:
+        for b in (1, 100, 10000):
+            ours = pred.get(("xgb_breast_cancer.mlp", b), {}).get(
+                "ns_per_row")
+            cols = [skl.get(("xgb_breast_cancer", "xgboost", w, b))
+                    for w in ("predict+predict_proba", "predict_proba",
+                              "booster.inplace_predict",
+                              "DMatrix+booster.predict")]
+            fastest = min(c for c in cols if c is not None) if any(
+                c is not None for c in cols) else None
+            rows.append([b, fmt_ns(ours)] + [fmt_ns(c) for c in cols]
+                        + [fmt_ratio(fastest / ours) if ours and fastest
+                           else "-"])
+    t2 = table(["batch", "mlp_predict", "XGBClassifier predict+predict_proba",
+                "XGBClassifier predict_proba", "Booster.inplace_predict",
+                "DMatrix + Booster.predict", "speed-up vs fastest"], rows)
+
+    rows = []
+    shape_names = {"named": "named object", "features": "{\"features\"}",
+                   "instances_arrays": "instances of arrays",
+                   "instances_objects": "instances of objects"}
+    for r in res:
+        if r["what"] != "parse":
+            continue
+        rows.append([r["model"].replace(".mlp", ""),
+                     shape_names.get(r["shape"], r["shape"]), r["rows"],
+                     r["bytes"], fmt_ns(r["parse_ns_per_row"]),
+                     "%.0f" % r["parse_mb_s"],
+                     fmt_ns(r["handle_ns_per_row"])])
+    t3 = table(["model", "shape", "rows", "body bytes",
+                "mlp_parse_request ns/row", "MB/s",
+                "parse+predict+write ns/row"], rows)
+    return t1, t2, t3
+
+
+def memory_table(m):
+    rows = []
+    tot = {"rss": 0, "pss": 0, "model_rss": 0, "model_pss": 0,
+           "pss_anon": 0}
+    for p in m["procs"]:
+        rows.append([p["role"], p["pid"], "%.1f" % (p["rss"] / 1024),
+                     "%.1f" % (p["pss"] / 1024),
+                     "%.1f" % (p["pss_anon"] / 1024),
+                     "%.1f" % (p["model_rss"] / 1024),
+                     "%.1f" % (p["model_pss"] / 1024)])
+        for k in tot:
+            tot[k] += p[k]
+    rows.append(["**total**", "", "%.1f" % (tot["rss"] / 1024),
+                 "**%.1f**" % (tot["pss"] / 1024),
+                 "%.1f" % (tot["pss_anon"] / 1024),
+                 "%.1f" % (tot["model_rss"] / 1024),
+                 "**%.1f**" % (tot["model_pss"] / 1024)])
+    t = table(["process", "pid", "RSS MiB", "PSS MiB", "PSS anon MiB",
+               "model RSS MiB", "model PSS MiB"], rows)
+    size_mib = m["size"] / 2 ** 20
+    summary = (
+        "Model file: %.1f MiB (%d bytes, %d random trees of depth 10). "
+        "Master + %d workers after %d requests (%d answered 200): total PSS "
+        "%.1f MiB = %.2fx the file; the model's mapping %.1f MiB PSS summed "
+        "over all processes = %.2fx the file (one copy, shared; %d private "
+        "copies would be %.0f MiB)."
+        % (size_mib, m["size"], m["n_trees"], len(m["procs"]) - 1,
+           m["requests"], m["requests_ok"], tot["pss"] / 1024,
+           tot["pss"] / 1024 / size_mib, tot["model_pss"] / 1024,
+           tot["model_pss"] / 1024 / size_mib, len(m["procs"]),
+           len(m["procs"]) * size_mib))
+    t_big = ", ".join("%.3f s" % x for x in m["t_big"])
+    t_small = ", ".join("%.3f s" % x for x in m["t_small"])
+    startup = ("`nginx -t` naming the %.1f MiB model (load and validate: "
+               "map, CRC-32, walk every tree; page cache warm): %s (best "
+               "%.3f s). The same with the 30-feature logistic model "
+               "instead: %s (best %.3f s)."
+               % (size_mib, t_big, min(m["t_big"]), t_small,
+                  min(m["t_small"])))
+    return t, summary, startup
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    nginx_v = subprocess.run([NGINX, "-v"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT,
+                             text=True).stdout.strip()
+    wrk_v = subprocess.run(["wrk", "-v"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT,
+                           text=True).stdout.split("\n")[0]
+    vers = subprocess.run(
+        [PY, "-c", "import sklearn, numpy, xgboost, flask, gunicorn; "
+         "print('scikit-learn %s, numpy %s, xgboost %s, Flask %s, gunicorn "
+         "%s' % (sklearn.__version__, numpy.__version__, xgboost.__version__,"
+         " flask.__version__, gunicorn.__version__))"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True).stdout.strip()
+    return [
+        "- nproc: %d; CPU: %s" % (os.cpu_count(), cpu),
+        "- kernel: %s %s" % (platform.system(), platform.release()),
+        "- %s; %s" % (nginx_v, wrk_v.split(" [")[0]),
+        "- Python %s: %s" % (platform.python_version(), vers),
+    ]
+
+
+def report(started, loads, http, core, mem):
+    lines = ["# mlpredict benchmark, %s" % time.strftime(
+        "%Y-%m-%d %H:%M", time.localtime(started)), ""]
+    if ARGS.smoke:
+        lines += ["**Smoke run: durations too short to mean anything.**", ""]
+    lines += ["## Machine", ""] + machine() + [
+        "- load average at start: %s; at end: %s" % loads,
+        "- the servers pinned to CPU %s, wrk and the core benchmarks' "
+        "clients to CPU %s%s" % (SERVER_CPU, CLIENT_CPU, "" if PIN else
+                                  " (NOT pinned: fewer than 2 CPUs)"),
+        ""]
+    if http:
+        cases, results = http
+        lines += [
+            "## HTTP", "",
+            "wrk, 1 thread, %d connections, %d s after a %d s warm-up, on "
+            "127.0.0.1; nginx with 1 worker, access_log off; the same body "
+            "files for every server (`return 200` gets the 30-feature row "
+            "and discards it). errors = non-2xx + socket errors. "
+            "\"vs gunicorn\" compares the same case."
+            % (ARGS.connections, ARGS.seconds, ARGS.warmup), "",
+            http_table(cases, results), ""]
+    if core:
+        names, res, py, xgb_info = core
+        t1, t2, t3 = core_tables(names, res, py, xgb_info)
+        lines += [
+            "## Core, no HTTP", "",
+            "`bench_core` (the core linked as build/mlpredict is), ns per "
+            "row of `mlp_predict` (label and probabilities together; input "
+            "copy subtracted), best of %d runs of >= %g s, beside "
+            "scikit-learn on the same fitted model and rows (one thread; "
+            "for a classifier predict + predict_proba, the work "
+            "mlp_predict does)." % (ARGS.core_runs, ARGS.core_time), "",
+            t1, ""]
+        if xgb_info:
+            tr = xgb_info.get("trees", {})
+            lines += [
+                "XGBoost classifier on breast_cancer (100 trees, "
+                "max_depth=10: %s trees, %s nodes, depth reached %s; "
+                "nthread=1), converted with `mlpredict convert`; ns/row:"
+                % (tr.get("n_trees"), tr.get("n_nodes"),
+                   tr.get("max_depth")), "", t2, ""]
+        lines += ["Parse cost per row (`mlp_parse_request`) by request "
+                  "shape, and the whole request path without HTTP "
+                  "(`mlp_handle_request`: parse, predict, write the answer):",
+                  "", t3, ""]
+    if mem:
+        t, summary, startup = memory_table(mem)
+        lines += ["## Memory and start-up", "", summary, "", t, "",
+                  startup, ""]
+    if NOTES or FAILURES:
+        lines += ["## Notes", ""] + ["- " + n for n in NOTES] + [
+            "- FAILED: " + f for f in FAILURES] + [""]
+    lines += ["## Commands", "", "```",
+              "make %s BENCH_SECONDS=%d" % ("bench-smoke" if ARGS.smoke
+                                            else "bench", ARGS.seconds),
+              cmdline([PY] + sys.argv), ""]
+    for what, c in COMMANDS:
+        lines += ["# " + what, c]
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    global ARGS, WORK, NGINX, MODULE, PIN, MODELS_DIR
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--smoke", action="store_true",
+                    help="tiny durations and a 5 MB model; results to "
+                    "--work, not bench/results")
+    ap.add_argument("--nginx", default="/usr/sbin/nginx")
+    ap.add_argument("--module",
+                    default=os.path.join(ROOT, "build",
+                                         "ngx_http_mlpredict_module.so"))
+    ap.add_argument("--cli", default=os.path.join(ROOT, "build", "mlpredict"))
+    ap.add_argument("--core", default=os.path.join(ROOT, "build",
+                                                   "bench_core"))
+    ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench"))
+    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--models", default=os.path.join(ROOT, "models"),
+                    help="where the example models are (NAME.mlp)")
+    ap.add_argument("--core-time", type=float, default=0.1)
+    ap.add_argument("--core-runs", type=int, default=3)
+    ap.add_argument("--big-mb", type=float, default=200)
+    ap.add_argument("--big-requests", type=int, default=40)
+    ap.add_argument("--t-runs", type=int, default=3)
+    ap.add_argument("--parts", default="http,core,memory")
+    ARGS = ap.parse_args()
+    if ARGS.smoke:
+        ARGS.warmup = 0
+        ARGS.core_time = 0.002
+        ARGS.core_runs = 1
+        ARGS.big_mb = 5
+        ARGS.big_requests = 8
+        ARGS.t_runs = 1
+        ARGS.out = ARGS.work
+    NGINX = ARGS.nginx
+    MODULE = os.path.abspath(ARGS.module)
+    WORK = os.path.abspath(ARGS.work)
+    MODELS_DIR = os.path.abspath(ARGS.models)
+    PIN = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+    parts = set(ARGS.parts.split(","))
+    os.makedirs(os.path.join(WORK, "logs"), exist_ok=True)
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+    started = time.time()
+    load0 = open("/proc/loadavg").read().split()[:3]
+    http = core = mem = None
+    try:
+        forest = prepare()
+        if "http" in parts:
+            http = bench_http(forest)
+        if "core" in parts:
+            try:
+                core = bench_core()
+            except Exception as e:  # noqa: BLE001
+                fail("core benchmark: %s" % e)
+        if "memory" in parts:
+            try:
+                mem = bench_memory()
+            except Exception as e:  # noqa: BLE001
+                fail("memory benchmark: %s" % e)
+    except KeyboardInterrupt:
+        log("interrupted: stopping every server started")
+        stop_all()
+        return 130
+    finally:
+        stop_all()
+
+    load1 = open("/proc/loadavg").read().split()[:3]
+    text = report(started, (" ".join(load0), " ".join(load1)), http, core,
+                  mem)
+    os.makedirs(ARGS.out, exist_ok=True)
+    path = os.path.join(ARGS.out, time.strftime(
+        "%Y-%m-%d-%H%M", time.localtime(started)) + (
+        "-smoke" if ARGS.smoke else "") + ".md")
+    with open(path, "w") as f:
+        f.write(text)
+    print(text)
+    log("written", os.path.relpath(path, ROOT), "in %.0f s"
+        % (time.time() - started))
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
