@@ -116,6 +116,7 @@ struct mlp_model_s {
     const mlp_node_t         *nodes;
     const double             *leaves;
     const double             *init;         /* NULL: raw scores start at 0 */
+    unsigned char            *tree_depth;   /* built at load, capped 255 */
 
     /* feature name -> index + 1, open addressing, 0 is empty */
     uint32_t                 *index;

@@ -162,6 +162,7 @@ mlp_model_close(mlp_model_t *m)
     free(m->label_keys);
     free(m->index);
     free(m->info);
+    free(m->tree_depth);
     free(m);
 }
 

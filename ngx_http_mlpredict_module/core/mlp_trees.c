@@ -203,10 +203,11 @@ mlp_trees_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
 
     /* every tree walked once from its root: the kernels trust the result */
 
+    m->tree_depth = calloc(m->n_trees, 1);
     seen = calloc(m->n_nodes, 1);
     stack = malloc(m->n_nodes * 2 * sizeof(uint32_t));
 
-    if (seen == NULL || stack == NULL) {
+    if (seen == NULL || stack == NULL || m->tree_depth == NULL) {
         free(seen);
         free(stack);
         mlp_fail(err, errlen, "out of memory");
@@ -253,6 +254,10 @@ mlp_trees_walk_check(mlp_model_t *m, uint32_t t, uint64_t first, uint64_t end,
 
         if (depth > m->max_depth) {
             m->max_depth = depth;
+        }
+
+        if (depth > m->tree_depth[t]) {
+            m->tree_depth[t] = depth > 255 ? 255 : (unsigned char) depth;
         }
 
         if (nd->info & MLP_NODE_LEAF) {
@@ -325,10 +330,14 @@ mlp_trees_walk_check(mlp_model_t *m, uint32_t t, uint64_t first, uint64_t end,
 }
 
 
-/* The leaf a row reaches in one tree. */
+/*
+ * The leaf a row reaches in one tree. Inlined with constant lt and missing,
+ * so each of the four variants has a tight loop of its own.
+ */
 
 static inline uint32_t
-mlp_tree_leaf(const mlp_node_t *nodes, uint32_t n, const double *x, int lt)
+mlp_tree_leaf(const mlp_node_t *nodes, uint32_t n, const double *x,
+    const int lt, const int missing)
 {
     double             v;
     uint32_t           info, right;
@@ -344,8 +353,7 @@ mlp_tree_leaf(const mlp_node_t *nodes, uint32_t n, const double *x, int lt)
 
         v = x[info & MLP_NODE_FEATURE];
 
-        if (isnan(v)) {
-            /* only models with the missing flag ever see a NaN */
+        if (missing && isnan(v)) {
             right = !(info & MLP_NODE_DEFAULT_LEFT);
 
         } else {
@@ -357,24 +365,150 @@ mlp_tree_leaf(const mlp_node_t *nodes, uint32_t n, const double *x, int lt)
 }
 
 
+#define MLP_TREES_BLOCK  64
+#define MLP_LOCKSTEP     16
+
+/* trees at most this deep walk row by row: lockstep would wait for the
+ * deepest of its rows, which shallow trees pay more than they save */
+#define MLP_LOCKSTEP_DEPTH  6
+
+
+/*
+ * Rows through one deep tree in lockstep: the node loads of a level
+ * overlap, and a row that reached its leaf stays there by a conditional
+ * move, not a branch. The loop ends when all are at leaves.
+ */
+
+static inline void
+mlp_tree_lockstep(const mlp_node_t *nodes, uint32_t root, const double *x,
+    size_t nf, const int lt, const int missing, uint32_t *leaf)
+{
+    int                i, done;
+    double             v;
+    uint32_t           n[MLP_LOCKSTEP], info, step;
+    const mlp_node_t  *nd;
+
+    for (i = 0; i < MLP_LOCKSTEP; i++) {
+        n[i] = root;
+    }
+
+    for ( ;; ) {
+        done = 1;
+
+        for (i = 0; i < MLP_LOCKSTEP; i++) {
+            nd = &nodes[n[i]];
+            info = nd->info;
+            v = x[i * nf + (info & MLP_NODE_FEATURE)];
+
+            if (missing && isnan(v)) {
+                step = nd->a + !(info & MLP_NODE_DEFAULT_LEFT);
+
+            } else {
+                step = nd->a + (lt ? !(v < nd->threshold)
+                                   : !(v <= nd->threshold));
+            }
+
+            done &= (info >> 31);
+            n[i] = (info & MLP_NODE_LEAF) ? n[i] : step;
+        }
+
+        if (done) {
+            break;
+        }
+    }
+
+    for (i = 0; i < MLP_LOCKSTEP; i++) {
+        leaf[i] = nodes[n[i]].a;
+    }
+}
+
+
+/*
+ * The leaves of one tree for a block of rows: a tree's nodes stay in cache
+ * while the block's rows go through it (each row still adds its trees in
+ * order, so sums are the same as row by row).
+ */
+
+static void
+mlp_tree_leaves(const mlp_model_t *m, uint32_t t, const double *x,
+    size_t nb, int missing, uint32_t *leaf)
+{
+    int                deep;
+    size_t             r, nf;
+    uint32_t           root;
+    const mlp_node_t  *nodes;
+
+    nf = m->n_features;
+    root = m->roots[t];
+    nodes = m->nodes;
+    deep = m->tree_depth[t] > MLP_LOCKSTEP_DEPTH;
+
+    switch ((m->tree_flags & MLP_TREE_CMP_LT)
+            | (missing ? MLP_TREE_MISSING : 0))
+    {
+
+    case 0:
+        for (r = 0; deep && r + MLP_LOCKSTEP <= nb; r += MLP_LOCKSTEP) {
+            mlp_tree_lockstep(nodes, root, x + r * nf, nf, 0, 0, leaf + r);
+        }
+
+        for ( /* void */ ; r < nb; r++) {
+            leaf[r] = mlp_tree_leaf(nodes, root, x + r * nf, 0, 0);
+        }
+        break;
+
+    case MLP_TREE_CMP_LT:
+        for (r = 0; deep && r + MLP_LOCKSTEP <= nb; r += MLP_LOCKSTEP) {
+            mlp_tree_lockstep(nodes, root, x + r * nf, nf, 1, 0, leaf + r);
+        }
+
+        for ( /* void */ ; r < nb; r++) {
+            leaf[r] = mlp_tree_leaf(nodes, root, x + r * nf, 1, 0);
+        }
+        break;
+
+    case MLP_TREE_MISSING:
+        for (r = 0; deep && r + MLP_LOCKSTEP <= nb; r += MLP_LOCKSTEP) {
+            mlp_tree_lockstep(nodes, root, x + r * nf, nf, 0, 1, leaf + r);
+        }
+
+        for ( /* void */ ; r < nb; r++) {
+            leaf[r] = mlp_tree_leaf(nodes, root, x + r * nf, 0, 1);
+        }
+        break;
+
+    default:
+        for (r = 0; deep && r + MLP_LOCKSTEP <= nb; r += MLP_LOCKSTEP) {
+            mlp_tree_lockstep(nodes, root, x + r * nf, nf, 1, 1, leaf + r);
+        }
+
+        for ( /* void */ ; r < nb; r++) {
+            leaf[r] = mlp_tree_leaf(nodes, root, x + r * nf, 1, 1);
+        }
+    }
+}
+
+
 int
 mlp_trees_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
     uint32_t *labels)
 {
-    int            lt, f32;
+    int            f32, missing;
     float          acc;
-    double        *raw, s;
-    size_t         r, j, nf;
-    uint32_t       t, k, g, w, leaf;
+    double        *raw, *xr, s;
+    size_t         r, r0, nb, j, nf, off;
+    uint32_t       t, k, g, w, leaf[MLP_TREES_BLOCK];
     const double  *lv;
 
     nf = m->n_features;
     w = m->leaf_width;
-    lt = (m->tree_flags & MLP_TREE_CMP_LT) != 0;
     f32 = (m->tree_flags & MLP_TREE_ACC_F32) != 0;
 
+    /* binary: the one raw score sits where p1 will be */
+    off = (m->link == MLP_LINK_LOGISTIC) ? 1 : 0;
+
     for (r = 0; r < rows; r++) {
-        double  *xr = x + r * nf;
+        xr = x + r * nf;
 
         if (m->mean != NULL) {
             for (j = 0; j < nf; j++) {
@@ -393,43 +527,62 @@ mlp_trees_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
             }
         }
 
-        /* binary: the one raw score sits where p1 will be */
-        raw = out + r * m->n_outputs
-              + (m->link == MLP_LINK_LOGISTIC ? 1 : 0);
+        raw = out + r * m->n_outputs + off;
 
         for (k = 0; k < m->n_groups; k++) {
             raw[k] = m->init ? m->init[k] : 0.0;
         }
+    }
+
+    for (r0 = 0; r0 < rows; r0 += MLP_TREES_BLOCK) {
+        nb = rows - r0 < MLP_TREES_BLOCK ? rows - r0 : MLP_TREES_BLOCK;
+
+        /* a block with no missing value skips the NaN tests */
+        missing = 0;
+
+        if (m->tree_flags & MLP_TREE_MISSING) {
+            for (j = 0; j < nb * nf && !missing; j++) {
+                missing = isnan(x[r0 * nf + j]);
+            }
+        }
 
         for (t = 0; t < m->n_trees; t++) {
-            leaf = mlp_tree_leaf(m->nodes, m->roots[t], xr, lt);
-            lv = m->leaves + (size_t) leaf * w;
+            mlp_tree_leaves(m, t, x + r0 * nf, nb, missing, leaf);
             g = m->groups ? m->groups[t] : 0;
 
-            if (f32) {
-                /*
-                 * float32 sums as XGBoost takes them: a double holds a
-                 * float sum or product exactly before it is rounded back
-                 */
-                for (k = 0; k < w; k++) {
-                    s = m->scales ? (double) ((float) m->scales[t]
-                                              * (float) lv[k])
-                                  : lv[k];
-                    acc = (float) raw[g + k] + (float) s;
-                    raw[g + k] = acc;
-                }
+            for (r = 0; r < nb; r++) {
+                lv = m->leaves + (size_t) leaf[r] * w;
+                raw = out + (r0 + r) * m->n_outputs + off + g;
 
-            } else if (m->scales) {
-                for (k = 0; k < w; k++) {
-                    raw[g + k] += m->scales[t] * lv[k];
-                }
+                if (f32) {
+                    /*
+                     * float32 sums as XGBoost takes them: a double holds a
+                     * float sum or product exactly before it is rounded
+                     */
+                    for (k = 0; k < w; k++) {
+                        s = m->scales ? (double) ((float) m->scales[t]
+                                                  * (float) lv[k])
+                                      : lv[k];
+                        acc = (float) raw[k] + (float) s;
+                        raw[k] = acc;
+                    }
 
-            } else {
-                for (k = 0; k < w; k++) {
-                    raw[g + k] += lv[k];
+                } else if (m->scales) {
+                    for (k = 0; k < w; k++) {
+                        raw[k] += m->scales[t] * lv[k];
+                    }
+
+                } else {
+                    for (k = 0; k < w; k++) {
+                        raw[k] += lv[k];
+                    }
                 }
             }
         }
+    }
+
+    for (r = 0; r < rows; r++) {
+        raw = out + r * m->n_outputs + off;
 
         for (k = 0; k < m->n_groups; k++) {
             if (!isfinite(raw[k])) {
