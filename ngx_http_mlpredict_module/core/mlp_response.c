@@ -15,6 +15,14 @@
 #define mlp_cpy(p, s)  (memcpy(p, s, sizeof(s) - 1), (p) + sizeof(s) - 1)
 
 
+static unsigned __int128  mlp_pow5[32];
+
+static const char  mlp_digits2[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+
 static char *mlp_write_row(const mlp_model_t *m, const double *o,
     uint32_t label, int batch, char *p);
 
@@ -84,9 +92,13 @@ mlp_write_double(double v, char *buf)
         return mlp_write_double_printf(v, buf);
     }
 
-    for (five = 1, i = 0; i < s; i++) {
-        five *= 5;
+    if (mlp_pow5[0] == 0) {
+        for (mlp_pow5[0] = 1, i = 1; i < 32; i++) {
+            mlp_pow5[i] = mlp_pow5[i - 1] * 5;
+        }
     }
+
+    five = mlp_pow5[s];
 
     a = (unsigned __int128) (4 * m - ((f == 0 && e > -1074) ? 1 : 2)) * five;
     b = (unsigned __int128) (4 * m) * five;
@@ -111,7 +123,7 @@ mlp_write_double(double v, char *buf)
     }
 
     /* of the multiples of 10^t inside, the closest to v (ties to even) */
-    q = (uint64_t) ((b >> k) / pow_t);
+    q = (uint64_t) (b >> k) / pow_t;
     c1 = q * pow_t;
     c2 = c1 + pow_t;
     best = c1;
@@ -131,8 +143,17 @@ mlp_write_double(double v, char *buf)
     }
 
     q = best / pow_t;
+    n = 0;
 
-    for (n = 0; q; q /= 10) {
+    /* two digits a division */
+    while (q >= 100) {
+        i = (int) (q % 100) * 2;
+        q /= 100;
+        digits[n++] = mlp_digits2[i + 1];
+        digits[n++] = mlp_digits2[i];
+    }
+
+    for ( /* void */ ; q; q /= 10) {
         digits[n++] = (char) ('0' + q % 10);
     }
 

@@ -259,12 +259,14 @@ mlp_scan_named_row(const mlp_model_t *m, mlp_scan_t *s, double *x,
 {
     long         j;
     size_t       len;
-    uint32_t     i, n;
+    uint32_t     i, n, next;
     const char  *key;
 
     for (i = 0; i < m->n_features; i++) {
         x[i] = NAN;
     }
+
+    next = 0;
 
     key = first;
     len = first_len;
@@ -275,7 +277,17 @@ mlp_scan_named_row(const mlp_model_t *m, mlp_scan_t *s, double *x,
             return MLP_SCAN_FALLBACK;
         }
 
-        j = mlp_model_feature_index(m, key, len);
+        /* clients mostly send the model's order: try the next name first */
+        if (next < m->n_features && m->features[next].len == len
+            && memcmp(m->features[next].s, key, len) == 0)
+        {
+            j = next;
+
+        } else {
+            j = mlp_model_feature_index(m, key, len);
+        }
+
+        next = (uint32_t) j + 1;
 
         /* unknown and duplicate keys: the slow path names them */
         if (j < 0 || !isnan(x[j])) {
