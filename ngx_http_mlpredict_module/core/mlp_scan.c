@@ -58,112 +58,91 @@ mlp_scan_char(mlp_scan_t *s, char c)
 
 
 /*
- * A JSON number (RFC 8259 grammar) to the double strtod gives. With at
- * most 15 significant digits and a power of ten up to 22 the result is one
- * exact integer times or divided by one exact power: one rounding, so the
- * correctly rounded value strtod gives too (Clinger's fast path).
+ * A JSON number (RFC 8259 grammar) to the double strtod gives. A mantissa
+ * below 2^53 and a power of ten up to 22 are both exact doubles, so one
+ * multiplication or division rounds once: the correctly rounded value
+ * strtod gives too (Clinger's fast path). Longer numbers go to strtod.
+ *
+ * No bounds checks in the digit loops: mlp_scan_request made sure that the
+ * body ends with '}', which stops every one of them.
  */
+
+#define mlp_digit(c)  ((unsigned char) ((c) - '0') < 10)
 
 static int
 mlp_scan_number(mlp_scan_t *s, double *out)
 {
-    int          neg, exp_neg, digits;
+    int          neg, exp_neg;
     char        *end;
     double       v;
     uint64_t     mant;
-    const char  *p, *start;
-    long         exp10, e;
+    const char  *p, *start, *digits, *frac;
+    long         exp10, e, n;
 
     p = s->p;
     start = p;
-    neg = 0;
-
-    if (p < s->end && *p == '-') {
-        neg = 1;
-        p++;
-    }
-
-    if (p >= s->end) {
-        return MLP_SCAN_FALLBACK;
-    }
-
+    neg = (*p == '-');
+    p += neg;
+    digits = p;
     mant = 0;
-    digits = 0;
-    exp10 = 0;
 
     if (*p == '0') {
         p++;
 
-    } else if (*p >= '1' && *p <= '9') {
-        while (p < s->end && *p >= '0' && *p <= '9') {
-            if (digits < 19) {
-                mant = mant * 10 + (*p - '0');
-                digits++;
-
-            } else {
-                exp10++;
-            }
-
-            p++;
-        }
+    } else if (mlp_digit(*p)) {
+        do {
+            mant = mant * 10 + (uint64_t) (*p++ - '0');
+        } while (mlp_digit(*p));
 
     } else {
         return MLP_SCAN_FALLBACK;
     }
 
-    if (p < s->end && *p == '.') {
-        p++;
+    n = p - digits;
+    exp10 = 0;
 
-        if (p >= s->end || *p < '0' || *p > '9') {
+    if (*p == '.') {
+        frac = ++p;
+
+        while (mlp_digit(*p)) {
+            mant = mant * 10 + (uint64_t) (*p++ - '0');
+        }
+
+        if (p == frac) {
             return MLP_SCAN_FALLBACK;
         }
 
-        while (p < s->end && *p >= '0' && *p <= '9') {
-            if (digits < 19) {
-                mant = mant * 10 + (*p - '0');
-                exp10--;
-
-                if (mant) {
-                    digits++;
-                }
-            }
-
-            p++;
-        }
+        n += p - frac;
+        exp10 = -(long) (p - frac);
     }
 
-    if (p < s->end && (*p == 'e' || *p == 'E')) {
+    if (*p == 'e' || *p == 'E') {
         p++;
-        exp_neg = 0;
+        exp_neg = (*p == '-');
 
-        if (p < s->end && (*p == '+' || *p == '-')) {
-            exp_neg = (*p == '-');
+        if (*p == '+' || *p == '-') {
             p++;
         }
 
-        if (p >= s->end || *p < '0' || *p > '9') {
+        if (!mlp_digit(*p)) {
             return MLP_SCAN_FALLBACK;
         }
 
         e = 0;
 
-        while (p < s->end && *p >= '0' && *p <= '9') {
+        do {
             if (e < 100000) {
                 e = e * 10 + (*p - '0');
             }
 
             p++;
-        }
+        } while (mlp_digit(*p));
 
         exp10 += exp_neg ? -e : e;
     }
 
-    /* a number is always followed by something inside an object */
-    if (p >= s->end) {
-        return MLP_SCAN_FALLBACK;
-    }
-
-    if (digits <= 15 && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
+    /* 19 digits cannot overflow the mantissa; more go to strtod */
+    if (n <= 19 && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
         v = (double) mant;
 
         if (exp10 >= 0) {
@@ -341,6 +320,17 @@ mlp_scan_request(const mlp_model_t *m, const char *body, size_t len,
     s.p = body;
     s.end = body + len;
     nf = m->n_features;
+
+    /* the body must end with '}' (and white space): see mlp_scan_number */
+    while (s.end > s.p && (s.end[-1] == ' ' || s.end[-1] == '\n'
+                           || s.end[-1] == '\r' || s.end[-1] == '\t'))
+    {
+        s.end--;
+    }
+
+    if (s.end == s.p || s.end[-1] != '}') {
+        return MLP_SCAN_FALLBACK;
+    }
 
     if (!mlp_scan_char(&s, '{') || mlp_scan_key(&s, &key, &klen) != 0) {
         return MLP_SCAN_FALLBACK;
