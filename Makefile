@@ -74,7 +74,8 @@ FUZZ_SECONDS ?= 5
 FUZZ_CFLAGS = -std=c99 -D_GNU_SOURCE -g -O1 -I$(MOD)/core \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-$(BUILD)/fuzz_%: $(MOD)/test/fuzz_%.c $(CORE_SRCS) $(CORE_HDRS) | deps
+$(BUILD)/fuzz_%: $(MOD)/test/fuzz_%.c $(MOD)/test/fuzz_common.h $(CORE_SRCS) \
+              $(CORE_HDRS) | deps
 	@mkdir -p $(BUILD)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
 

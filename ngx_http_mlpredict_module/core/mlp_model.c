@@ -28,6 +28,8 @@ static int mlp_model_sections(mlp_model_t *m, mlp_section_t *sec,
     uint32_t n, char *err, size_t errlen);
 static int mlp_model_strings(const mlp_section_t *s, const unsigned char *p,
     mlp_str_t **out, const char *what, char *err, size_t errlen);
+static int mlp_table_build(const mlp_str_t *str, uint32_t n,
+    uint32_t **table, uint32_t *mask, uint32_t *dup, uint32_t *first);
 static int mlp_model_index(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_model_labels(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_model_describe(mlp_model_t *m, char *err, size_t errlen);
@@ -746,47 +748,74 @@ mlp_hash(const char *s, size_t len)
 }
 
 
+/*
+ * An open-addressing table of n strings (index + 1, 0 for empty), its size
+ * a power of two at least twice n, so probe runs stay short. Returns 0, -1
+ * when out of memory, or 1 with *dup and *first naming two equal strings.
+ */
+
 static int
-mlp_model_index(mlp_model_t *m, char *err, size_t errlen)
+mlp_table_build(const mlp_str_t *str, uint32_t n, uint32_t **table,
+    uint32_t *mask, uint32_t *dup, uint32_t *first)
 {
-    uint32_t  i, j, size, k;
+    uint32_t   i, j, k, size, *t;
 
-    /* a power of two at least twice the feature count: short probe runs */
-    for (size = 16; size < 2 * m->n_features; size *= 2) { /* void */ }
+    for (size = 16; size < 2 * n; size *= 2) { /* void */ }
 
-    m->index = calloc(size, sizeof(uint32_t));
-    if (m->index == NULL) {
-        mlp_fail(err, errlen, "out of memory");
+    t = calloc(size, sizeof(uint32_t));
+    if (t == NULL) {
         return -1;
     }
 
-    m->index_mask = size - 1;
-
-    for (i = 0; i < m->n_features; i++) {
-        j = mlp_hash(m->features[i].s, m->features[i].len) & m->index_mask;
+    for (i = 0; i < n; i++) {
+        j = mlp_hash(str[i].s, str[i].len) & (size - 1);
 
         for ( ;; ) {
-            k = m->index[j];
+            k = t[j];
 
             if (k == 0) {
-                m->index[j] = i + 1;
+                t[j] = i + 1;
                 break;
             }
 
-            if (m->features[k - 1].len == m->features[i].len
-                && memcmp(m->features[k - 1].s, m->features[i].s,
-                          m->features[i].len) == 0)
+            if (str[k - 1].len == str[i].len
+                && memcmp(str[k - 1].s, str[i].s, str[i].len) == 0)
             {
-                mlp_fail(err, errlen, "feature name \"%.64s\" appears twice "
-                         "(features %u and %u)", m->features[i].s, k - 1, i);
-                return -1;
+                free(t);
+                *dup = i;
+                *first = k - 1;
+                return 1;
             }
 
-            j = (j + 1) & m->index_mask;
+            j = (j + 1) & (size - 1);
         }
     }
 
+    *table = t;
+    *mask = size - 1;
+
     return 0;
+}
+
+
+static int
+mlp_model_index(mlp_model_t *m, char *err, size_t errlen)
+{
+    int       rc;
+    uint32_t  dup, first;
+
+    rc = mlp_table_build(m->features, m->n_features, &m->index,
+                         &m->index_mask, &dup, &first);
+
+    if (rc < 0) {
+        mlp_fail(err, errlen, "out of memory");
+
+    } else if (rc > 0) {
+        mlp_fail(err, errlen, "feature name \"%.64s\" appears twice "
+                 "(features %u and %u)", m->features[dup].s, first, dup);
+    }
+
+    return rc ? -1 : 0;
 }
 
 
@@ -818,10 +847,11 @@ mlp_model_feature_index(const mlp_model_t *m, const char *name, size_t len)
 static int
 mlp_model_labels(mlp_model_t *m, char *err, size_t errlen)
 {
+    int            rc;
     char          *keys, *k;
     size_t         size, i;
     json_t        *v;
-    uint32_t       j, h, mask, *seen;
+    uint32_t       mask, dup, first, *seen;
     json_error_t   e;
     const char    *s;
 
@@ -894,42 +924,19 @@ mlp_model_labels(mlp_model_t *m, char *err, size_t errlen)
 
     /* the keys must differ: 1 and "1" would both be "1" */
 
-    for (mask = 16; mask < 2 * m->n_outputs; mask *= 2) { /* void */ }
+    rc = mlp_table_build(m->label_keys, m->n_outputs, &seen, &mask, &dup,
+                         &first);
 
-    seen = calloc(mask, sizeof(uint32_t));
-    if (seen == NULL) {
+    if (rc < 0) {
         mlp_fail(err, errlen, "out of memory");
         return -1;
     }
 
-    mask--;
-
-    for (i = 0; i < m->n_outputs; i++) {
-        h = mlp_hash(m->label_keys[i].s, m->label_keys[i].len) & mask;
-
-        for ( ;; ) {
-            j = seen[h];
-
-            if (j == 0) {
-                seen[h] = (uint32_t) i + 1;
-                break;
-            }
-
-            if (m->label_keys[j - 1].len == m->label_keys[i].len
-                && memcmp(m->label_keys[j - 1].s, m->label_keys[i].s,
-                          m->label_keys[i].len)
-                   == 0)
-            {
-                mlp_fail(err, errlen, "class labels %u and %zu are the same "
-                         "key %.*s", j - 1, i,
-                         (int) m->label_keys[i].len - 1,
-                         m->label_keys[i].s);
-                free(seen);
-                return -1;
-            }
-
-            h = (h + 1) & mask;
-        }
+    if (rc > 0) {
+        mlp_fail(err, errlen, "class labels %u and %u are the same key %.*s",
+                 first, dup, (int) m->label_keys[dup].len - 1,
+                 m->label_keys[dup].s);
+        return -1;
     }
 
     free(seen);

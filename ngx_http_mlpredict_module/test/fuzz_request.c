@@ -12,56 +12,13 @@
 #include <jansson.h>
 
 #include "mlp.h"
-
-
-static mlp_model_t  *model;
-static char         *arena;
-static size_t        arena_used;
-
-#define ARENA_SIZE  (64 * 1024 * 1024)
-
-
-static void *
-fuzz_alloc(void *data, size_t size)
-{
-    void  *p;
-
-    size = (size + 15) & ~(size_t) 15;
-
-    if (size > ARENA_SIZE - arena_used) {
-        return NULL;
-    }
-
-    p = arena + arena_used;
-    arena_used += size;
-
-    return p;
-}
+#include "fuzz_common.h"
 
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    char        err[MLP_ERR_LEN];
-    const char  *path;
-
-    path = getenv("MLP_FUZZ_MODEL");
-    if (path == NULL) {
-        path = "models/iris.mlp";
-    }
-
-    mlp_init();
-
-    model = mlp_model_open(path, err, sizeof(err));
-    if (model == NULL) {
-        fprintf(stderr, "fuzz_request: %s: %s\n", path, err);
-        exit(1);
-    }
-
-    arena = malloc(ARENA_SIZE);
-    if (arena == NULL) {
-        exit(1);
-    }
+    fuzz_setup("fuzz_request");
 
     return 0;
 }
@@ -77,9 +34,9 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     mlp_error_t    e;
     json_error_t   je;
 
-    arena_used = 0;
+    fuzz_arena_used = 0;
 
-    if (mlp_handle_request(model, (const char *) data, size, 8, &a, &resp,
+    if (mlp_handle_request(fuzz_model, (const char *) data, size, 8, &a, &resp,
                            &len, &e)
         == 0)
     {
