@@ -118,7 +118,7 @@ reload: module $(BUILD)/mlpredict
 	$(PYTHON) t/reload.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \
 	    --cli $(BUILD)/mlpredict
 
-test: unit fuzz parity nginx-test reload bench-smoke
+test: unit fuzz bench-smoke parity nginx-test reload
 
 # The benchmark (bench/README.md): HTTP side by side with nginx `return 200`
 # and gunicorn + Flask + scikit-learn, the core without HTTP, memory with a
