@@ -22,6 +22,16 @@
 #include "mlp_internal.h"
 
 
+/* A growable buffer for building the metadata once at load. */
+
+typedef struct {
+    char    *p;
+    size_t   len;
+    size_t   cap;
+    int      failed;
+} mlp_buf_t;
+
+
 static mlp_model_t *mlp_model_parse(const unsigned char *p, size_t size,
     char *err, size_t errlen);
 static int mlp_model_sections(mlp_model_t *m, mlp_section_t *sec,
@@ -34,6 +44,15 @@ static int mlp_model_index(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_model_labels(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_model_describe(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_utf8_valid(const unsigned char *s, size_t len);
+static uint32_t mlp_le32(const unsigned char *p);
+static uint64_t mlp_le64(const unsigned char *p);
+static void mlp_buf_add(mlp_buf_t *b, const char *s, size_t len);
+static void mlp_buf_string(mlp_buf_t *b, const mlp_str_t *s);
+static void mlp_buf_printf(mlp_buf_t *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 
 static const char *mlp_kind_names[] = {
@@ -172,10 +191,11 @@ mlp_model_close(mlp_model_t *m)
 static mlp_model_t *
 mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
 {
-    uint32_t        i, n, crc;
-    uint64_t        table, file_size;
-    mlp_model_t    *m;
-    mlp_section_t   sec[MLP_MAX_SECTIONS];
+    uint32_t              i, n, crc;
+    uint64_t              table, file_size;
+    mlp_model_t          *m;
+    mlp_section_t         sec[MLP_MAX_SECTIONS];
+    const unsigned char  *e;
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
     mlp_fail(err, errlen, "this host is big-endian; model files are "
@@ -323,7 +343,7 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
     }
 
     for (i = 0; i < n; i++) {
-        const unsigned char  *e = p + table + (uint64_t) i * MLP_SECTION_SIZE;
+        e = p + table + (uint64_t) i * MLP_SECTION_SIZE;
 
         sec[i].id = mlp_le32(e);
         sec[i].dtype = mlp_le32(e + 4);
@@ -945,16 +965,6 @@ mlp_model_labels(mlp_model_t *m, char *err, size_t errlen)
 }
 
 
-/* A growable buffer for building the metadata once at load. */
-
-typedef struct {
-    char    *p;
-    size_t   len;
-    size_t   cap;
-    int      failed;
-} mlp_buf_t;
-
-
 static void
 mlp_buf_add(mlp_buf_t *b, const char *s, size_t len)
 {
@@ -986,12 +996,6 @@ mlp_buf_add(mlp_buf_t *b, const char *s, size_t len)
 }
 
 
-static void
-mlp_buf_printf(mlp_buf_t *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
 
 
 static void
