@@ -16,8 +16,9 @@
  * a missing value, sent as null). Without it the rows are pseudo-random in
  * [0, 1). Successive calls take successive rows (a batch of 1 is a
  * different row each time). Each measurement is calibrated to last at
- * least SECONDS (default 0.2) and the best of RUNS (default 5) is kept. mlp_predict standardises x
- * in place, so every repetition copies the input first; the cost of that
+ * least SECONDS (default 0.2) and the best of RUNS (default 5) is kept.
+ * mlp_predict standardises x in place, so every repetition copies the
+ * input first; the cost of that
  * copy is measured alone the same way and subtracted. Allocation goes to a
  * bump arena reset before every call, like the nginx request pool.
  *
