@@ -43,6 +43,24 @@ mlp_scan_ws(mlp_scan_t *s)
 }
 
 
+/*
+ * Inside the body's object the next byte always exists (the final '}' is
+ * still ahead): test it before the general white-space loop.
+ */
+
+static inline void
+mlp_scan_ws_fast(mlp_scan_t *s)
+{
+    if (*s->p == ' ') {
+        s->p++;
+    }
+
+    if (*s->p <= ' ') {
+        mlp_scan_ws(s);
+    }
+}
+
+
 static inline int
 mlp_scan_char(mlp_scan_t *s, char c)
 {
@@ -212,11 +230,16 @@ mlp_scan_array_row(const mlp_model_t *m, mlp_scan_t *s, double *x)
     }
 
     for (j = 0; j < m->n_features; j++) {
-        if (j && !mlp_scan_char(s, ',')) {
-            return MLP_SCAN_FALLBACK;
+        if (j) {
+            if (*s->p == ',') {
+                s->p++;
+
+            } else if (!mlp_scan_char(s, ',')) {
+                return MLP_SCAN_FALLBACK;
+            }
         }
 
-        mlp_scan_ws(s);
+        mlp_scan_ws_fast(s);
 
         if (mlp_scan_number(s, &x[j]) != 0) {
             return MLP_SCAN_FALLBACK;
