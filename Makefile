@@ -42,8 +42,9 @@ deps:
 	fi
 
 # nginx is configured once (the distro's own flags, so the module loads
-# into the distro binary), then only the module is rebuilt.
-$(BUILD)/nginx-src/objs/Makefile: config | deps
+# into the distro binary; -O2 as Debian builds nginx itself, instead of the
+# configure default -O), then only the module is rebuilt.
+$(BUILD)/nginx-src/objs/Makefile: config Makefile | deps
 	rm -rf $(BUILD)/nginx-src
 	mkdir -p $(BUILD)
 	cp -r $(NGINX_SRC) $(BUILD)/nginx-src
@@ -51,7 +52,8 @@ $(BUILD)/nginx-src/objs/Makefile: config | deps
 	    flags=(--with-compat); \
 	    if [ -f conf_flags ]; then source ./conf_flags; \
 	        flags=("$${NGX_CONF_FLAGS[@]}"); fi; \
-	    ./configure "$${flags[@]}" --add-dynamic-module=$(CURDIR) \
+	    ./configure "$${flags[@]}" --with-cc-opt=-O2 \
+	        --add-dynamic-module=$(CURDIR) \
 	        > ../configure.log 2>&1 || { tail -20 ../configure.log; exit 1; }; }
 
 $(SO): $(BUILD)/nginx-src/objs/Makefile $(MOD)/$(MOD).c $(CORE_SRCS) \
