@@ -806,6 +806,11 @@ def _plan(model, feature_names=None):
     if plan.trees is not None:
         producer["n_trees"] = plan.trees.n_trees
         producer["max_depth"] = plan.trees.max_depth
+        # what the trees were fitted to: boosting's loss, a tree's criterion
+        objective = getattr(est, "loss", None) or getattr(est, "criterion",
+                                                          None)
+        if isinstance(objective, str):
+            producer["objective"] = objective
     plan.producer = json.dumps(producer, separators=(",", ":"))
     return plan
 
