@@ -41,6 +41,9 @@ static int mlp_model_strings(const mlp_section_t *s, const unsigned char *p,
 static int mlp_table_build(const mlp_str_t *str, uint32_t n,
     uint32_t **table, uint32_t *mask, uint32_t *dup, uint32_t *first);
 static int mlp_model_index(mlp_model_t *m, char *err, size_t errlen);
+static int mlp_model_section_is(const mlp_section_t *s, uint32_t dtype,
+    const char *dtype_name, uint64_t count, const char *what, char *err,
+    size_t errlen);
 static int mlp_model_labels(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_model_describe(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_utf8_valid(const unsigned char *s, size_t len);
@@ -690,6 +693,30 @@ mlp_model_strings(const mlp_section_t *s, const unsigned char *p,
 }
 
 
+/* A numeric section of the expected dtype and element count. */
+
+static int
+mlp_model_section_is(const mlp_section_t *s, uint32_t dtype,
+    const char *dtype_name, uint64_t count, const char *what, char *err,
+    size_t errlen)
+{
+    if (s->dtype != dtype) {
+        mlp_fail(err, errlen, "%s: dtype %u, expected %s", what, s->dtype,
+                 dtype_name);
+        return -1;
+    }
+
+    if (s->count != count) {
+        mlp_fail(err, errlen, "%s has %llu values, the model needs %llu",
+                 what, (unsigned long long) s->count,
+                 (unsigned long long) count);
+        return -1;
+    }
+
+    return 0;
+}
+
+
 int
 mlp_model_doubles(const mlp_model_t *m, const mlp_section_t *s,
     uint64_t count, const double **out, const char *what, char *err,
@@ -698,16 +725,10 @@ mlp_model_doubles(const mlp_model_t *m, const mlp_section_t *s,
     uint64_t       i;
     const double  *d;
 
-    if (s->dtype != MLP_DTYPE_F64) {
-        mlp_fail(err, errlen, "%s: dtype %u, expected f64 (1)", what,
-                 s->dtype);
-        return -1;
-    }
-
-    if (s->count != count) {
-        mlp_fail(err, errlen, "%s has %llu values, the model needs %llu",
-                 what, (unsigned long long) s->count,
-                 (unsigned long long) count);
+    if (mlp_model_section_is(s, MLP_DTYPE_F64, "f64 (1)", count, what, err,
+                             errlen)
+        != 0)
+    {
         return -1;
     }
 
@@ -731,16 +752,10 @@ int
 mlp_model_u32s(const mlp_model_t *m, const mlp_section_t *s, uint64_t count,
     const uint32_t **out, const char *what, char *err, size_t errlen)
 {
-    if (s->dtype != MLP_DTYPE_U32) {
-        mlp_fail(err, errlen, "%s: dtype %u, expected u32 (3)", what,
-                 s->dtype);
-        return -1;
-    }
-
-    if (s->count != count) {
-        mlp_fail(err, errlen, "%s has %llu values, the model needs %llu",
-                 what, (unsigned long long) s->count,
-                 (unsigned long long) count);
+    if (mlp_model_section_is(s, MLP_DTYPE_U32, "u32 (3)", count, what, err,
+                             errlen)
+        != 0)
+    {
         return -1;
     }
 

@@ -239,7 +239,6 @@ mlp_trees_walk_check(mlp_model_t *m, uint32_t t, uint64_t first, uint64_t end,
 
     /* stack holds (node, depth) pairs; each node is pushed at most once */
     depths = stack + 1;
-    sp = 0;
     stack[0] = (uint32_t) first;
     depths[0] = 0;
     sp = 1;
