@@ -133,6 +133,8 @@ int mlp_scan_request(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, mlp_request_t *req);
 int mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, mlp_request_t *req, mlp_error_t *err);
+/* the last jansson parse: bytes it took, reserved, and past the reserve */
+void mlp_json_last_parse(size_t *used, size_t *reserved, size_t *overflows);
 int mlp_linear_predict(const mlp_model_t *m, double *x, size_t rows,
     double *out, uint32_t *labels);
 int mlp_trees_predict(const mlp_model_t *m, double *x, size_t rows,

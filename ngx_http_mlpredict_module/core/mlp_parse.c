@@ -35,20 +35,135 @@ static const char *mlp_json_type(json_t *v);
 static int mlp_shown(const char *s, size_t len);
 static void *mlp_json_alloc(size_t size);
 static void mlp_json_free(void *p);
+static int mlp_json_prepass(const char *p, size_t len, size_t *bound,
+    mlp_error_t *err);
 
 
 /*
- * jansson's allocator is process-wide: while a request is parsed it points
- * at the request's arena, within a budget proportional to the body.
+ * jansson is never handed a budget it can exhaust: it does not survive an
+ * allocation failure inside its lexer (2.14 asserts, or writes past a
+ * buffer, in lex_unget_unsave). A single pass over the body first refuses
+ * nesting deeper than any request shape needs and bounds, from the counts
+ * of tokens, everything jansson can allocate parsing it; that much is
+ * reserved from the request's arena before jansson starts, and jansson's
+ * allocator only bumps a pointer inside the reserve.
+ *
+ * The bound is jansson 2.14's own arithmetic (value.c, hashtable.c,
+ * strbuffer.c, load.c), each allocation rounded up to 16 bytes:
+ *   string token of t bytes (quotes included): its decoded copy t + 1,
+ *     then a json_string_t (32) or an object pair (56 + t + 1): 2t + 88
+ *   scalar token: a json_real_t (24): 32
+ *   object: json_object_t (72) and 8 buckets (128): 208, and the
+ *     bucket arrays it doubles into: under 64 a key
+ *   array: json_array_t (40) and 8 slots (64): 112, and the tables it
+ *     doubles into: under 32 an element
+ *   the lexer's token buffer, doubling from 16 bytes: under 4 times the
+ *     longest token, plus the rounding of its at most 64 allocations
+ * Every string is charged as a key and every value as an element. Unit
+ * tests and the request fuzzer check that no parse ever goes past it.
  */
-static mlp_alloc_t  *mlp_json_arena;
-static size_t        mlp_json_budget;
-static int           mlp_json_exhausted;
 
-#define MLP_JSON_BUDGET(len)  (64 * (len) + 65536)
+#define MLP_JSON_MAX_DEPTH     32
+#define MLP_JSON_STRING(t)     (2 * (t) + 88 + 64 + 32)
+#define MLP_JSON_SCALAR        (32 + 32)
+#define MLP_JSON_OBJECT        (208 + 32)
+#define MLP_JSON_ARRAY         (112 + 32)
+#define MLP_JSON_LEXER(t)      (4 * ((t) + 2) + 64 * 16)
+#define MLP_JSON_SLACK         4096
+
+/* what a body may make jansson take: past it, the body is refused */
+#define MLP_JSON_BUDGET(len)   (64 * (len) + 65536)
 
 /* the matrix may take this much whatever the body (sparse named rows) */
-#define MLP_MATRIX_FREE       (64 * 1024 * 1024)
+#define MLP_MATRIX_FREE        (64 * 1024 * 1024)
+
+
+typedef struct {
+    char                     *next;
+    char                     *end;
+    mlp_alloc_t              *arena;
+    size_t                    reserved;
+    size_t                    overflows;
+} mlp_json_reserve_t;
+
+
+/* jansson's allocator is process-wide: it points here during a parse */
+static mlp_json_reserve_t  mlp_json_reserve;
+
+
+static int
+mlp_json_prepass(const char *p, size_t len, size_t *bound, mlp_error_t *err)
+{
+    size_t  i, start, depth, longest, total;
+
+    depth = 0;
+    longest = 0;
+    total = MLP_JSON_SLACK;
+
+    for (i = 0; i < len; /* void */) {
+
+        switch (p[i]) {
+
+        case ' ': case '\t': case '\n': case '\r': case ',': case ':':
+            i++;
+            continue;
+
+        case '{':
+        case '[':
+            if (++depth > MLP_JSON_MAX_DEPTH) {
+                mlp_error_set(err, 400, "JSON nested deeper than %d levels "
+                              "at byte %zu: a request nests at most a few",
+                              MLP_JSON_MAX_DEPTH, i);
+                return -1;
+            }
+
+            total += (p[i] == '{') ? MLP_JSON_OBJECT : MLP_JSON_ARRAY;
+            i++;
+            continue;
+
+        case '}':
+        case ']':
+            /* jansson stops at a closer that closes nothing */
+            depth -= (depth > 0);
+            i++;
+            continue;
+
+        case '"':
+            /* as jansson's lexer delimits a string: '\\' hides a byte */
+            start = i++;
+
+            while (i < len && p[i] != '"') {
+                i += (p[i] == '\\') ? 2 : 1;
+            }
+
+            i = (i < len) ? i + 1 : len;
+            total += MLP_JSON_STRING(i - start);
+            break;
+
+        default:
+            /* a number, a literal, or bytes jansson stops at */
+            start = i;
+
+            while (i < len && p[i] != ' ' && p[i] != '\t' && p[i] != '\n'
+                   && p[i] != '\r' && p[i] != ',' && p[i] != ':'
+                   && p[i] != '{' && p[i] != '[' && p[i] != '}'
+                   && p[i] != ']' && p[i] != '"')
+            {
+                i++;
+            }
+
+            total += MLP_JSON_SCALAR;
+        }
+
+        if (i - start > longest) {
+            longest = i - start;
+        }
+    }
+
+    *bound = total + MLP_JSON_LEXER(longest);
+
+    return 0;
+}
 
 
 void
@@ -67,14 +182,38 @@ mlp_error_set(mlp_error_t *err, int status, const char *fmt, ...)
 static void *
 mlp_json_alloc(size_t size)
 {
-    if (size > mlp_json_budget) {
-        mlp_json_exhausted = 1;
-        return NULL;
+    void                *p;
+    mlp_json_reserve_t  *jr;
+
+    jr = &mlp_json_reserve;
+    size = (size + 15) & ~(size_t) 15;
+
+    if (size <= (size_t) (jr->end - jr->next)) {
+        p = jr->next;
+        jr->next += size;
+        return p;
     }
 
-    mlp_json_budget -= size;
+    /*
+     * Never reached while the bound holds (the tests and the fuzzer count
+     * this): the arena fails only when the server's memory does.
+     */
+    jr->overflows++;
 
-    return mlp_json_arena->alloc(mlp_json_arena->data, size);
+    return jr->arena->alloc(jr->arena->data, size);
+}
+
+
+void
+mlp_json_last_parse(size_t *used, size_t *reserved, size_t *overflows)
+{
+    mlp_json_reserve_t  *jr;
+
+    jr = &mlp_json_reserve;
+
+    *reserved = jr->reserved;
+    *used = jr->reserved - (size_t) (jr->end - jr->next);
+    *overflows = jr->overflows;
 }
 
 
@@ -104,12 +243,14 @@ int
 mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, mlp_request_t *req, mlp_error_t *err)
 {
-    int               rc;
-    size_t            r, n;
-    json_t           *root, *inst, *feat;
-    json_error_t      e;
-    json_free_t       prev_free;
-    json_malloc_t     prev_alloc;
+    int                  rc;
+    char                *block;
+    size_t               r, n, bound;
+    json_t              *root, *inst, *feat;
+    json_error_t         e;
+    json_free_t          prev_free;
+    json_malloc_t        prev_alloc;
+    mlp_json_reserve_t  *jr;
 
     if (len == 0) {
         mlp_error_set(err, 400, "empty body: send a JSON object such as "
@@ -117,11 +258,30 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
         return -1;
     }
 
-    json_get_alloc_funcs(&prev_alloc, &prev_free);
+    if (mlp_json_prepass(body, len, &bound, err) != 0) {
+        return -1;
+    }
 
-    mlp_json_arena = a;
-    mlp_json_budget = MLP_JSON_BUDGET(len);
-    mlp_json_exhausted = 0;
+    if (bound > MLP_JSON_BUDGET(len)) {
+        mlp_error_set(err, 413, "the body has too many JSON values for its "
+                      "size to parse");
+        return -1;
+    }
+
+    block = a->alloc(a->data, bound + 16);
+    if (block == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        return -1;
+    }
+
+    jr = &mlp_json_reserve;
+    jr->next = (char *) (((uintptr_t) block + 15) & ~(uintptr_t) 15);
+    jr->end = jr->next + bound;
+    jr->arena = a;
+    jr->reserved = bound;
+    jr->overflows = 0;
+
+    json_get_alloc_funcs(&prev_alloc, &prev_free);
     json_set_alloc_funcs(mlp_json_alloc, mlp_json_free);
 
     rc = -1;
@@ -130,11 +290,7 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
                                  | JSON_DECODE_INT_AS_REAL, &e);
 
     if (root == NULL) {
-        if (mlp_json_exhausted) {
-            mlp_error_set(err, 413, "the body has too many JSON values for "
-                          "its size to parse");
-
-        } else if (e.text[0] == '\0') {
+        if (e.text[0] == '\0') {
             /* jansson leaves the text empty when an allocation failed */
             mlp_error_set(err, 500, "out of memory");
 
@@ -249,7 +405,7 @@ done:
     /* with an arena this frees nothing, but keeps jansson's books right */
     json_decref(root);
     json_set_alloc_funcs(prev_alloc, prev_free);
-    mlp_json_arena = NULL;
+    jr->arena = NULL;
 
     return rc;
 }
