@@ -15,11 +15,21 @@
 void
 mlp_init(void)
 {
+    double  a[4] = { 1, 2, 3, 4 }, c[4];
+
     /*
      * An nginx worker is one thread serving many connections: a BLAS
      * thread pool would only compete with the other workers for cores.
      */
     openblas_set_num_threads(1);
+
+    /*
+     * OpenBLAS maps its work buffer on the first gemm and keeps it: map it
+     * here, at start-up, so that no request ever waits on (or fails in) an
+     * allocation inside OpenBLAS, which does not survive one.
+     */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 2, 2, 2, 1.0, a, 2,
+                a, 2, 0.0, c, 2);
 
     /*
      * jansson seeds its hash function from /dev/urandom on first use: do it

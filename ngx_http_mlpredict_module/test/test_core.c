@@ -16,22 +16,7 @@
 #include <string.h>
 
 #include "mlp_internal.h"
-
-
-static int  passed, failed;
-
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (cond) {                                                           \
-            passed++;                                                         \
-        } else {                                                              \
-            failed++;                                                         \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                       \
-            printf(__VA_ARGS__);                                              \
-            printf("\n");                                                     \
-        }                                                                     \
-    } while (0)
+#include "test_check.h"
 
 
 /* a model file builder: header, section table, aligned sections, CRC */
@@ -1131,7 +1116,7 @@ test_requests(void)
             "would not be a finite number");
     refuses(m, "\"text\"", 400, "must be a JSON object, not a string");
 
-    /* jansson works within a budget proportional to the body */
+    /* what jansson may take is bounded by the body: past it, 413 */
     {
         char    *big;
         size_t   i, n;

@@ -1,0 +1,539 @@
+
+/*
+ * Allocation failures on the request path. Two properties, for bodies of
+ * every shape (good ones and client mistakes) on every example model:
+ *
+ * - Nothing on the request path allocates behind the caller's allocator:
+ *   malloc, calloc, realloc and mmap are interposed and counted (OpenBLAS
+ *   allocates its buffers once, in mlp_init; jansson allocates from a
+ *   reserve the request path sizes before it parses).
+ * - When the caller's allocator fails its n-th call, for every n, the
+ *   request ends in the answer it would have had, in the same 4xx, or in a
+ *   500 "out of memory": never a crash, a hang, another error or another
+ *   answer.
+ *
+ * Also: jansson never goes past the reserve the pre-pass computed, on
+ * bodies built to make it allocate the most per byte, and the bodies that
+ * once crashed a worker (issue 7) are refused with a 400.
+ *
+ * usage: test_alloc MODELS_DIR CORPUS_DIR      Ends with "N passed, N failed".
+ */
+
+#include <dirent.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "mlp_internal.h"
+#include "test_check.h"
+
+
+#define ARENA_SIZE  (256 * 1024 * 1024)
+#define MAX_BODY    (1 << 20)
+
+
+typedef struct {
+    char         *body;
+    size_t        len;
+} body_t;
+
+
+/* the interposed allocators count while armed */
+static __thread int   armed;      /* this thread only: OpenBLAS has its own */
+static size_t         sys_allocs;
+
+static char          *arena;
+static size_t         arena_used;
+static size_t         arena_calls;
+static size_t         arena_fail_at;     /* 0: never */
+
+static body_t         bodies[256];
+static int            n_bodies;
+
+
+void *__libc_malloc(size_t size);
+void *__libc_calloc(size_t n, size_t size);
+void *__libc_realloc(void *p, size_t size);
+
+
+void *
+malloc(size_t size)
+{
+    sys_allocs += armed;
+    return __libc_malloc(size);
+}
+
+
+void *
+calloc(size_t n, size_t size)
+{
+    sys_allocs += armed;
+    return __libc_calloc(n, size);
+}
+
+
+void *
+realloc(void *p, size_t size)
+{
+    sys_allocs += armed;
+    return __libc_realloc(p, size);
+}
+
+
+void *
+mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    sys_allocs += armed;
+    return (void *) syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+
+static void *
+arena_alloc(void *data, size_t size)
+{
+    void  *p;
+
+    arena_calls++;
+
+    if (arena_calls == arena_fail_at) {
+        return NULL;
+    }
+
+    size = (size + 15) & ~(size_t) 15;
+
+    if (size > ARENA_SIZE - arena_used) {
+        return NULL;
+    }
+
+    p = arena + arena_used;
+    arena_used += size;
+
+    return p;
+}
+
+
+/* One request; the answer (or the error as JSON) is copied into out. */
+
+static int
+run(mlp_model_t *m, const body_t *b, size_t fail_at, char *out,
+    size_t outlen, mlp_error_t *e)
+{
+    int           rc;
+    char         *resp;
+    size_t        len;
+    mlp_alloc_t   a = { arena_alloc, NULL };
+
+    arena_used = 0;
+    arena_calls = 0;
+    arena_fail_at = fail_at;
+    e->status = 0;
+    e->message[0] = '\0';
+
+    armed = 1;
+    rc = mlp_handle_request(m, b->body, b->len, 400, &a, &resp, &len, e);
+    armed = 0;
+
+    if (rc == 0) {
+        snprintf(out, outlen, "%.*s", (int) len, resp);
+
+    } else {
+        snprintf(out, outlen, "%d %s", e->status, e->message);
+    }
+
+    return rc;
+}
+
+
+static void
+add_body(const char *fmt, ...)
+{
+    int      n;
+    char    *p;
+    va_list  args;
+
+    p = malloc(MAX_BODY);
+
+    va_start(args, fmt);
+    n = vsnprintf(p, MAX_BODY, fmt, args);
+    va_end(args);
+
+    bodies[n_bodies].body = p;
+    bodies[n_bodies].len = (size_t) n;
+    n_bodies++;
+}
+
+
+static size_t
+row_numbers(const mlp_model_t *m, char *p, double seed)
+{
+    size_t    n;
+    uint32_t  j;
+
+    n = 0;
+
+    for (j = 0; j < mlp_model_n_features(m); j++) {
+        n += sprintf(p + n, "%s%.6g", j ? ", " : "",
+                     0.1 + seed + 0.37 * sin(1.0 + j * 7.0 + seed));
+    }
+
+    return n;
+}
+
+
+static size_t
+row_named(const mlp_model_t *m, char *p, double seed, int skip, int bad)
+{
+    size_t    n;
+    uint32_t  j;
+
+    n = sprintf(p, "{");
+
+    for (j = 0; j < mlp_model_n_features(m); j++) {
+        if ((int) j == skip) {
+            continue;
+        }
+
+        n += sprintf(p + n, "%s\"%s\": ", n > 1 ? ", " : "",
+                     mlp_model_feature_name(m, j));
+
+        if ((int) j == bad) {
+            n += sprintf(p + n, "\"text\"");
+
+        } else {
+            n += sprintf(p + n, "%.6g",
+                         0.1 + seed + 0.37 * sin(1.0 + j * 7.0 + seed));
+        }
+    }
+
+    return n + sprintf(p + n, "}");
+}
+
+
+/* Bodies of every shape for this model: answered ones and mistakes. */
+
+static void
+make_bodies(const mlp_model_t *m)
+{
+    int      i;
+    char    *p;
+    size_t   n;
+
+    for (i = 0; i < n_bodies; i++) {
+        free(bodies[i].body);
+    }
+
+    n_bodies = 0;
+    p = malloc(MAX_BODY);
+
+    row_named(m, p, 0.0, -1, -1);
+    add_body("%s", p);
+    add_body("  %s\n", p);                       /* white space: scanner */
+
+    row_numbers(m, p, 0.5);
+    add_body("{\"features\": [%s]}", p);
+
+    n = sprintf(p, "{\"instances\": [");
+    for (i = 0; i < 250; i++) {
+        n += sprintf(p + n, "%s[", i ? ", " : "");
+        n += row_numbers(m, p + n, i * 0.01);
+        n += sprintf(p + n, "]");
+    }
+    add_body("%s]}", p);                         /* gemm / tree blocks */
+
+    n = sprintf(p, "{\"signature_name\": \"s\", \"instances\": [");
+    for (i = 0; i < 3; i++) {
+        n += sprintf(p + n, "%s", i ? ", " : "");
+        n += row_named(m, p + n, i * 0.1, -1, -1);
+    }
+    add_body("%s]}", p);                         /* jansson: a 2-key root */
+
+    row_numbers(m, p, 0.25);
+    add_body("{\"instances\": [[%s]]}", p);
+
+    /* mistakes, each a 4xx */
+    row_named(m, p, 0.0, 0, -1);
+    add_body("%s", p);                           /* a feature left out */
+    row_named(m, p, 0.0, -1, 1);
+    add_body("%s", p);                           /* a string value */
+    add_body("{\"features\": [1, 2]}");
+    add_body("{\"instances\": []}");
+    add_body("{\"instances\": [[1], 2, {\"x\": [3]}]}");
+    add_body("{\"a\": 1,");
+    add_body("[[[[{\"\\u00e9\\ud83d\\ude00\": [true, false, null]}]]]]");
+    add_body("{\"no_such_feature\": 1e999}");
+    add_body("%s", "");
+
+    n = sprintf(p, "{\"instances\": [");
+    for (i = 0; i < 450; i++) {
+        n += sprintf(p + n, "%s[0]", i ? ", " : "");
+    }
+    add_body("%s]}", p);                         /* over max_batch */
+
+    n = 0;
+    for (i = 0; i < 40; i++) {
+        n += sprintf(p + n, "[");
+    }
+    add_body("%s", p);                           /* too deep */
+
+    free(p);
+}
+
+
+/* Every n-th allocation failed, on every body, against its reference. */
+
+static void
+test_failures(mlp_model_t *m, const char *name)
+{
+    int          i, rc, ref_rc;
+    char         ref[8192], got[8192];
+    size_t       n, calls, used, reserved, over;
+    mlp_error_t  e, ref_e;
+
+    for (i = 0; i < n_bodies; i++) {
+        sys_allocs = 0;
+        ref_rc = run(m, &bodies[i], 0, ref, sizeof(ref), &ref_e);
+        calls = arena_calls;
+
+        CHECK(sys_allocs == 0, "%s body %d: %zu allocations behind the "
+              "arena", name, i, sys_allocs);
+        CHECK(ref_rc == 0 || (ref_e.status >= 400 && ref_e.status < 500),
+              "%s body %d: %s", name, i, ref);
+
+        mlp_json_last_parse(&used, &reserved, &over);
+        CHECK(over == 0 && used <= reserved, "%s body %d: jansson took %zu "
+              "of %zu reserved, %zu past it", name, i, used, reserved, over);
+
+        for (n = 1; n <= calls; n++) {
+            rc = run(m, &bodies[i], n, got, sizeof(got), &e);
+
+            if (rc == ref_rc && strcmp(got, ref) == 0) {
+                passed++;
+                continue;
+            }
+
+            CHECK(rc != 0 && e.status == 500
+                  && strcmp(e.message, "out of memory") == 0,
+                  "%s body %d, allocation %zu of %zu failed: got \"%.200s\""
+                  ", want \"%.200s\" or 500 out of memory", name, i, n,
+                  calls, got, ref);
+        }
+    }
+}
+
+
+/*
+ * Bodies built to make jansson allocate the most per byte, each within the
+ * body budget (the rest of a body a long string, which costs little):
+ * jansson never goes past the reserve.
+ */
+
+static void
+test_bound(mlp_model_t *m)
+{
+    int           k, i, j;
+    char         *p;
+    size_t        n, used, reserved, over, len;
+    double        worst;
+    body_t        b;
+    mlp_error_t   e;
+    mlp_request_t req;
+    mlp_alloc_t   a = { arena_alloc, NULL };
+
+    static const char  *unit[] = {
+        "{}", "[]", "\"\"", "0", "true", "null", "{\"a\":{}}", "[[]]",
+        "\"\\u00e9\"", "{\"k\":0}", "-1.5e-300", "\"aaaaaaaaaaaaaaaaaaaa\"",
+        "[0,0,0,0,0,0,0,0,0]", "{\"a\":0,\"b\":0,\"c\":0,\"d\":0,\"e\":0,"
+        "\"f\":0,\"g\":0,\"h\":0,\"i\":0}"
+    };
+
+    p = malloc(MAX_BODY);
+    worst = 0;
+
+    for (k = 0; k < (int) (sizeof(unit) / sizeof(unit[0])); k++) {
+        for (j = 1; j <= 3; j++) {
+            len = strlen(unit[k]);
+
+            /* j thirds of the body this unit, the rest a filler string */
+            n = sprintf(p, "{\"x\": [");
+
+            for (i = 0; n < (size_t) j * 20000; i++) {
+                n += sprintf(p + n, "%s%s", i ? "," : "", unit[k]);
+            }
+
+            n += sprintf(p + n, ", \"");
+            memset(p + n, 'z', 60000 - (size_t) j * 20000 + 16);
+            n += 60000 - (size_t) j * 20000 + 16;
+            n += sprintf(p + n, "\"]}");
+
+            b.body = p;
+            b.len = n;
+            arena_used = 0;
+            arena_calls = 0;
+            arena_fail_at = 0;
+
+            if (mlp_parse_json(m, b.body, b.len, 100, &a, &req, &e) != 0
+                && e.status == 413)
+            {
+                continue;       /* refused before jansson: nothing to see */
+            }
+
+            mlp_json_last_parse(&used, &reserved, &over);
+            CHECK(over == 0 && used <= reserved, "unit %s x %d: jansson "
+                  "took %zu of %zu reserved, %zu past it", unit[k], j,
+                  used, reserved, over);
+
+            if (getenv("MLP_TEST_VERBOSE")) {
+                printf("  %-24s %d/3: %zu of %zu\n", unit[k], j, used,
+                       reserved);
+            }
+
+            if ((double) used / reserved > worst) {
+                worst = (double) used / reserved;
+            }
+        }
+
+        (void) len;
+    }
+
+    /* a single string, escapes, nesting at the limit, repeated */
+    n = sprintf(p, "{\"s\": \"");
+    for (i = 0; i < 20000; i++) {
+        n += sprintf(p + n, "\\n\\u0041");
+    }
+    n += sprintf(p + n, "\", \"d\": [");
+    for (i = 0; i < 500; i++) {
+        n += sprintf(p + n, "%s%s", i ? "," : "",
+                     "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[{}]]]]]]]]]]]]]]]]]]]]"
+                     "]]]]]]]]]]");
+    }
+    n += sprintf(p + n, "]}");
+
+    arena_used = 0;
+    arena_calls = 0;
+    arena_fail_at = 0;
+
+    if (mlp_parse_json(m, p, n, 100, &a, &req, &e) != 0) {
+        CHECK(e.status != 413, "nesting at the limit refused: %s",
+              e.message);
+    }
+
+    mlp_json_last_parse(&used, &reserved, &over);
+    CHECK(over == 0 && used <= reserved, "escapes and nesting: jansson took "
+          "%zu of %zu reserved, %zu past it", used, reserved, over);
+
+    printf("jansson's reserve: at most %.0f%% of it used on the worst "
+           "body\n", worst * 100);
+
+    free(p);
+}
+
+
+/* Every file of the regression corpus (crashes found) is a clean 4xx. */
+
+static void
+test_corpus(mlp_model_t *m, const char *dir)
+{
+    int             ok;
+    char            path[4096], got[512];
+    FILE           *f;
+    DIR            *d;
+    body_t          b;
+    mlp_error_t     e;
+    struct dirent  *de;
+
+    d = opendir(dir);
+    CHECK(d != NULL, "cannot open %s", dir);
+
+    if (d == NULL) {
+        return;
+    }
+
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "crash-", 6) != 0) {
+            continue;
+        }
+
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        f = fopen(path, "rb");
+        b.body = malloc(MAX_BODY);
+        b.len = fread(b.body, 1, MAX_BODY, f);
+        fclose(f);
+
+        ok = run(m, &b, 0, got, sizeof(got), &e) != 0;
+        CHECK(ok && e.status == 400, "%s: %s", de->d_name, got);
+        free(b.body);
+    }
+
+    closedir(d);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int           i, status;
+    char          path[4096], err[MLP_ERR_LEN];
+    pid_t         pid;
+    mlp_model_t  *m;
+
+    static const char  *models[] = {
+        "iris", "breast_cancer", "diabetes", "linnerud", "iris_ovr",
+        "breast_cancer_forest", "diabetes_hgb", "iris_gb", "diabetes_forest"
+    };
+
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_alloc MODELS_DIR CORPUS_DIR\n");
+        return 2;
+    }
+
+    mlp_init();
+
+    /*
+     * Requests run in a child, as in an nginx worker forked from the master
+     * that called mlp_init: OpenBLAS's server thread, which takes a buffer
+     * of its own when it starts, lives in the master only.
+     */
+    fflush(stdout);
+    pid = fork();
+
+    if (pid != 0) {
+        if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+            perror("test_alloc: fork");
+            return 2;
+        }
+
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+    }
+
+    arena = malloc(ARENA_SIZE);
+
+    for (i = 0; i < (int) (sizeof(models) / sizeof(models[0])); i++) {
+        snprintf(path, sizeof(path), "%s/%s.mlp", argv[1], models[i]);
+        m = mlp_model_open(path, err, sizeof(err));
+        CHECK(m != NULL, "%s: %s", path, err);
+
+        if (m == NULL) {
+            continue;
+        }
+
+        make_bodies(m);
+        test_failures(m, models[i]);
+
+        if (i == 0) {
+            test_bound(m);
+            test_corpus(m, argv[2]);
+        }
+
+        mlp_model_close(m);
+    }
+
+    printf("%d passed, %d failed\n", passed, failed);
+
+    return failed != 0;
+}
