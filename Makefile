@@ -22,8 +22,8 @@ CORE_SRCS  := $(wildcard $(MOD)/core/*.c)
 CORE_HDRS  := $(wildcard $(MOD)/core/*.h)
 SO         := $(BUILD)/$(MOD).so
 
-.PHONY: all deps module run test unit parity nginx-test reload fuzz models \
-        clean bench bench-smoke
+.PHONY: all deps module run test unit parity nginx-test reload fuzz \
+        fuzz-long models clean bench bench-smoke
 
 all: module $(BUILD)/mlpredict
 
@@ -67,12 +67,16 @@ $(BUILD)/mlpredict: $(MOD)/cli/mlpredict.c $(CORE_SRCS) $(CORE_HDRS) | deps
 	@mkdir -p $(BUILD)
 	$(CC) $(CORE_CFLAGS) -o $@ $(MOD)/cli/mlpredict.c $(CORE_SRCS) $(LIBS)
 
-$(BUILD)/test_core: $(MOD)/test/test_core.c $(CORE_SRCS) $(CORE_HDRS) | deps
+$(BUILD)/test_%: $(MOD)/test/test_%.c $(MOD)/test/test_check.h $(CORE_SRCS) \
+              $(CORE_HDRS) | deps
 	@mkdir -p $(BUILD)
-	$(CC) $(CORE_CFLAGS) -o $@ $(MOD)/test/test_core.c $(CORE_SRCS) $(LIBS)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
 
-# libFuzzer with ASan and UBSan; FUZZ_SECONDS each (bounded in CI)
+# libFuzzer with ASan and UBSan: `make fuzz` runs each target FUZZ_SECONDS
+# (bounded, for CI) on bodies up to FUZZ_MAX_LEN; `make fuzz-long` runs each
+# 600 s by default on bodies up to 64 KiB and prints what it covered.
 FUZZ_SECONDS ?= 5
+FUZZ_MAX_LEN ?= 4096
 FUZZ_CFLAGS = -std=c99 -D_GNU_SOURCE -g -O1 -I$(MOD)/core \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
@@ -81,17 +85,27 @@ $(BUILD)/fuzz_%: $(MOD)/test/fuzz_%.c $(MOD)/test/fuzz_common.h $(CORE_SRCS) \
 	@mkdir -p $(BUILD)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
 
+FUZZ_TARGETS := request:$(MOD)/test/corpus/request model:models \
+                scan:$(MOD)/test/corpus/request
+
 fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model $(BUILD)/fuzz_scan
-	@for t in request:$(MOD)/test/corpus/request model:models \
-	          scan:$(MOD)/test/corpus/request; do \
+	@for t in $(FUZZ_TARGETS); do \
 	    name=$${t%%:*}; seeds=$${t#*:}; log=$(BUILD)/fuzz_$$name.log; \
 	    mkdir -p $(BUILD)/corpus/$$name; \
-	    echo "fuzz_$$name: $(FUZZ_SECONDS) s"; \
-	    $(BUILD)/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    echo "fuzz_$$name: $(FUZZ_SECONDS) s, bodies up to $(FUZZ_MAX_LEN)"; \
+	    $(BUILD)/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) \
+	        -max_len=$(FUZZ_MAX_LEN) -print_final_stats=1 \
 	        -artifact_prefix=$(BUILD)/ $(BUILD)/corpus/$$name $$seeds \
 	        > $$log 2>&1 || { tail -40 $$log; exit 1; }; \
-	    grep '^Done' $$log; \
+	    grep -E '^Done|stat::number_of_executed_units|cov:' $$log \
+	        | grep -E '^Done|stat::|DONE' ; \
 	done
+
+FUZZ_LONG_SECONDS := $(if $(filter command line environment,\
+                        $(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),600)
+
+fuzz-long:
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_LONG_SECONDS) FUZZ_MAX_LEN=65536
 
 models: deps
 	$(PYTHON) models/make_examples.py models
@@ -101,8 +115,9 @@ run: module
 	@echo "serving on http://127.0.0.1:8080 (Ctrl-C stops)"
 	$(NGINX) -p $(CURDIR)/ -c conf/nginx.conf
 
-unit: $(BUILD)/test_core
+unit: $(BUILD)/test_core $(BUILD)/test_alloc
 	$(BUILD)/test_core models
+	$(BUILD)/test_alloc models $(MOD)/test/corpus/request
 
 parity: module $(BUILD)/mlpredict
 	$(PYTHON) t/parity.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
