@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 
-#define MLP_FORMAT_VERSION      1
+#define MLP_FORMAT_VERSION      2
 #define MLP_ERR_LEN             256
 
 #define MLP_KIND_LINEAR         1

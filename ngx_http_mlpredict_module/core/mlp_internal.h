@@ -32,7 +32,49 @@
 #define MLP_SEC_NODES           34
 #define MLP_SEC_LEAF_VALUES     35
 #define MLP_SEC_INIT            36
-#define MLP_SEC_MAX             36
+#define MLP_SEC_INPUT_NAMES     40
+#define MLP_SEC_INPUT_INFO      41
+#define MLP_SEC_CATEGORIES      42
+#define MLP_SEC_STEPS           43
+#define MLP_SEC_STEP_U32        44
+#define MLP_SEC_STEP_F64        45
+#define MLP_SEC_OUTPUT_COLUMNS  46
+#define MLP_SEC_TARGET          47
+#define MLP_SEC_CAT_BITSETS     48
+#define MLP_SEC_MAX             48
+
+/* inputs (format version 2) */
+#define MLP_INPUT_NUMBER        0
+#define MLP_INPUT_CATEGORY      1
+#define MLP_INPUT_MISSING       0x01
+#define MLP_INPUT_UNKNOWN_ERROR 0x02
+
+/* the work row: inputs, then what the steps write */
+#define MLP_MAX_COLUMNS         (16 * 1024 * 1024)
+
+/* the most the features of one request may take after the steps */
+#define MLP_STEPS_MATRIX        (64 * 1024 * 1024)
+
+/* step types */
+#define MLP_STEP_AFFINE         1
+#define MLP_STEP_IMPUTE         2
+#define MLP_STEP_INDICATOR      3
+#define MLP_STEP_ENCODE         4
+#define MLP_STEP_FUNCTION       5
+#define MLP_STEP_NORMALIZE      6
+#define MLP_STEP_BINARIZE       7
+#define MLP_STEP_BINS           8
+#define MLP_STEP_POLY           9
+#define MLP_STEP_MAX            9
+
+#define MLP_FUNC_NONE           0
+#define MLP_FUNC_LOG1P          1
+#define MLP_FUNC_LOG            2
+#define MLP_FUNC_EXP            3
+#define MLP_FUNC_EXPM1          4
+#define MLP_FUNC_SQRT           5
+#define MLP_FUNC_ABS            6
+#define MLP_FUNC_MAX            6
 
 #define MLP_DTYPE_F64           1
 #define MLP_DTYPE_STRINGS       2
@@ -49,7 +91,8 @@
 
 #define MLP_NODE_LEAF           0x80000000u
 #define MLP_NODE_DEFAULT_LEFT   0x40000000u
-#define MLP_NODE_FEATURE        0x3fffffffu
+#define MLP_NODE_CATEGORICAL    0x20000000u
+#define MLP_NODE_FEATURE        0x1fffffffu
 
 /* Longest number mlp_write_double writes: "-2.2250738585072014e-308". */
 #define MLP_DOUBLE_MAX_LEN      24
@@ -68,6 +111,30 @@ typedef struct {
     uint64_t                  size;
     uint64_t                  count;
 } mlp_section_t;
+
+
+/* one input of the client's rows */
+typedef struct {
+    uint32_t                  kind;         /* MLP_INPUT_NUMBER, _CATEGORY */
+    uint32_t                  flags;        /* MLP_INPUT_MISSING, ... */
+    uint32_t                  n_cats;
+    const mlp_str_t          *cats;         /* its known values */
+    uint32_t                 *cat_index;    /* value -> code + 1 */
+    uint32_t                  cat_mask;
+} mlp_input_t;
+
+
+/* one preprocessing step, its parameters checked against the pools */
+typedef struct {
+    uint32_t                  type;
+    uint32_t                  flags;
+    uint32_t                  n_in;
+    uint32_t                  out_first;    /* first work column written */
+    uint32_t                  out_width;
+    const uint32_t           *in;           /* the work columns read */
+    const double             *f;            /* f64 parameters */
+    const uint32_t           *u;            /* u32 parameters */
+} mlp_step_t;
 
 
 /* read in place from the file: 16 bytes, little-endian */
@@ -92,7 +159,26 @@ struct mlp_model_s {
     uint32_t                  n_scores;     /* coefficient rows */
     int                       classifier;
 
-    mlp_str_t                *features;
+    mlp_str_t                *features;     /* what the estimator takes */
+
+    /* the client's inputs: the features themselves without a schema */
+    uint32_t                  n_inputs;
+    const mlp_str_t          *input_names;
+    mlp_input_t              *inputs;
+    mlp_str_t                *input_strs;   /* names, then categories */
+    int                       schema;       /* inputs other than features */
+    int                       has_categories;
+    int                       takes_nan;    /* the estimator takes NaN */
+
+    uint32_t                  n_steps;
+    mlp_step_t               *steps;
+    uint32_t                  n_columns;    /* of the work row */
+    const uint32_t           *out_cols;     /* feature -> work column */
+    uint32_t                  target_func;
+    const double             *step_f;       /* the f64 pool of the steps */
+
+    const uint32_t           *bitsets;      /* categorical splits */
+    uint32_t                  n_bitsets;
     mlp_str_t                *labels;       /* JSON text of each class */
     mlp_str_t                *label_keys;   /* "label": as object keys */
     mlp_str_t                 producer;
@@ -118,7 +204,7 @@ struct mlp_model_s {
     const double             *init;         /* NULL: raw scores start at 0 */
     unsigned char            *tree_depth;   /* built at load, capped 255 */
 
-    /* feature name -> index + 1, open addressing, 0 is empty */
+    /* input name -> index + 1, open addressing, 0 is empty */
     uint32_t                 *index;
     uint32_t                  index_mask;
 
@@ -153,6 +239,24 @@ void mlp_fail(char *err, size_t errlen, const char *fmt, ...)
 #endif
     ;
 uint32_t mlp_hash(const char *s, size_t len);
+int mlp_table_build(const mlp_str_t *str, uint32_t n, uint32_t **table,
+    uint32_t *mask, uint32_t *dup, uint32_t *first);
+long mlp_table_find(const uint32_t *table, uint32_t mask,
+    const mlp_str_t *str, const char *s, size_t len);
+int mlp_model_strings(const mlp_section_t *s, const unsigned char *p,
+    mlp_str_t **out, const char *what, char *err, size_t errlen);
+
+/* the input schema and the steps (mlp_schema.c, mlp_steps.c) */
+int mlp_schema_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
+    size_t errlen);
+void mlp_schema_free(mlp_model_t *m);
+int mlp_steps_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
+    size_t errlen);
+int mlp_steps_apply(const mlp_model_t *m, const double *in, size_t rows,
+    size_t first_row, double *work, double *out, mlp_error_t *err);
+double mlp_func_apply(uint32_t func, double v);
+const char *mlp_step_name(uint32_t type);
+long mlp_input_code(const mlp_input_t *in, const char *s, size_t len);
 
 
 #endif /* _MLP_INTERNAL_H_INCLUDED_ */

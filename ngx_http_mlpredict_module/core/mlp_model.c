@@ -36,16 +36,13 @@ static mlp_model_t *mlp_model_parse(const unsigned char *p, size_t size,
     char *err, size_t errlen);
 static int mlp_model_sections(mlp_model_t *m, mlp_section_t *sec,
     uint32_t n, char *err, size_t errlen);
-static int mlp_model_strings(const mlp_section_t *s, const unsigned char *p,
-    mlp_str_t **out, const char *what, char *err, size_t errlen);
-static int mlp_table_build(const mlp_str_t *str, uint32_t n,
-    uint32_t **table, uint32_t *mask, uint32_t *dup, uint32_t *first);
 static int mlp_model_index(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_model_section_is(const mlp_section_t *s, uint32_t dtype,
     const char *dtype_name, uint64_t count, const char *what, char *err,
     size_t errlen);
 static int mlp_model_labels(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_model_describe(mlp_model_t *m, char *err, size_t errlen);
+static void mlp_model_describe_schema(mlp_model_t *m, mlp_buf_t *b);
 static int mlp_utf8_valid(const unsigned char *s, size_t len);
 static uint32_t mlp_le32(const unsigned char *p);
 static uint64_t mlp_le64(const unsigned char *p);
@@ -187,6 +184,7 @@ mlp_model_close(mlp_model_t *m)
     free(m->index);
     free(m->info);
     free(m->tree_depth);
+    mlp_schema_free(m);
     free(m);
 }
 
@@ -211,7 +209,7 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
         return NULL;
     }
 
-    if (mlp_le32(p + 8) != MLP_FORMAT_VERSION) {
+    if (mlp_le32(p + 8) == 0 || mlp_le32(p + 8) > MLP_FORMAT_VERSION) {
         mlp_fail(err, errlen, "format version %u is not supported (this "
                  "build reads version %d)", mlp_le32(p + 8),
                  MLP_FORMAT_VERSION);
@@ -248,7 +246,7 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
 
     m->base = p;
     m->size = size;
-    m->version = MLP_FORMAT_VERSION;
+    m->version = mlp_le32(p + 8);
     m->checksum = crc;
     m->kind = mlp_le32(p + 32);
     m->n_features = mlp_le32(p + 36);
@@ -402,6 +400,22 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
         case MLP_SEC_LEAF_VALUES:
         case MLP_SEC_INIT:
             break;
+        case MLP_SEC_INPUT_NAMES:
+        case MLP_SEC_INPUT_INFO:
+        case MLP_SEC_CATEGORIES:
+        case MLP_SEC_STEPS:
+        case MLP_SEC_STEP_U32:
+        case MLP_SEC_STEP_F64:
+        case MLP_SEC_OUTPUT_COLUMNS:
+        case MLP_SEC_TARGET:
+        case MLP_SEC_CAT_BITSETS:
+            if (m->version >= 2) {
+                break;
+            }
+
+            mlp_fail(err, errlen, "section %u: id %u needs format version "
+                     "2, the file is version %u", i, s->id, m->version);
+            return -1;
         default:
             mlp_fail(err, errlen, "section %u: unknown id %u", i, s->id);
             return -1;
@@ -594,11 +608,17 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
             return -1;
         }
 
-        return mlp_trees_load(m, by_id, err, errlen);
+        if (mlp_trees_load(m, by_id, err, errlen) != 0) {
+            return -1;
+        }
+
+        return mlp_schema_load(m, by_id, err, errlen);
     }
 
-    for (i = MLP_SEC_TREE_PARAMS; i <= MLP_SEC_MAX; i++) {
-        if (by_id[i] != NULL) {
+    for (i = MLP_SEC_TREE_PARAMS; i <= MLP_SEC_CAT_BITSETS; i++) {
+        if (by_id[i] != NULL && (i <= MLP_SEC_INIT
+                                 || i == MLP_SEC_CAT_BITSETS))
+        {
             mlp_fail(err, errlen, "linear model with tree section id %u", i);
             return -1;
         }
@@ -623,11 +643,11 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
         return -1;
     }
 
-    return 0;
+    return mlp_schema_load(m, by_id, err, errlen);
 }
 
 
-static int
+int
 mlp_model_strings(const mlp_section_t *s, const unsigned char *p,
     mlp_str_t **out, const char *what, char *err, size_t errlen)
 {
@@ -789,7 +809,7 @@ mlp_hash(const char *s, size_t len)
  * when out of memory, or 1 with *dup and *first naming two equal strings.
  */
 
-static int
+int
 mlp_table_build(const mlp_str_t *str, uint32_t n, uint32_t **table,
     uint32_t *mask, uint32_t *dup, uint32_t *first)
 {
@@ -839,43 +859,71 @@ mlp_model_index(mlp_model_t *m, char *err, size_t errlen)
     int       rc;
     uint32_t  dup, first;
 
-    rc = mlp_table_build(m->features, m->n_features, &m->index,
+    if (m->schema) {
+        /* estimator features need unique names too: they name columns */
+        rc = mlp_table_build(m->features, m->n_features, &m->index,
+                             &m->index_mask, &dup, &first);
+
+        if (rc == 0) {
+            free(m->index);
+            m->index = NULL;
+        }
+
+        if (rc > 0) {
+            mlp_fail(err, errlen, "feature name \"%.64s\" appears twice "
+                     "(features %u and %u)", m->features[dup].s, first, dup);
+            return -1;
+        }
+    }
+
+    rc = mlp_table_build(m->input_names, m->n_inputs, &m->index,
                          &m->index_mask, &dup, &first);
 
     if (rc < 0) {
         mlp_fail(err, errlen, "out of memory");
 
     } else if (rc > 0) {
-        mlp_fail(err, errlen, "feature name \"%.64s\" appears twice "
-                 "(features %u and %u)", m->features[dup].s, first, dup);
+        mlp_fail(err, errlen, "%s name \"%.64s\" appears twice "
+                 "(%ss %u and %u)", m->schema ? "input" : "feature",
+                 m->input_names[dup].s, m->schema ? "input" : "feature",
+                 first, dup);
     }
 
     return rc ? -1 : 0;
 }
 
 
+/* The index of a string in a table of mlp_table_build, or -1. */
+
 long
-mlp_model_feature_index(const mlp_model_t *m, const char *name, size_t len)
+mlp_table_find(const uint32_t *table, uint32_t mask, const mlp_str_t *str,
+    const char *s, size_t len)
 {
     uint32_t  j, k;
 
-    j = mlp_hash(name, len) & m->index_mask;
+    j = mlp_hash(s, len) & mask;
 
     for ( ;; ) {
-        k = m->index[j];
+        k = table[j];
 
         if (k == 0) {
             return -1;
         }
 
-        if (m->features[k - 1].len == len
-            && memcmp(m->features[k - 1].s, name, len) == 0)
-        {
+        if (str[k - 1].len == len && memcmp(str[k - 1].s, s, len) == 0) {
             return (long) k - 1;
         }
 
-        j = (j + 1) & m->index_mask;
+        j = (j + 1) & mask;
     }
+}
+
+
+long
+mlp_model_feature_index(const mlp_model_t *m, const char *name, size_t len)
+{
+    return mlp_table_find(m->index, m->index_mask, m->input_names, name,
+                          len);
 }
 
 
@@ -1084,9 +1132,20 @@ mlp_model_describe(mlp_model_t *m, char *err, size_t errlen)
         mlp_buf_printf(&b, "],\"n_outputs\":%u", m->n_outputs);
     }
 
-    mlp_buf_printf(&b, ",\"link\":\"%s\",\"preprocessing\":[%s]",
+    mlp_buf_printf(&b, ",\"link\":\"%s\",\"preprocessing\":[%s",
                    mlp_link_names[m->link],
                    m->mean ? "\"standard_scaler\"" : "");
+
+    for (i = 0; i < m->n_steps; i++) {
+        mlp_buf_printf(&b, "%s\"%s\"", i ? "," : "",
+                       mlp_step_name(m->steps[i].type));
+    }
+
+    mlp_buf_add(&b, "]", 1);
+
+    if (m->schema) {
+        mlp_model_describe_schema(m, &b);
+    }
 
     if (m->kind == MLP_KIND_TREES) {
         mlp_buf_printf(&b, ",\"trees\":{\"n_trees\":%u,\"max_depth\":%u,"
@@ -1131,6 +1190,59 @@ mlp_model_describe(mlp_model_t *m, char *err, size_t errlen)
     m->info_len = b.len;
 
     return 0;
+}
+
+
+/* What a client sends (inputs, their kinds and values) and the steps. */
+
+static void
+mlp_model_describe_schema(mlp_model_t *m, mlp_buf_t *b)
+{
+    uint32_t            i, k;
+    const mlp_step_t   *st;
+    const mlp_input_t  *in;
+
+    mlp_buf_printf(b, ",\"n_inputs\":%u,\"inputs\":[", m->n_inputs);
+
+    for (i = 0; i < m->n_inputs; i++) {
+        in = &m->inputs[i];
+
+        mlp_buf_add(b, i ? ",{\"name\":" : "{\"name\":", i ? 9 : 8);
+        mlp_buf_string(b, &m->input_names[i]);
+        mlp_buf_printf(b, ",\"type\":\"%s\",\"missing\":%s",
+                       in->kind == MLP_INPUT_CATEGORY ? "category"
+                                                      : "number",
+                       (in->flags & MLP_INPUT_MISSING) ? "true" : "false");
+
+        if (in->kind == MLP_INPUT_CATEGORY) {
+            mlp_buf_printf(b, ",\"unknown\":\"%s\",\"categories\":[",
+                           (in->flags & MLP_INPUT_UNKNOWN_ERROR)
+                           ? "refused" : "encoded");
+
+            for (k = 0; k < in->n_cats; k++) {
+                if (k) {
+                    mlp_buf_add(b, ",", 1);
+                }
+
+                mlp_buf_string(b, &in->cats[k]);
+            }
+
+            mlp_buf_add(b, "]", 1);
+        }
+
+        mlp_buf_add(b, "}", 1);
+    }
+
+    mlp_buf_add(b, "],\"steps\":[", sizeof("],\"steps\":[") - 1);
+
+    for (i = 0; i < m->n_steps; i++) {
+        st = &m->steps[i];
+        mlp_buf_printf(b, "%s{\"step\":\"%s\",\"columns_in\":%u,"
+                       "\"columns_out\":%u}", i ? "," : "",
+                       mlp_step_name(st->type), st->n_in, st->out_width);
+    }
+
+    mlp_buf_add(b, "]", 1);
 }
 
 

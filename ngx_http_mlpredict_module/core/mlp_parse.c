@@ -344,7 +344,8 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
     } else if (feat != NULL && mlp_model_feature_index(m, "features", 8) < 0)
     {
         mlp_error_set(err, 400, "\"features\" must be the only key and an "
-                      "array of %u numbers in model order", m->n_features);
+                      "array of %u %s in model order", m->n_inputs,
+                      m->has_categories ? "values" : "numbers");
         goto done;
 
     } else {
@@ -356,16 +357,16 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
      * Dense rows need a byte a value in the body; beyond that only a
      * fixed allowance (named rows of a model that takes missing values)
      */
-    if (req->rows * m->n_features > len
-        && req->rows * m->n_features * sizeof(double) > MLP_MATRIX_FREE)
+    if (req->rows * m->n_inputs > len
+        && req->rows * m->n_inputs * sizeof(double) > MLP_MATRIX_FREE)
     {
         mlp_error_set(err, 413, "%zu rows of %u features are more than a "
                       "body of %zu bytes can hold", req->rows,
-                      m->n_features, len);
+                      m->n_inputs, len);
         goto done;
     }
 
-    req->x = a->alloc(a->data, req->rows * m->n_features * sizeof(double));
+    req->x = a->alloc(a->data, req->rows * m->n_inputs * sizeof(double));
     if (req->x == NULL) {
         mlp_error_set(err, 500, "out of memory");
         goto done;
@@ -376,7 +377,7 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
     case MLP_SHAPE_INSTANCES:
         for (r = 0; r < req->rows; r++) {
             if (mlp_parse_row(m, json_array_get(inst, r), r, 1,
-                              req->x + r * m->n_features, err)
+                              req->x + r * m->n_inputs, err)
                 != 0)
             {
                 goto done;
@@ -421,7 +422,7 @@ mlp_parse_row(const mlp_model_t *m, json_t *row, size_t r, int batch,
     if (json_is_object(row)) {
         if (!batch) {
             mlp_error_set(err, 400, "\"features\" must be an array of %u "
-                          "numbers in model order", m->n_features);
+                          "numbers in model order", m->n_inputs);
             return -1;
         }
 
@@ -444,14 +445,14 @@ mlp_parse_row(const mlp_model_t *m, json_t *row, size_t r, int batch,
 
     n = json_array_size(row);
 
-    if (n != m->n_features) {
+    if (n != m->n_inputs) {
         if (batch) {
             mlp_error_set(err, 400, "row %zu: %zu values, the model takes "
-                          "%u", r, n, m->n_features);
+                          "%u", r, n, m->n_inputs);
 
         } else {
             mlp_error_set(err, 400, "\"features\": %zu values, the model "
-                          "takes %u", n, m->n_features);
+                          "takes %u", n, m->n_inputs);
         }
 
         return -1;
@@ -487,8 +488,8 @@ mlp_parse_named(const mlp_model_t *m, json_t *row, size_t r, int batch,
         where[0] = '\0';
     }
 
-    /* NaN marks "not given yet": a JSON number is never NaN */
-    for (i = 0; i < m->n_features; i++) {
+    /* NaN marks "not given yet": a JSON number or a code is never NaN */
+    for (i = 0; i < m->n_inputs; i++) {
         x[i] = NAN;
     }
 
@@ -507,15 +508,13 @@ mlp_parse_named(const mlp_model_t *m, json_t *row, size_t r, int batch,
         }
     }
 
-    if (mlp_model_allows_missing(m)) {
-        return 0;                   /* an absent feature is a missing value */
-    }
-
-    for (i = 0; i < m->n_features; i++) {
-        if (isnan(x[i])) {
+    /* an absent input is a missing value, where the model takes one */
+    for (i = 0; i < m->n_inputs; i++) {
+        if (isnan(x[i]) && !(m->inputs[i].flags & MLP_INPUT_MISSING)) {
             mlp_error_set(err, 400, "%smissing feature \"%.*s\"", where,
-                          mlp_shown(m->features[i].s, m->features[i].len),
-                          m->features[i].s);
+                          mlp_shown(m->input_names[i].s,
+                                    m->input_names[i].len),
+                          m->input_names[i].s);
             return -1;
         }
     }
@@ -528,10 +527,23 @@ static int
 mlp_parse_value(const mlp_model_t *m, json_t *v, uint32_t j, size_t r,
     int batch, double *x, mlp_error_t *err)
 {
-    double  d;
-    char    where[48];
+    int                 n;
+    long                code;
+    double              d;
+    size_t              len;
+    uint32_t            k;
+    const char         *s, *name;
+    const mlp_input_t  *in;
+    char                where[48], known[160];
 
-    if (json_is_real(v)) {
+    in = &m->inputs[j];
+
+    if (json_is_null(v) && (in->flags & MLP_INPUT_MISSING)) {
+        x[j] = NAN;
+        return 0;
+    }
+
+    if (in->kind == MLP_INPUT_NUMBER && json_is_real(v)) {
         d = json_real_value(v);
 
         if (isfinite(d)) {
@@ -539,9 +551,15 @@ mlp_parse_value(const mlp_model_t *m, json_t *v, uint32_t j, size_t r,
             return 0;
         }
 
-    } else if (json_is_null(v) && mlp_model_allows_missing(m)) {
-        x[j] = NAN;
-        return 0;
+    } else if (in->kind == MLP_INPUT_CATEGORY && json_is_string(v)) {
+        s = json_string_value(v);
+        len = json_string_length(v);
+        code = mlp_input_code(in, s, len);
+
+        if (code >= 0 || !(in->flags & MLP_INPUT_UNKNOWN_ERROR)) {
+            x[j] = (double) code;       /* -1: unknown, the steps decide */
+            return 0;
+        }
     }
 
     if (batch) {
@@ -551,23 +569,45 @@ mlp_parse_value(const mlp_model_t *m, json_t *v, uint32_t j, size_t r,
         where[0] = '\0';
     }
 
+    name = m->input_names[j].s;
+    n = mlp_shown(name, m->input_names[j].len);
+
     if (json_is_null(v)) {
         mlp_error_set(err, 400, "%sfeature \"%.*s\" is null: this model "
-                      "has no rule for missing values", where,
-                      mlp_shown(m->features[j].s, m->features[j].len),
-                      m->features[j].s);
+                      "has no rule for missing values", where, n, name);
+
+    } else if (in->kind == MLP_INPUT_CATEGORY && json_is_string(v)) {
+        /* a few known values, as many as fit */
+        known[0] = '\0';
+        len = 0;
+
+        for (k = 0; k < in->n_cats && len < 100; k++) {
+            len += snprintf(known + len, sizeof(known) - len, "%s\"%.*s\"",
+                            k ? ", " : "",
+                            mlp_shown(in->cats[k].s, in->cats[k].len) > 24
+                            ? 24 : mlp_shown(in->cats[k].s, in->cats[k].len),
+                            in->cats[k].s);
+        }
+
+        mlp_error_set(err, 400, "%sfeature \"%.*s\": unknown category "
+                      "\"%.*s%s\" (known: %s%s)", where, n, name,
+                      mlp_shown(json_string_value(v), json_string_length(v)),
+                      json_string_value(v),
+                      json_string_length(v) > MLP_NAME_SHOWN ? "..." : "",
+                      known, k < in->n_cats ? ", ..." : "");
+
+    } else if (in->kind == MLP_INPUT_CATEGORY) {
+        mlp_error_set(err, 400, "%sfeature \"%.*s\" must be a string (one "
+                      "of its categories), not %s", where, n, name,
+                      mlp_json_type(v));
 
     } else if (json_is_real(v)) {
         mlp_error_set(err, 400, "%sfeature \"%.*s\" is not a finite "
-                      "number", where,
-                      mlp_shown(m->features[j].s, m->features[j].len),
-                      m->features[j].s);
+                      "number", where, n, name);
 
     } else {
         mlp_error_set(err, 400, "%sfeature \"%.*s\" must be a number, not "
-                      "%s", where,
-                      mlp_shown(m->features[j].s, m->features[j].len),
-                      m->features[j].s, mlp_json_type(v));
+                      "%s", where, n, name, mlp_json_type(v));
     }
 
     return -1;

@@ -53,6 +53,11 @@ mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
     /* a last guard: an answer never carries NaN or infinity */
     n = rows * m->n_outputs;
 
+    /* TransformedTargetRegressor: its inverse function, on each output */
+    for (i = 0; rc == 0 && m->target_func != MLP_FUNC_NONE && i < n; i++) {
+        out[i] = mlp_func_apply(m->target_func, out[i]);
+    }
+
     for (i = 0; rc == 0 && i < n; i++) {
         if (!isfinite(out[i])) {
             rc = -1;
@@ -75,12 +80,38 @@ mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
     mlp_error_t *err)
 {
     char           *buf;
-    double         *out;
+    double         *out, *x, *work;
     uint32_t       *labels;
     mlp_request_t   req;
 
     if (mlp_parse_request(m, body, len, max_rows, a, &req, err) != 0) {
         return -1;
+    }
+
+    x = req.x;
+
+    if (m->schema) {
+        /* the steps widen rows: bounded like the matrix of the inputs */
+        if (req.rows * m->n_features > MLP_STEPS_MATRIX / sizeof(double)) {
+            mlp_error_set(err, 413, "%zu rows make %zu values after "
+                          "preprocessing, over the %d MiB a request may "
+                          "take: send fewer rows", req.rows,
+                          req.rows * m->n_features,
+                          MLP_STEPS_MATRIX / (1024 * 1024));
+            return -1;
+        }
+
+        x = a->alloc(a->data, req.rows * m->n_features * sizeof(double));
+        work = a->alloc(a->data, m->n_columns * sizeof(double));
+
+        if (x == NULL || work == NULL) {
+            mlp_error_set(err, 500, "out of memory");
+            return -1;
+        }
+
+        if (mlp_steps_apply(m, req.x, req.rows, 0, work, x, err) != 0) {
+            return -1;
+        }
     }
 
     out = a->alloc(a->data, req.rows * m->n_outputs * sizeof(double));
@@ -92,7 +123,7 @@ mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
         return -1;
     }
 
-    if (mlp_predict(m, req.x, req.rows, out, labels, err) != 0) {
+    if (mlp_predict(m, x, req.rows, out, labels, err) != 0) {
         return -1;
     }
 

@@ -229,7 +229,7 @@ mlp_scan_array_row(const mlp_model_t *m, mlp_scan_t *s, double *x)
         return MLP_SCAN_FALLBACK;
     }
 
-    for (j = 0; j < m->n_features; j++) {
+    for (j = 0; j < m->n_inputs; j++) {
         if (j) {
             if (*s->p == ',') {
                 s->p++;
@@ -264,7 +264,7 @@ mlp_scan_named_row(const mlp_model_t *m, mlp_scan_t *s, double *x,
     uint32_t     i, n, next;
     const char  *key;
 
-    for (i = 0; i < m->n_features; i++) {
+    for (i = 0; i < m->n_inputs; i++) {
         x[i] = NAN;
     }
 
@@ -280,8 +280,8 @@ mlp_scan_named_row(const mlp_model_t *m, mlp_scan_t *s, double *x,
         }
 
         /* clients mostly send the model's order: try the next name first */
-        if (next < m->n_features && m->features[next].len == len
-            && memcmp(m->features[next].s, key, len) == 0)
+        if (next < m->n_inputs && m->input_names[next].len == len
+            && memcmp(m->input_names[next].s, key, len) == 0)
         {
             j = next;
 
@@ -314,7 +314,7 @@ mlp_scan_named_row(const mlp_model_t *m, mlp_scan_t *s, double *x,
         }
     }
 
-    return n == m->n_features ? 0 : MLP_SCAN_FALLBACK;
+    return n == m->n_inputs ? 0 : MLP_SCAN_FALLBACK;
 }
 
 
@@ -340,9 +340,14 @@ mlp_scan_request(const mlp_model_t *m, const char *body, size_t len,
     mlp_scan_t   s;
     const char  *key;
 
+    /* strings for categories: the jansson path knows their codes */
+    if (m->has_categories) {
+        return MLP_SCAN_FALLBACK;
+    }
+
     s.p = body;
     s.end = body + len;
-    nf = m->n_features;
+    nf = m->n_inputs;
 
     /* the body must end with '}' (and white space): see mlp_scan_number */
     while (s.end > s.p && (s.end[-1] == ' ' || s.end[-1] == '\n'

@@ -87,6 +87,12 @@ build(const spec_t *sp)
     memset(file, 0, sizeof(file));
     memcpy(file, "MLPREDCT", 8);
     put32(file + 8, 1);
+
+    for (i = 0; i < sp->n; i++) {
+        if (sp->s[i].id >= MLP_SEC_INPUT_NAMES) {
+            put32(file + 8, 2);     /* the sections of version 2 */
+        }
+    }
     put32(file + 12, 0x01020304);
     put32(file + 32, sp->kind);
     put32(file + 36, sp->n_features);
@@ -285,8 +291,8 @@ test_loader(void)
     refused(size, "bad magic", "magic");
 
     build(&sp);
-    put32(file + 8, 2);
-    refused(size, "format version 2", "future version");
+    put32(file + 8, MLP_FORMAT_VERSION + 1);
+    refused(size, "format version 3", "future version");
 
     build(&sp);
     put32(file + 12, 0x04030201);
@@ -1257,6 +1263,209 @@ test_writer(void)
 }
 
 
+/*
+ * Format version 2: inputs age (number, may be missing), plan (category,
+ * unknown refused), city (category, unknown encoded). Steps: impute age
+ * with 40 (column 3), scale it (x - 40) / 10 (column 4), one-hot plan into
+ * columns 5-7 and city, its first category dropped, into column 8.
+ * y = 0.5 + 1 * age' + 10 * basic + 20 * premium + 30 * pro + 100 * b.
+ */
+static const char      sc_inputs[] = "age\0plan\0city";
+static const uint32_t  sc_info[] = { 0, 1, 0, 0,   1, 2, 0, 3,   1, 0, 3, 2 };
+static const char      sc_cats[] = "basic\0premium\0pro\0a\0b";
+static const char      sc_features[] = "age\0basic\0premium\0pro\0b";
+static uint32_t        sc_steps[24];
+static const uint32_t  sc_u32[] = {
+    0,  3,  1, 2,                              /* step inputs */
+    1, 3, 0, 3, 3, 1, 1,                       /* plan: codes, 3 keys */
+    1, 2, 0, 8, 1, 0, 2                        /* city: codes, 2 keys */
+};
+static const double    sc_f64[] = {
+    40,  40, 10,                               /* fill; a, b */
+    0, 1, 2, -1, -1,                           /* plan's slots */
+    -1, 0, -1, -1                              /* city's slots */
+};
+static const uint32_t  sc_out[] = { 4, 5, 6, 7, 8 };
+static const double    sc_coef[] = { 1, 10, 20, 30, 100 };
+static const double    sc_icpt[] = { 0.5 };
+
+
+static spec_t
+schema_spec(void)
+{
+    spec_t  sp = { MLP_KIND_LINEAR, 5, 1, MLP_LINK_IDENTITY, 10, {
+        { 1, 2, sc_features, sizeof(sc_features), 5 },
+        { 20, 1, sc_coef, sizeof(sc_coef), 5 },
+        { 21, 1, sc_icpt, sizeof(sc_icpt), 1 },
+        { 40, 2, sc_inputs, sizeof(sc_inputs), 3 },
+        { 41, 3, sc_info, sizeof(sc_info), 12 },
+        { 42, 2, sc_cats, sizeof(sc_cats), 5 },
+        { 43, 3, sc_steps, sizeof(sc_steps), 24 },
+        { 44, 3, sc_u32, sizeof(sc_u32), 18 },
+        { 45, 1, sc_f64, sizeof(sc_f64), 12 },
+        { 46, 3, sc_out, sizeof(sc_out), 5 } } };
+
+    static const uint32_t  steps[24] = {
+        MLP_STEP_IMPUTE, 0, 1, 0, 1, 0, 0, 0,
+        MLP_STEP_AFFINE, 0, 1, 1, 1, 1, 0, 0,
+        MLP_STEP_ENCODE, 1, 2, 2, 4, 0, 4, 0
+    };
+
+    memcpy(sc_steps, steps, sizeof(steps));
+
+    return sp;
+}
+
+
+static void
+test_schema(void)
+{
+    char          err[MLP_ERR_LEN];
+    size_t        len;
+    spec_t        sp;
+    uint32_t      bad_steps[24], bad_info[12];
+    mlp_model_t  *m;
+    const char   *info;
+
+    sp = schema_spec();
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "schema model refused: %s", err);
+
+    if (m == NULL) {
+        return;
+    }
+
+    answers(m, "{\"age\": 50, \"plan\": \"premium\", \"city\": \"b\"}",
+            "{\"prediction\":121.5}\n");
+    answers(m, "{\"age\": null, \"plan\": \"basic\", \"city\": \"zzz\"}",
+            "{\"prediction\":10.5}\n");
+    answers(m, "{\"plan\": \"basic\", \"city\": \"a\"}",
+            "{\"prediction\":10.5}\n");
+    answers(m, "{\"features\": [30, \"pro\", \"a\"]}",
+            "{\"prediction\":29.5}\n");
+    answers(m, "{\"instances\": [[30, \"pro\", \"a\"], {\"age\": 60, "
+            "\"plan\": \"pro\", \"city\": \"b\"}]}",
+            "{\"predictions\":[29.5,132.5]}\n");
+
+    refuses(m, "{\"age\": 1, \"plan\": \"gold\", \"city\": \"a\"}", 400,
+            "feature \"plan\": unknown category \"gold\" (known: \"basic\", "
+            "\"premium\", \"pro\")");
+    refuses(m, "{\"age\": 1, \"plan\": \"Basic\", \"city\": \"a\"}", 400,
+            "unknown category \"Basic\"");
+    refuses(m, "{\"age\": \"1\", \"plan\": \"pro\", \"city\": \"a\"}",
+            400, "feature \"age\" must be a number, not a string");
+    refuses(m, "{\"age\": 1, \"plan\": 3, \"city\": \"a\"}", 400,
+            "feature \"plan\" must be a string (one of its categories), "
+            "not a number");
+    refuses(m, "{\"age\": 1, \"plan\": \"pro\", \"city\": null}", 400,
+            "feature \"city\" is null");
+    refuses(m, "{\"age\": 1, \"plan\": \"pro\"}", 400,
+            "missing feature \"city\"");
+    refuses(m, "{\"features\": [1, \"pro\"]}", 400,
+            "2 values, the model takes 3");
+    refuses(m, "{\"basic\": 1}", 400, "unknown feature \"basic\"");
+
+    info = mlp_model_info(m, &len);
+    CHECK(strstr(info, "\"n_inputs\":3,\"inputs\":[{\"name\":\"age\","
+                 "\"type\":\"number\",\"missing\":true},{\"name\":\"plan\","
+                 "\"type\":\"category\",\"missing\":false,\"unknown\":"
+                 "\"refused\",\"categories\":[\"basic\",\"premium\",\"pro\"]}")
+          != NULL && strstr(info, "\"preprocessing\":[\"impute\",\"affine\","
+                            "\"encode\"]") != NULL
+          && strstr(info, "\"format_version\":2") != NULL,
+          "schema metadata: %s", info);
+
+    mlp_model_close(m);
+
+    /* every index and table is checked at load */
+    memcpy(bad_steps, sc_steps, sizeof(bad_steps));
+
+    sp = schema_spec();
+    sp.s[6].data = bad_steps;
+
+    memcpy(bad_steps, sc_steps, sizeof(bad_steps));
+    bad_steps[0] = 12;
+    refused_spec(sp, "step 0: unknown type 12", "unknown step type");
+
+    memcpy(bad_steps, sc_steps, sizeof(bad_steps));
+    bad_steps[3] = 1;           /* impute's input list is u32[1] = 3 */
+    refused_spec(sp, "step 0 (impute): input column 3 is not written before",
+                 "a step reading a column not yet written");
+
+    memcpy(bad_steps, sc_steps, sizeof(bad_steps));
+    bad_steps[16 + 4] = 5;
+    refused_spec(sp, "blocks of 4 columns in all, the step writes 5",
+                 "encode width");
+
+    memcpy(bad_steps, sc_steps, sizeof(bad_steps));
+    bad_steps[16 + 6] = 12;
+    refused_spec(sp, "parameters outside the pools", "encode params");
+
+    memcpy(bad_steps, sc_steps, sizeof(bad_steps));
+    bad_steps[8 + 5] = 11;      /* affine's a, b would run past the pool */
+    refused_spec(sp, "step 1 (affine): parameters outside the pools",
+                 "affine params");
+
+    memcpy(bad_steps, sc_steps, sizeof(bad_steps));
+    bad_steps[8 + 5] = 2;       /* b = plan's slot 0: divides by zero */
+    refused_spec(sp, "divides column 0 by zero", "affine by zero");
+
+    memcpy(bad_steps, sc_steps, sizeof(bad_steps));
+    bad_steps[16 + 2] = 1;      /* encode one column: width 3 of 4 */
+    refused_spec(sp, "blocks of 3 columns", "encode count");
+
+    sp = schema_spec();
+    sp.s[9].data = (const uint32_t[]) { 4, 5, 6, 7, 9 };
+    refused_spec(sp, "output_columns[4] = 9 is not a column", "gather");
+
+    sp = schema_spec();
+    memcpy(bad_info, sc_info, sizeof(bad_info));
+    sp.s[4].data = bad_info;
+    bad_info[10] = 2;
+    refused_spec(sp, "input 2: categories 2..+2, expected at least one "
+                 "from 3", "category runs");
+
+    memcpy(bad_info, sc_info, sizeof(bad_info));
+    bad_info[11] = 3;
+    refused_spec(sp, "category_values (id 42) has 5 values, the inputs name "
+                 "6", "category count");
+
+    memcpy(bad_info, sc_info, sizeof(bad_info));
+    bad_info[1] = 4;
+    refused_spec(sp, "input 0: unknown kind 0 or flags 0x4", "input flags");
+
+    sp = schema_spec();
+    sp.s[5].data = "basic\0basic\0pro\0a\0b";
+    sp.s[5].size = sizeof("basic\0basic\0pro\0a\0b");
+    refused_spec(sp, "input \"plan\": category \"basic\" appears twice",
+                 "duplicate category");
+
+    {
+        /* a slot outside its block */
+        double  f64[12];
+
+        memcpy(f64, sc_f64, sizeof(f64));
+        sp = schema_spec();
+        sp.s[8].data = f64;
+        f64[5] = 3;
+        refused_spec(sp, "column 0 maps a key to slot 3 of a block of 3",
+                     "slot range");
+
+        memcpy(f64, sc_f64, sizeof(f64));
+        f64[1] = INFINITY;
+        refused_spec(sp, "step_f64[1] is infinite", "pool infinity");
+    }
+
+    /* a version 1 file cannot carry version 2 sections */
+    sp = schema_spec();
+    len = build(&sp);
+    put32(file + 8, 1);
+    reseal(len);
+    refused(len, "section 3: id 40 needs format version 2, the file is "
+            "version 1", "version 2 section in a version 1 file");
+}
+
+
 static void
 test_examples(const char *dir)
 {
@@ -1296,6 +1505,7 @@ main(int argc, char **argv)
     test_writer();
     test_trees();
     test_scan();
+    test_schema();
 
     if (argc > 1) {
         test_examples(argv[1]);
