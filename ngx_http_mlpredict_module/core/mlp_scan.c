@@ -189,24 +189,20 @@ mlp_scan_number(mlp_scan_t *s, double *out)
 }
 
 
-/* A key without escapes or control characters, as bytes. */
+/* A string without escapes or control characters, as bytes, after '"'. */
 
 static int
-mlp_scan_key(mlp_scan_t *s, const char **key, size_t *len)
+mlp_scan_string(mlp_scan_t *s, const char **str, size_t *len)
 {
     const char  *p;
 
-    if (!mlp_scan_char(s, '"')) {
-        return MLP_SCAN_FALLBACK;
-    }
-
     for (p = s->p; p < s->end; p++) {
         if (*p == '"') {
-            *key = s->p;
+            *str = s->p;
             *len = p - s->p;
             s->p = p + 1;
 
-            return mlp_scan_char(s, ':') ? 0 : MLP_SCAN_FALLBACK;
+            return 0;
         }
 
         if (*p == '\\' || (unsigned char) *p < 0x20) {
@@ -215,6 +211,90 @@ mlp_scan_key(mlp_scan_t *s, const char **key, size_t *len)
     }
 
     return MLP_SCAN_FALLBACK;
+}
+
+
+static int
+mlp_scan_key(mlp_scan_t *s, const char **key, size_t *len)
+{
+    if (!mlp_scan_char(s, '"') || mlp_scan_string(s, key, len) != 0) {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    return mlp_scan_char(s, ':') ? 0 : MLP_SCAN_FALLBACK;
+}
+
+
+/*
+ * The value of input j: a number, a known category (its code), or null
+ * where the input may be missing. Anything else, unknown categories
+ * included (their bytes are not even known to be UTF-8), goes to jansson.
+ */
+
+static int
+mlp_scan_value(const mlp_model_t *m, mlp_scan_t *s, uint32_t j, double *x)
+{
+    long                code;
+    size_t              len;
+    const char         *str;
+    const mlp_input_t  *in;
+
+    in = &m->inputs[j];
+
+    if (*s->p == 'n') {
+        if (!(in->flags & MLP_INPUT_MISSING) || s->end - s->p < 4
+            || memcmp(s->p, "null", 4) != 0)
+        {
+            return MLP_SCAN_FALLBACK;
+        }
+
+        s->p += 4;
+        *x = NAN;
+        return 0;
+    }
+
+    if (in->kind == MLP_INPUT_NUMBER) {
+        return mlp_scan_number(s, x);
+    }
+
+    if (*s->p != '"') {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    s->p++;
+
+    if (mlp_scan_string(s, &str, &len) != 0) {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    code = mlp_input_code(in, str, len);
+
+    if (code < 0) {
+        return MLP_SCAN_FALLBACK;
+    }
+
+    *x = (double) code;
+
+    return 0;
+}
+
+
+/* "not given yet" in a named row: a NaN that no value, null included, is */
+
+static const uint64_t  mlp_unset_bits = 0x7ff4000000000001ull;
+
+
+static inline void
+mlp_unset(double *x)
+{
+    memcpy(x, &mlp_unset_bits, sizeof(double));
+}
+
+
+static inline int
+mlp_is_unset(const double *x)
+{
+    return memcmp(x, &mlp_unset_bits, sizeof(double)) == 0;
 }
 
 
@@ -241,7 +321,7 @@ mlp_scan_array_row(const mlp_model_t *m, mlp_scan_t *s, double *x)
 
         mlp_scan_ws_fast(s);
 
-        if (mlp_scan_number(s, &x[j]) != 0) {
+        if (mlp_scan_value(m, s, j, &x[j]) != 0) {
             return MLP_SCAN_FALLBACK;
         }
     }
@@ -265,7 +345,7 @@ mlp_scan_named_row(const mlp_model_t *m, mlp_scan_t *s, double *x,
     const char  *key;
 
     for (i = 0; i < m->n_inputs; i++) {
-        x[i] = NAN;
+        mlp_unset(&x[i]);
     }
 
     next = 0;
@@ -292,13 +372,13 @@ mlp_scan_named_row(const mlp_model_t *m, mlp_scan_t *s, double *x,
         next = (uint32_t) j + 1;
 
         /* unknown and duplicate keys: the slow path names them */
-        if (j < 0 || !isnan(x[j])) {
+        if (j < 0 || !mlp_is_unset(&x[j])) {
             return MLP_SCAN_FALLBACK;
         }
 
         mlp_scan_ws(s);
 
-        if (mlp_scan_number(s, &x[j]) != 0) {
+        if (mlp_scan_value(m, s, (uint32_t) j, &x[j]) != 0) {
             return MLP_SCAN_FALLBACK;
         }
 
@@ -314,7 +394,22 @@ mlp_scan_named_row(const mlp_model_t *m, mlp_scan_t *s, double *x,
         }
     }
 
-    return n == m->n_inputs ? 0 : MLP_SCAN_FALLBACK;
+    if (n == m->n_inputs) {
+        return 0;
+    }
+
+    /* inputs left out are missing values, where the model takes them */
+    for (i = 0; i < m->n_inputs; i++) {
+        if (mlp_is_unset(&x[i])) {
+            if (!(m->inputs[i].flags & MLP_INPUT_MISSING)) {
+                return MLP_SCAN_FALLBACK;
+            }
+
+            x[i] = NAN;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -339,11 +434,6 @@ mlp_scan_request(const mlp_model_t *m, const char *body, size_t len,
     double      *x;
     mlp_scan_t   s;
     const char  *key;
-
-    /* strings for categories: the jansson path knows their codes */
-    if (m->has_categories) {
-        return MLP_SCAN_FALLBACK;
-    }
 
     s.p = body;
     s.end = body + len;

@@ -1317,6 +1317,45 @@ schema_spec(void)
 }
 
 
+/* The scanner takes the body (or not, as want) and agrees with jansson. */
+
+static void
+scan_agrees(mlp_model_t *m, const char *body, int want)
+{
+    int            rc, same;
+    size_t         i, len, n;
+    mlp_alloc_t    a = { arena_alloc, NULL };
+    mlp_error_t    e;
+    mlp_request_t  fast, slow;
+
+    arena_used = 0;
+    len = strlen(body);
+    rc = mlp_scan_request(m, body, len, 10, &a, &fast);
+
+    CHECK((rc == 0) == want, "%s: the scanner %s it", body,
+          rc == 0 ? "took" : "handed back");
+
+    if (rc != 0) {
+        return;
+    }
+
+    if (mlp_parse_json(m, body, len, 10, &a, &slow, &e) != 0) {
+        CHECK(0, "%s: scanned, but jansson refuses: %s", body, e.message);
+        return;
+    }
+
+    n = fast.rows * m->n_inputs;
+    same = (fast.rows == slow.rows && fast.shape == slow.shape);
+
+    for (i = 0; same && i < n; i++) {
+        same = (isnan(fast.x[i]) && isnan(slow.x[i]))
+               || memcmp(&fast.x[i], &slow.x[i], sizeof(double)) == 0;
+    }
+
+    CHECK(same, "%s: scanner and jansson disagree", body);
+}
+
+
 static void
 test_schema(void)
 {
@@ -1346,6 +1385,26 @@ test_schema(void)
     answers(m, "{\"instances\": [[30, \"pro\", \"a\"], {\"age\": 60, "
             "\"plan\": \"pro\", \"city\": \"b\"}]}",
             "{\"predictions\":[29.5,132.5]}\n");
+
+    scan_agrees(m, "{\"age\": 50, \"plan\": \"premium\", \"city\": \"b\"}",
+                1);
+    scan_agrees(m, "{\"age\": null, \"plan\": \"basic\", \"city\": \"a\"}",
+                1);
+    scan_agrees(m, "{\"plan\": \"basic\", \"city\": \"a\"}", 1);
+    scan_agrees(m, "{\"instances\": [[30, \"pro\", \"a\"], [null, \"pro\", "
+                "\"b\"], {\"city\": \"b\", \"plan\": \"pro\"}]}", 1);
+    scan_agrees(m, "{\"age\": 5, \"plan\": \"basic\", \"city\": \"zzz\"}",
+                0);                         /* unknown: jansson's UTF-8 */
+    scan_agrees(m, "{\"age\": null, \"age\": 3, \"plan\": \"basic\", "
+                "\"city\": \"a\"}", 0);    /* duplicate after a null */
+    scan_agrees(m, "{\"age\": 5, \"plan\": \"basic\", \"city\": null}", 0);
+    scan_agrees(m, "{\"age\": 5, \"plan\": \"bas\\u0069c\", \"city\": "
+                "\"a\"}", 0);
+    scan_agrees(m, "{\"age\": \"5\", \"plan\": \"basic\", \"city\": \"a\"}",
+                0);
+    scan_agrees(m, "{\"age\": 5, \"plan\": 1, \"city\": \"a\"}", 0);
+    scan_agrees(m, "{\"age\": nul, \"plan\": \"basic\", \"city\": \"a\"}",
+                0);
 
     refuses(m, "{\"age\": 1, \"plan\": \"gold\", \"city\": \"a\"}", 400,
             "feature \"plan\": unknown category \"gold\" (known: \"basic\", "
