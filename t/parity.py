@@ -24,7 +24,10 @@ Labels must be equal.  Numbers: decision trees, random forests and extra
 trees must be bit-for-bit equal (compared with ==; the maximum absolute
 difference is reported otherwise); every other model within 1e-12 relative
 (they pass through exp/log, where numpy's and the C library's may differ in
-the last bit; the maximum relative difference seen is reported).
+the last bit; the maximum relative difference seen is reported).  A
+multiclass GradientBoostingClassifier must besides be bit-for-bit equal to
+scikit-learn's own arithmetic run with the C library's exp and log in place
+of numpy's (gb_proba): then only those functions can make it differ.
 
 Missing values: a model that supports them (HistGradientBoosting*) gets rows
 with JSON null values and, in named rows, absent features, compared with
@@ -533,22 +536,55 @@ def label_key(text):
 
 
 def expected_rows(model, X):
-    """The row answers scikit-learn gives, as Python values."""
+    """The row answers scikit-learn gives, as Python values; with "libm",
+    the probabilities gb_proba gives with the C library's exp and log."""
     pred = model.predict(X)
     out = []
     if hasattr(model, "predict_proba"):
         proba = model.predict_proba(X)
+        twin = (gb_proba(model.decision_function(X), libm_exp, libm_log)
+                if gb_multiclass(model) else None)
         keys = [label_key(label_json(c)) for c in model.classes_]
         for i in range(len(X)):
             out.append({"prediction": json.loads(label_json(pred[i])),
                         "probabilities": {k: float(p) for k, p in
                                           zip(keys, proba[i])}})
+            if twin is not None:
+                out[-1]["libm"] = {k: float(p) for k, p in
+                                   zip(keys, twin[i])}
     else:
         for i in range(len(X)):
             v = pred[i]
             out.append({"prediction": [float(t) for t in v]
                         if np.ndim(v) else float(v)})
     return out
+
+
+def gb_multiclass(model):
+    est = final_estimator(model)
+    return (type(est).__name__ == "GradientBoostingClassifier"
+            and len(est.classes_) > 2)
+
+
+def gb_proba(raw, exp, log):
+    """MultinomialDeviance._raw_prediction_to_proba (scikit-learn 1.2,
+    ensemble/_gb_losses.py) with scipy.special.logsumexp(raw, axis=1)
+    written out as scipy 1.10 computes it, `exp` and `log` standing for
+    np.exp and np.log; with those it is predict_proba bit for bit (checked
+    in check_gb_proba).  np.sum(axis=1) adds each row of the C-contiguous
+    temporary pairwise (pairwise_sum above)."""
+    a_max = np.amax(raw, axis=1, keepdims=True)
+    a_max[~np.isfinite(a_max)] = 0
+    s = np.sum(exp(raw - a_max), axis=1)
+    lse = log(s)
+    lse += np.squeeze(a_max, axis=1)
+    return np.nan_to_num(exp(raw - lse[:, np.newaxis]))
+
+
+# the C library's, as the module calls them (numpy's own, SIMD on x86-64
+# with AVX512F, differ from them in the last bit or two of some values)
+libm_exp = np.vectorize(math.exp, otypes=[float])
+libm_log = np.vectorize(math.log, otypes=[float])
 
 
 def final_estimator(model):
@@ -579,8 +615,12 @@ class Tol:
         self.max_abs = 0.0
         self.max_rel = 0.0
         self.first_off = None
+        self.n_twin = 0
+        self.n_twin_off = 0
+        self.first_twin_off = None
 
-    def number(self, got, want, where):
+    def number(self, got, want, where, twin=None):
+        """`twin`: a number `got` must besides equal bit for bit."""
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             return "%s: %s is not a number (scikit-learn says %r)" % (
                 where, _short(got), want)
@@ -588,6 +628,14 @@ class Tol:
         if not math.isfinite(a):
             return "%s: %r is not finite" % (where, got)
         self.n += 1
+        if twin is not None:
+            self.n_twin += 1
+            if a != twin:
+                self.n_twin_off += 1
+                if self.first_twin_off is None:
+                    self.first_twin_off = (
+                        "%s is %r, scikit-learn's arithmetic with the C "
+                        "library's exp and log says %r" % (where, got, twin))
         d = abs(a - b)
         rel = d / max(abs(a), abs(b)) if d else 0.0
         self.max_abs = max(self.max_abs, d)
@@ -602,18 +650,27 @@ class Tol:
 
     def verdict(self):
         """None if every number passed, else a message."""
-        if self.n_off == 0:
-            return None
-        return "%s (%d of %d numbers %s; max abs diff %.3g, max rel diff " \
-               "%.3g)" % (self.first_off, self.n_off, self.n,
-                          "not bit-exact" if self.exact
-                          else "beyond %g relative" % RTOL,
-                          self.max_abs, self.max_rel)
+        if self.n_off:
+            return "%s (%d of %d numbers %s; max abs diff %.3g, max rel " \
+                   "diff %.3g)" % (self.first_off, self.n_off, self.n,
+                                   "not bit-exact" if self.exact
+                                   else "beyond %g relative" % RTOL,
+                                   self.max_abs, self.max_rel)
+        if self.n_twin_off:
+            return "%s (%d of %d numbers not bit-exact; max rel diff to " \
+                   "scikit-learn %.3g)" % (self.first_twin_off,
+                                           self.n_twin_off, self.n_twin,
+                                           self.max_rel)
+        return None
 
     def detail(self):
         if self.exact:
             return "%d numbers bit-exact" % self.n
-        return "%d numbers, max rel diff %.3g" % (self.n, self.max_rel)
+        twin = ""
+        if self.n_twin:
+            twin = ", bit-exact with the C library's exp and log"
+        return "%d numbers, max rel diff %.3g%s" % (self.n, self.max_rel,
+                                                     twin)
 
 
 def same_label(a, b):
@@ -655,13 +712,14 @@ def compare_row(got, want, where, tol):
                 where, json.dumps(got["prediction"]),
                 json.dumps(want["prediction"]))
         gp, wp = got["probabilities"], want["probabilities"]
+        twin = want.get("libm", {})
         if not isinstance(gp, dict) or set(gp) != set(wp):
             return "%s: probabilities keys %s, expected %s" % (
                 where, sorted(gp) if isinstance(gp, dict) else _short(gp),
                 sorted(wp))
         for k in wp:
             msg = tol.number(gp[k], wp[k], "%s: probability of %s" % (
-                where, json.dumps(k)))
+                where, json.dumps(k)), twin.get(k))
             if msg:
                 return msg
         return None
@@ -1030,6 +1088,8 @@ STRESS = [
                                # integer counts), fully grown, 3 classes
     "stress_scaled_tree",    # StandardScaler + DecisionTreeClassifier, deep
     "stress_gb_exponential",  # GradientBoostingClassifier(loss=exponential)
+    "stress_gb_digits",      # GradientBoostingClassifier, 10 classes: numpy
+                             # sums 8 or more terms pairwise
     "stress_gb_huber",       # GradientBoostingRegressor(huber, subsample)
     "stress_gb_zero",        # GradientBoostingRegressor(init="zero"), scaled
     "stress_hgb_quantile",   # HistGradientBoostingRegressor(quantile)
@@ -1054,6 +1114,8 @@ def build_stress(name):
         ds = datasets.load_breast_cancer()
     elif name == "stress_weighted_forest":
         ds = datasets.load_wine()
+    elif name == "stress_gb_digits":
+        ds = datasets.load_digits()
     else:
         ds = datasets.load_diabetes()
     names = [make_examples.clean_name(f) for f in ds.feature_names]
@@ -1077,6 +1139,9 @@ def build_stress(name):
     elif name == "stress_gb_exponential":
         model = GradientBoostingClassifier(loss="exponential",
                                            n_estimators=80, random_state=0)
+    elif name == "stress_gb_digits":
+        model = GradientBoostingClassifier(n_estimators=30, max_depth=3,
+                                           random_state=0)
     elif name == "stress_gb_huber":
         model = GradientBoostingRegressor(loss="huber", subsample=0.8,
                                           max_depth=5, n_estimators=80,
@@ -1233,6 +1298,42 @@ def check_file(res, case):
            % (m["size"], m["kind"], m["link"], extra, n_rows, tol.detail()))
 
 
+def check_gb_proba(res, case):
+    """gb_proba with numpy's exp and log must be predict_proba bit for bit,
+    so that the answers' twin (gb_proba with the C library's) differs from
+    scikit-learn only in rows where an exp or a log differs."""
+    what = "%s gb_proba" % case.name
+    X = np.vstack([case.X] + [Xe for _, Xe, _ in case.extra])
+    raw = case.model.decision_function(X)
+    want = case.model.predict_proba(X)
+    n_off = int(np.count_nonzero(gb_proba(raw, np.exp, np.log) != want))
+    if n_off:
+        res.fail(what, "with numpy's exp and log, %d of %d numbers are not "
+                 "predict_proba's" % (n_off, want.size))
+        return
+    twin = gb_proba(raw, libm_exp, libm_log)
+
+    # the rows where numpy's exp and log agree with the C library's on
+    # every value gb_proba computes
+    a_max = np.amax(raw, axis=1, keepdims=True)
+    a_max[~np.isfinite(a_max)] = 0
+    e = libm_exp(raw - a_max)
+    same = np.all(np.exp(raw - a_max) == e, axis=1)
+    s = np.sum(e, axis=1)
+    same &= np.log(s) == libm_log(s)
+    u = raw - (libm_log(s) + a_max[:, 0])[:, np.newaxis]
+    same &= np.all(np.exp(u) == libm_exp(u), axis=1)
+    if not np.array_equal(twin[same], want[same]):
+        res.fail(what, "differs from predict_proba where no exp or log does")
+        return
+    d = np.abs(twin - want)
+    big = np.maximum(np.abs(twin), np.abs(want))
+    rel = float(np.max(np.where(d > 0, d / np.where(big > 0, big, 1), 0)))
+    res.ok(what, "predict_proba's arithmetic; %d of %d rows without an "
+           "exp or log difference equal, max rel diff elsewhere %.3g"
+           % (int(same.sum()), len(X), rel))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cli", help="the mlpredict tool (skip CLI checks if "
@@ -1288,6 +1389,8 @@ def main():
             case.read_error = read_error
             cases.append(case)
             check_file(res, case)
+            if gb_multiclass(model):
+                check_gb_proba(res, case)
         if not args.examples:
             check_refusals(res, tmp)
 

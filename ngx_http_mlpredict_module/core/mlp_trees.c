@@ -597,6 +597,58 @@ mlp_trees_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
 }
 
 
+/*
+ * The sum of exp(v[k] - mx) in numpy's order: scipy's logsumexp adds the
+ * rows of a C-contiguous array with np.sum(axis=1), which runs numpy's
+ * pairwise_sum (numpy/core/src/umath/loops_utils.h.src) over each row: a
+ * plain loop below 8 terms, 8 accumulators up to 128, halves (the first a
+ * multiple of 8) above.  Each term is computed where numpy reads it, so no
+ * array is needed.
+ */
+
+static double
+mlp_trees_sum_exp(const double *v, uint32_t n, double mx)
+{
+    double    r[8], sum;
+    uint32_t  i, j, half;
+
+    if (n < 8) {
+        sum = 0.0;
+
+        for (i = 0; i < n; i++) {
+            sum += exp(v[i] - mx);
+        }
+
+        return sum;
+    }
+
+    if (n > 128) {
+        half = n / 2 - n / 2 % 8;
+
+        return mlp_trees_sum_exp(v, half, mx)
+               + mlp_trees_sum_exp(v + half, n - half, mx);
+    }
+
+    for (j = 0; j < 8; j++) {
+        r[j] = exp(v[j] - mx);
+    }
+
+    for (i = 8; i < n - n % 8; i += 8) {
+        for (j = 0; j < 8; j++) {
+            r[j] += exp(v[i + j] - mx);
+        }
+    }
+
+    sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+
+    for ( /* void */ ; i < n; i++) {
+        sum += exp(v[i] - mx);
+    }
+
+    return sum;
+}
+
+
 /* Raw scores -> outputs in place, in each library's own arithmetic. */
 
 static void
@@ -666,15 +718,15 @@ mlp_trees_link(const mlp_model_t *m, double *o, uint32_t *label)
         break;
 
     case MLP_LINK_LOGSUMEXP:
-        /* scipy.special.logsumexp, then exp(raw - lse) */
+        /*
+         * scikit-learn's nan_to_num(exp(raw - logsumexp(raw))), with
+         * logsumexp as scipy computes it: the max first (scipy sets a
+         * non-finite max to 0; raw scores are finite here, so every exp
+         * is in [0, 1] and nan_to_num has nothing to change), the sum in
+         * numpy's order, its log, then the max added
+         */
         mx = o[mlp_argmax(o, n)];
-        sum = 0.0;
-
-        for (k = 0; k < n; k++) {
-            sum += exp(o[k] - mx);
-        }
-
-        lse = log(sum) + mx;
+        lse = log(mlp_trees_sum_exp(o, n, mx)) + mx;
 
         for (k = 0; k < n; k++) {
             o[k] = exp(o[k] - lse);
