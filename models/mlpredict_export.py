@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Export a fitted scikit-learn model to the mlpredict model file (v1).
+"""Export a fitted scikit-learn model to the mlpredict model file.
 
 The file format is described in models/FORMAT.md.  Supported models are a
-fitted estimator, or a Pipeline of an optional StandardScaler followed by the
-estimator, where the estimator is one of
+fitted estimator, or a Pipeline of preprocessing steps followed by the
+estimator (optionally inside a TransformedTargetRegressor), where the
+estimator is one of
 
   LinearRegression, Ridge, Lasso, ElasticNet     (kind 1, link 0 identity)
   LogisticRegression                             (kind 2, link 1, 2 or 3)
@@ -14,6 +15,26 @@ estimator, where the estimator is one of
                                                  (kind 3, link 0, 1 or 6)
   HistGradientBoostingClassifier, HistGradientBoostingRegressor
                                                  (kind 3, link 0, 1, 2 or 4)
+
+HistGradientBoosting's native categorical features (categorical_features,
+fed by an OrdinalEncoder) are written as categorical splits.
+
+An estimator alone, or Pipeline(StandardScaler, estimator), is written as
+format version 1, as it always was.  Anything else is format version 2: the
+inputs the client sends (names from feature_names_in_, numbers or string
+categories) and the preprocessing compiled into the flat step program of
+FORMAT.md.  Steps: any nesting of Pipeline, ColumnTransformer (columns by
+name, position, mask, slice or make_column_selector; remainder; 'drop',
+'passthrough'; transformer_weights) and FeatureUnion over OneHotEncoder,
+OrdinalEncoder, SimpleImputer, MissingIndicator, StandardScaler,
+MinMaxScaler, MaxAbsScaler, RobustScaler, Normalizer, Binarizer,
+KBinsDiscretizer, PolynomialFeatures and FunctionTransformer (func None,
+np.log1p, np.log, np.exp, np.expm1, np.sqrt or np.abs); a
+TransformedTargetRegressor with such a func/inverse_func pair.  The
+encoders' tables are built by asking the fitted encoder itself about every
+known value, an unknown one and NaN, so drop, infrequent categories,
+handle_unknown, unknown_value and encoded_missing_value are scikit-learn's.
+Anything else is refused with a ValueError naming the step and the reason.
 
 In Python:
 
@@ -129,6 +150,8 @@ class _Plan:
         self.n_groups = None          # kind 3: number of raw scores
         self.flags = 0                # kind 3: tree_params flags
         self.init = None              # kind 3: (n_groups,) f64 or None
+        self.cat_bitsets = None       # kind 3: (n_bitsets, 16) u32 or None
+        self.v2 = None                # format 2: inputs and steps, or None
 
 
 def _class_name(obj):
@@ -629,15 +652,17 @@ _HGB_LINKS = {"IdentityLink": LINK_IDENTITY, "LogLink": LINK_EXP,
               "LogitLink": LINK_LOGISTIC, "MultinomialLogit": LINK_SOFTMAX}
 
 
-def _plan_hgb(est, plan, name):
+def _plan_hgb(est, plan, name, categorical=False):
     """HistGradientBoosting*: X in double, `x <= threshold`, NaN follows
     missing_go_to_left; raw = baseline + sum of leaves (shrinkage already
-    in them)."""
+    in them).  With `categorical` (format version 2), native categorical
+    splits are written as FORMAT.md says: info bit 29, the threshold the
+    index of a (left categories, known categories) bitset pair."""
     if not hasattr(est, "_predictors") or not hasattr(est,
                                                       "_baseline_prediction"):
         raise ValueError("%s is not fitted; fit it before exporting" % name)
     cat = getattr(est, "is_categorical_", None)
-    if cat is not None and np.any(cat):
+    if cat is not None and np.any(cat) and not categorical:
         raise ValueError("%s has categorical features (%s); categorical "
                          "splits are not supported" % (
                              name, ", ".join(str(i) for i in
@@ -671,6 +696,11 @@ def _plan_hgb(est, plan, name):
     if not est._predictors:
         raise ValueError("%s has no trees" % name)
     tb = _TreeBuilder(1)
+    pairs = []
+    known = f_idx_map = None
+    if cat is not None and np.any(cat):
+        known, f_idx_map = est._bin_mapper.make_known_categories_bitsets()
+        known = np.asarray(known, dtype=np.uint32)
     for i, predictors in enumerate(est._predictors):
         if len(predictors) != k:
             raise ValueError("%s iteration %d has %d trees, expected %d"
@@ -679,11 +709,28 @@ def _plan_hgb(est, plan, name):
             nodes = pred.nodes
             what = "%s iteration %d tree %d" % (name, i, g)
             is_leaf = nodes["is_leaf"].astype(bool)
-            if np.any(nodes["is_categorical"][~is_leaf]):
-                raise ValueError("%s has a categorical split; categorical "
-                                 "splits are not supported" % what)
-            tb.add(what, nodes["left"], nodes["right"], nodes["feature_idx"],
-                   nodes["num_threshold"], nodes["value"], is_leaf,
+            feature = nodes["feature_idx"].astype(np.int64)
+            threshold = nodes["num_threshold"].astype(np.float64)
+            is_cat = nodes["is_categorical"].astype(bool) & ~is_leaf
+            if np.any(is_cat):
+                if known is None:
+                    raise ValueError("%s has a categorical split; categorical "
+                                     "splits are not supported" % what)
+                raw = np.asarray(pred.raw_left_cat_bitsets, dtype=np.uint32)
+                feature = feature.copy()
+                threshold = threshold.copy()
+                for n in np.flatnonzero(is_cat):
+                    f = int(feature[n])
+                    if f > NODE_CAT_FEATURE_MASK or not cat[f]:
+                        raise ValueError("%s node %d: categorical split on "
+                                         "feature %d" % (what, n, f))
+                    pairs.append(np.concatenate(
+                        [raw[int(nodes["bitset_idx"][n])],
+                         known[int(f_idx_map[f])]]))
+                    threshold[n] = float(len(pairs) - 1)
+                    feature[n] = f | NODE_CATEGORICAL
+            tb.add(what, nodes["left"], nodes["right"], feature,
+                   threshold, nodes["value"], is_leaf,
                    default_left=nodes["missing_go_to_left"].astype(bool),
                    group=g)
     plan.kind = KIND_TREES
@@ -693,6 +740,8 @@ def _plan_hgb(est, plan, name):
     plan.n_groups = k
     plan.flags = FLAG_MISSING
     plan.init = init
+    if pairs:
+        plan.cat_bitsets = np.vstack(pairs).astype(np.uint32)
     return int(est.n_features_in_)
 
 
@@ -731,9 +780,11 @@ def _default_feature_names(model, est, d):
     return ["x%d" % i for i in range(d)]
 
 
-def _plan(model, feature_names=None):
+def _plan(model, feature_names=None, sample=None):
     import sklearn
 
+    if _needs_v2(model):
+        return _plan_v2(model, feature_names, sample)
     plan = _Plan()
     scaler, est, step_names = _split_model(model)
     name = _class_name(est)
@@ -815,6 +866,1089 @@ def _plan(model, feature_names=None):
     return plan
 
 
+# --------------------------------------------------------------------------
+# format version 2: inputs, preprocessing steps, categorical splits
+
+SEC_INPUT_NAMES = 40
+SEC_INPUT_INFO = 41
+SEC_CATEGORY_VALUES = 42
+SEC_STEPS = 43
+SEC_STEP_U32 = 44
+SEC_STEP_F64 = 45
+SEC_OUTPUT_COLUMNS = 46
+SEC_TARGET_TRANSFORM = 47
+SEC_CATEGORY_BITSETS = 48
+
+INPUT_NUMBER = 0
+INPUT_CATEGORY = 1
+INPUT_MISSING = 1 << 0
+INPUT_UNKNOWN_REFUSED = 1 << 1
+
+STEP_AFFINE = 1
+STEP_IMPUTE = 2
+STEP_INDICATOR = 3
+STEP_ENCODE = 4
+STEP_FUNCTION = 5
+STEP_NORMALIZE = 6
+STEP_BINARIZE = 7
+STEP_BINS = 8
+STEP_POLY = 9
+
+AFFINE_MUL_ADD = 1 << 0
+AFFINE_CLIP = 1 << 1
+ENCODE_ONEHOT = 1 << 0
+ENCODE_UNKNOWN_REFUSED = 1 << 0
+ENCODE_MISSING_REFUSED = 1 << 1
+BINS_ONEHOT = 1 << 0
+NODE_CATEGORICAL = 1 << 29
+NODE_CAT_FEATURE_MASK = (1 << 29) - 1
+
+# FunctionTransformer / TransformedTargetRegressor functions (FORMAT.md,
+# step type 5): matched by identity with the numpy ufunc
+FUNCTIONS = (("log1p", 1), ("log", 2), ("exp", 3), ("expm1", 4),
+             ("sqrt", 5), ("abs", 6))
+FUNCTION_NAMES = {i: n for n, i in FUNCTIONS}
+
+
+def _function_id(func, what):
+    """0 for None (identity), else the FORMAT.md id of a supported numpy
+    function; ValueError naming anything else."""
+    if func is None:
+        return 0
+    for name, fid in FUNCTIONS:
+        if func is getattr(np, name):
+            return fid
+    if func is np.absolute:
+        return 6
+    raise ValueError(
+        "%s: unsupported function %s (supported: None, %s)" % (
+            what, getattr(func, "__name__", repr(func)),
+            ", ".join("np." + n for n, _ in FUNCTIONS)))
+
+
+def _sk_name(obj):
+    """The class name of a scikit-learn object, or None for anything else
+    (subclasses of scikit-learn classes defined elsewhere are refused: their
+    transform may do anything)."""
+    mod = type(obj).__module__ or ""
+    if not mod.startswith("sklearn."):
+        return None
+    return type(obj).__name__
+
+
+def _is_passthrough(t):
+    return t is None or (isinstance(t, str) and t == "passthrough")
+
+
+def _is_drop(t):
+    return isinstance(t, str) and t == "drop"
+
+
+def _is_missing(v):
+    if v is None:
+        return True
+    try:
+        return bool(isinstance(v, (float, np.floating)) and math.isnan(v))
+    except TypeError:
+        return False
+
+
+def _nan_missing_values(t, what):
+    mv = getattr(t, "missing_values", np.nan)
+    if not _is_missing(mv):
+        raise ValueError("%s: missing_values=%r is not supported (only "
+                         "np.nan or None: a missing input is JSON null)"
+                         % (what, mv))
+
+
+class _NeedCategory(Exception):
+    """An input read as strings by some step: compile again with it a
+    category input."""
+
+    def __init__(self, i):
+        Exception.__init__(self, i)
+        self.input = i
+
+
+class _Step:
+    def __init__(self, stype, flags, ins, width, f64, u32, what):
+        self.type = stype
+        self.flags = flags
+        self.ins = list(ins)
+        self.width = width
+        self.f64 = f64        # list, or callable -> (f64 list, u32 list)
+        self.u32 = u32
+        self.what = what
+
+
+class _Program:
+    """The flat step program of FORMAT.md version 2, built while walking a
+    fitted composition of transformers.
+
+    Work columns: the inputs first, then each step's outputs.  Each column
+    has a domain: -1 numbers, or i >= 0 the codes of category input i.
+    `origin[c]` is the input whose value column c is (the input itself, or
+    it imputed / passed through), else -1; `dep[c]` some input it depends on
+    (named in refusals)."""
+
+    def __init__(self, names, kinds):
+        self.input_names = list(names)
+        self.kinds = list(kinds)
+        n = len(names)
+        self.cats = [[] for _ in range(n)]     # registration order
+        self.cat_seen = [set() for _ in range(n)]
+        self.first_error_cats = [None] * n     # an 'error' encoder's list
+        self.unknown_refused = [False] * n
+        self.domain = [i if kinds[i] == INPUT_CATEGORY else -1
+                       for i in range(n)]
+        self.origin = list(range(n))
+        self.dep = list(range(n))
+        self.steps = []
+        self.n_columns = n
+        self.finalized = False
+
+    # -- categories
+    def register(self, i, values):
+        for v in values:
+            if _is_missing(v):
+                continue
+            s = str(v)
+            if s not in self.cat_seen[i]:
+                self.cat_seen[i].add(s)
+                self.cats[i].append(s)
+
+    def code(self, i, s):
+        """The code of string s of input i (after finalize)."""
+        return self.cats[i].index(s)
+
+    def finalize_categories(self):
+        """Fix each input's known values: an input read by an encoder with
+        handle_unknown='error' has that encoder's categories first, so that
+        the codes it knows are the first n_keys codes."""
+        for i in range(len(self.cats)):
+            first = self.first_error_cats[i]
+            if first is not None:
+                rest = [s for s in self.cats[i] if s not in set(first)]
+                self.cats[i] = list(first) + rest
+        self.finalized = True
+
+    # -- columns and steps
+    def col_dep(self, cols):
+        for c in cols:
+            if self.dep[c] >= 0:
+                return self.dep[c]
+        return 0
+
+    def add(self, stype, flags, ins, width, what, f64=(), u32=(),
+            domain=None, origin=None):
+        """Append a step reading columns `ins`, writing `width` new ones;
+        returns their indices.  f64/u32 may be callables run after the
+        categories are fixed, returning (f64 list, u32 list)."""
+        first = self.n_columns
+        self.steps.append(_Step(stype, flags, ins, width, f64, u32, what))
+        d = self.col_dep(ins)
+        for k in range(width):
+            self.domain.append(-1 if domain is None else domain[k])
+            self.origin.append(-1 if origin is None else origin[k])
+            self.dep.append(d)
+        self.n_columns += width
+        return list(range(first, first + width))
+
+    def numbers(self, cols, what):
+        """Refuse category (code) columns where numbers are needed."""
+        for c in cols:
+            if self.domain[c] >= 0:
+                raise ValueError("%s reads the category input %r as a number "
+                                 "(encode it first)"
+                                 % (what, self.input_names[self.domain[c]]))
+
+    def as_strings(self, c, what):
+        """Column c is read as strings: it must hold the codes of a category
+        input; a number column that is an input's value makes that input a
+        category input (compile again)."""
+        if self.domain[c] >= 0:
+            return self.domain[c]
+        if self.origin[c] >= 0 and self.kinds[self.origin[c]] == INPUT_NUMBER:
+            raise _NeedCategory(self.origin[c])
+        raise ValueError("%s reads strings from a column computed by an "
+                         "earlier step" % what)
+
+
+def _encoder_probe_dtype(cats):
+    return object if any(np.asarray(c).dtype.kind in "OUS" for c in cats) \
+        else np.float64
+
+
+def _unknown_number(keys):
+    keys = [float(k) for k in keys]
+    v = (max(keys) + 1.5) if keys else 0.5
+    while v in keys:
+        v += 1.0
+    return v
+
+
+def _unknown_string(known):
+    s = "\x01mlpredict-unknown"
+    while s in known:
+        s += "\x01"
+    return s
+
+
+class _Compiler:
+    def __init__(self, prog):
+        self.p = prog
+
+    def compile(self, t, cols, what):
+        """Columns (work column indices) of what `t` outputs from `cols`."""
+        p = self.p
+        if _is_passthrough(t):
+            return list(cols)
+        if _is_drop(t):
+            return []
+        name = _sk_name(t)
+        what = "%s%s" % (what + " " if what else "", name or
+                         type(t).__name__)
+        method = getattr(self, "_c_" + str(name), None)
+        if name is None or method is None:
+            raise ValueError("unsupported step %s (supported: %s)" % (
+                what, ", ".join(sorted(m[3:] for m in dir(self)
+                                       if m.startswith("_c_")))))
+        n_in = getattr(t, "n_features_in_", None)
+        if n_in is not None and int(n_in) != len(cols):
+            raise ValueError("%s has %d features in, the columns given to it "
+                             "are %d" % (what, n_in, len(cols)))
+        return method(t, list(cols), what)
+
+    # -- compositions
+    def _c_Pipeline(self, t, cols, what):
+        for i, (sname, s) in enumerate(t.steps):
+            cols = self.compile(s, cols, "%s step %r:" % (what, sname))
+        return cols
+
+    def _c_ColumnTransformer(self, t, cols, what):
+        if not hasattr(t, "transformers_"):
+            raise ValueError("%s is not fitted" % what)
+        out = []
+        idx = t._transformer_to_input_indices
+        for name, trans, _, weight in t._iter(fitted=True,
+                                              replace_strings=True):
+            sel = [cols[j] for j in idx[name]]
+            w = "%s transformer %r:" % (what, name)
+            if _sk_name(trans) == "FunctionTransformer" and \
+                    trans.func is None and name in getattr(
+                        t, "_name_to_fitted_passthrough", {}):
+                got = list(sel)         # 'passthrough'
+            else:
+                got = self.compile(trans, sel, w)
+            if weight is not None and weight != 1:
+                got = self._weight(got, weight, w)
+            out.extend(got)
+        return out
+
+    def _c_FeatureUnion(self, t, cols, what):
+        out = []
+        weights = t.transformer_weights or {}
+        for name, trans in t.transformer_list:
+            if _is_drop(trans):
+                continue
+            w = "%s transformer %r:" % (what, name)
+            got = self.compile(trans, cols, w)
+            weight = weights.get(name)
+            if weight is not None and weight != 1:
+                got = self._weight(got, weight, w)
+            out.extend(got)
+        return out
+
+    def _weight(self, cols, weight, what):
+        self.p.numbers(cols, what + " transformer_weights")
+        n = len(cols)
+        return self.p.add(STEP_AFFINE, AFFINE_MUL_ADD, cols, n,
+                          what + " weight", f64=[float(weight)] * n
+                          + [0.0] * n)
+
+    # -- scalers
+    def _affine(self, cols, a, b, what, flags=0, clip=None):
+        p = self.p
+        p.numbers(cols, what)
+        a = _dense_f64(a, what).reshape(-1)
+        b = _dense_f64(b, what).reshape(-1)
+        if a.shape != (len(cols),) or b.shape != (len(cols),):
+            raise ValueError("%s has %d parameters for %d columns"
+                             % (what, a.size, len(cols)))
+        if not flags & AFFINE_MUL_ADD and np.any(b == 0.0):
+            raise ValueError("%s has a zero scale" % what)
+        f64 = list(a) + list(b)
+        if clip is not None:
+            flags |= AFFINE_CLIP
+            f64 += [float(clip[0]), float(clip[1])]
+        return p.add(STEP_AFFINE, flags, cols, len(cols), what, f64=f64)
+
+    def _c_StandardScaler(self, t, cols, what):
+        d = len(cols)
+        mean = t.mean_ if t.with_mean else np.zeros(d)
+        scale = t.scale_ if t.with_std else np.ones(d)
+        return self._affine(cols, mean, scale, what)
+
+    def _c_RobustScaler(self, t, cols, what):
+        d = len(cols)
+        center = t.center_ if t.with_centering else np.zeros(d)
+        scale = t.scale_ if t.with_scaling else np.ones(d)
+        return self._affine(cols, center, scale, what)
+
+    def _c_MaxAbsScaler(self, t, cols, what):
+        return self._affine(cols, np.zeros(len(cols)), t.scale_, what)
+
+    def _c_MinMaxScaler(self, t, cols, what):
+        return self._affine(cols, t.scale_, t.min_, what,
+                            flags=AFFINE_MUL_ADD,
+                            clip=t.feature_range if t.clip else None)
+
+    def _c_Normalizer(self, t, cols, what):
+        norms = {"l1": 0, "l2": 1, "max": 2}
+        if t.norm not in norms:
+            raise ValueError("%s: norm=%r is not supported" % (what, t.norm))
+        self.p.numbers(cols, what)
+        return self.p.add(STEP_NORMALIZE, norms[t.norm], cols, len(cols),
+                          what)
+
+    def _c_Binarizer(self, t, cols, what):
+        self.p.numbers(cols, what)
+        thr = float(t.threshold)
+        if not math.isfinite(thr):
+            raise ValueError("%s: threshold is not finite" % what)
+        return self.p.add(STEP_BINARIZE, 0, cols, len(cols), what,
+                          f64=[thr] * len(cols))
+
+    def _c_FunctionTransformer(self, t, cols, what):
+        fid = _function_id(t.func, what + " func")
+        if t.kw_args:
+            raise ValueError("%s: kw_args are not supported" % what)
+        if fid == 0:
+            return list(cols)
+        self.p.numbers(cols, what)
+        return self.p.add(STEP_FUNCTION, 0, cols, len(cols), what, u32=[fid])
+
+    def _c_KBinsDiscretizer(self, t, cols, what):
+        p = self.p
+        p.numbers(cols, what)
+        if t.encode not in ("ordinal", "onehot", "onehot-dense"):
+            raise ValueError("%s: encode=%r is not supported"
+                             % (what, t.encode))
+        onehot = t.encode != "ordinal"
+        inner = [np.asarray(e, dtype=np.float64)[1:-1] for e in t.bin_edges_]
+        f64 = []
+        u32 = []
+        width = 0
+        for j, e in enumerate(inner):
+            if not np.all(np.isfinite(e)) or np.any(np.diff(e) < 0):
+                raise ValueError("%s: bin edges of column %d are not finite "
+                                 "and ascending" % (what, j))
+            w = (e.size + 1) if onehot else 1
+            if onehot and w != int(t.n_bins_[j]):
+                raise ValueError("%s: column %d has %d bins, %d edges"
+                                 % (what, j, t.n_bins_[j], e.size))
+            u32 += [e.size, len(f64), w]   # edges_first: made absolute below
+            f64 += list(e)
+            width += w
+        return p.add(STEP_BINS, BINS_ONEHOT if onehot else 0, cols, width,
+                     what, f64=f64, u32=("bins", u32))
+
+    def _c_PolynomialFeatures(self, t, cols, what):
+        p = self.p
+        p.numbers(cols, what)
+        n = len(cols)
+        lo, hi = int(t._min_degree), int(t._max_degree)
+        # scikit-learn 1.2's dense construction, term by term
+        terms = []          # (left, feature): left an earlier term or None
+        if t.include_bias:
+            terms.append((None, None))
+        if hi > 0:
+            start0 = len(terms)
+            for f in range(n):
+                terms.append((None, f))
+            index = list(range(start0, start0 + n)) + [start0 + n]
+            for _ in range(2, hi + 1):
+                new_index = []
+                end = index[-1]
+                for f in range(n):
+                    start = index[f]
+                    new_index.append(len(terms))
+                    if t.interaction_only:
+                        start += index[f + 1] - index[f]
+                    if end - start <= 0:
+                        break
+                    for c in range(start, end):
+                        terms.append((c, f))
+                new_index.append(len(terms))
+                index = new_index
+        n_full = len(terms)
+        if n_full != int(t._n_out_full):
+            raise ValueError("%s: %d terms built, scikit-learn makes %d"
+                             % (what, n_full, t._n_out_full))
+        powers = np.zeros((n_full, n), dtype=np.int64)
+        for k, (left, f) in enumerate(terms):
+            if left is not None:
+                powers[k] = powers[left]
+            if f is not None:
+                powers[k, f] += 1
+        n_out = int(t.n_output_features_)
+        if lo > 1:
+            keep = ([0] if t.include_bias else []) + list(
+                range(n_full - n_out + (1 if t.include_bias else 0), n_full))
+        else:
+            keep = list(range(n_full))
+        if not np.array_equal(powers[keep], np.asarray(t.powers_)):
+            raise ValueError("%s: the terms built do not match powers_"
+                             % what)
+        u32 = []
+        for left, f in terms:
+            u32 += [U32_MAX if left is None else left,
+                    U32_MAX if f is None else f]
+        out = p.add(STEP_POLY, 0, cols, n_full, what, u32=u32)
+        return [out[k] for k in keep]
+
+    # -- missing values
+    def _c_MissingIndicator(self, t, cols, what):
+        _nan_missing_values(t, what)
+        feats = [cols[j] for j in np.asarray(t.features_, dtype=np.int64)]
+        if not feats:
+            return []
+        return self.p.add(STEP_INDICATOR, 0, feats, len(feats), what)
+
+    def _c_SimpleImputer(self, t, cols, what):
+        p = self.p
+        _nan_missing_values(t, what)
+        stats = np.asarray(t.statistics_)
+        if t.strategy == "constant" or getattr(t, "keep_empty_features",
+                                               False):
+            keep = list(range(len(cols)))
+        else:
+            keep = [j for j in range(len(cols)) if not _is_missing(stats[j])]
+        kept = [cols[j] for j in keep]
+        fills = []
+        for j in keep:
+            c, v = cols[j], stats[j]
+            if isinstance(v, (str, np.str_)):
+                i = p.as_strings(c, what)
+                p.register(i, [v])
+                fills.append(("code", i, str(v)))
+            else:
+                if p.domain[c] >= 0:
+                    raise ValueError("%s fills the category input %r with "
+                                     "the number %r" % (
+                                         what, p.input_names[p.domain[c]], v))
+                fills.append(("number", float(v)))
+
+        def params():
+            f64 = []
+            for f in fills:
+                f64.append(float(p.code(f[1], f[2])) if f[0] == "code"
+                           else f[1])
+            return f64, []
+        out = []
+        if kept:
+            out = p.add(STEP_IMPUTE, 0, kept, len(kept), what, f64=params,
+                        domain=[p.domain[c] for c in kept],
+                        origin=[p.origin[c] for c in kept])
+        if t.add_indicator:
+            out += self._c_MissingIndicator(t.indicator_, cols,
+                                            what + " indicator")
+        return out
+
+    # -- encoders
+    def _c_OneHotEncoder(self, t, cols, what):
+        return self._encoder(t, cols, what, True)
+
+    def _c_OrdinalEncoder(self, t, cols, what):
+        return self._encoder(t, cols, what, False)
+
+    def _encoder(self, t, cols, what, onehot):
+        p = self.p
+        cats = list(t.categories_)
+        if len(cats) != len(cols):
+            raise ValueError("%s has %d categories lists for %d columns"
+                             % (what, len(cats), len(cols)))
+        dtype = _encoder_probe_dtype(cats)
+        domains = []
+        for j, c in enumerate(cols):
+            if np.asarray(cats[j]).dtype.kind in "OUS" and any(
+                    isinstance(v, (str, np.str_)) for v in cats[j]):
+                i = p.as_strings(c, what)
+                p.register(i, cats[j])
+                domains.append(i)
+            else:
+                p.numbers([c], what)
+                domains.append(-1)
+        if onehot:
+            widths = [int(w) for w in t._compute_n_features_outs()]
+        else:
+            widths = [1] * len(cols)
+        total = sum(widths)
+        offsets = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+        base = []
+        for j in range(len(cols)):
+            known = [v for v in cats[j] if not _is_missing(v)]
+            base.append(known[0] if known else np.nan)
+
+        def ask(j, values):
+            """The encoder's answer for column j holding each value: a slot
+            (one-hot) or a number (ordinal), or None where it raises."""
+            res = [None] * len(values)
+
+            def one(rows):
+                X = np.empty((len(rows), len(cols)), dtype=dtype)
+                for r in range(len(rows)):
+                    X[r, :] = np.array(base, dtype=dtype)
+                    X[r, j] = rows[r]
+                Y = t.transform(X)
+                if hasattr(Y, "toarray"):
+                    Y = Y.toarray()
+                Y = np.asarray(Y, dtype=np.float64)
+                if Y.shape != (len(rows), total):
+                    raise AssertionError("%s output shape %s, expected "
+                                         "(%d, %d)" % (what, Y.shape,
+                                                       len(rows), total))
+                return Y[:, offsets[j]:offsets[j + 1]]
+
+            try:
+                blocks = [(list(range(len(values))), one(values))]
+            except ValueError:
+                blocks = []
+                for r, v in enumerate(values):
+                    try:
+                        blocks.append(([r], one([v])))
+                    except ValueError:
+                        pass
+            for rows, Y in blocks:
+                for r, y in zip(rows, Y):
+                    if onehot:
+                        ones = np.flatnonzero(y == 1.0)
+                        if np.any((y != 0.0) & (y != 1.0)) or ones.size > 1:
+                            raise ValueError("%s: column %d is not one-hot: "
+                                             "%s" % (what, j, y))
+                        res[r] = float(ones[0]) if ones.size else -1.0
+                    else:
+                        res[r] = float(y[0])
+            return res
+
+        handle = getattr(t, "handle_unknown", "error")
+        u32_tables = []
+
+        def params():
+            f64 = []
+            u32 = []
+            for j, c in enumerate(cols):
+                i = domains[j]
+                if i >= 0:
+                    keys = list(p.cats[i])
+                    values = [s for s in keys]
+                    unknown = _unknown_string(set(keys))
+                else:
+                    keys = sorted(set(float(v) for v in cats[j]
+                                      if not _is_missing(v)))
+                    values = keys
+                    unknown = _unknown_number(keys)
+                got = ask(j, values + [unknown, np.nan])
+                flags = 0
+                if got[-2] is None:
+                    flags |= ENCODE_UNKNOWN_REFUSED
+                if got[-1] is None:
+                    flags |= ENCODE_MISSING_REFUSED
+                n_keys = len(keys)
+                if i >= 0 and flags & ENCODE_UNKNOWN_REFUSED:
+                    # the codes it knows must be the first n_keys
+                    n_keys = 0
+                    while n_keys < len(keys) and got[n_keys] is not None:
+                        n_keys += 1
+                    if any(g is not None for g in got[n_keys:len(keys)]):
+                        raise ValueError(
+                            "%s: input %r is read by encoders with "
+                            "handle_unknown='error' and different categories"
+                            % (what, p.input_names[i]))
+                elif any(g is None for g in got[:len(keys)]):
+                    raise ValueError("%s refuses a value it knows" % what)
+                keys_first = len(f64)
+                if i < 0:
+                    f64 += keys
+                vals_first = len(f64)
+                for g in got[:n_keys] + got[-2:]:
+                    f64.append((-1.0 if onehot else 0.0) if g is None else g)
+                u32 += [0 if i < 0 else 1, n_keys,
+                        keys_first if i < 0 else 0, vals_first,
+                        widths[j], flags, p.col_dep([c]) if i < 0 else i]
+            return f64, ("encode", u32)
+
+        if handle == "error":
+            for j, c in enumerate(cols):
+                if domains[j] >= 0:
+                    i = domains[j]
+                    if p.first_error_cats[i] is None:
+                        p.first_error_cats[i] = [
+                            str(v) for v in cats[j] if not _is_missing(v)]
+                    p.unknown_refused[i] = True
+        if onehot and getattr(t, "handle_unknown", "") not in (
+                "error", "ignore", "infrequent_if_exist"):
+            raise ValueError("%s: handle_unknown=%r is not supported"
+                             % (what, t.handle_unknown))
+        return p.add(STEP_ENCODE, ENCODE_ONEHOT if onehot else 0, cols,
+                     total, what, f64=params)
+
+
+def _input_kinds_from_sample(sample, names):
+    kinds = []
+    for n in names:
+        if n not in sample.columns:
+            raise ValueError("sample has no column %r" % n)
+        dt = sample[n].dtype
+        kinds.append(INPUT_NUMBER if dt.kind in "biuf" else INPUT_CATEGORY)
+    return kinds
+
+
+def _finish_program(prog):
+    """(steps u32, step_u32, step_f64) of the finished program."""
+    prog.finalize_categories()
+    steps, pool_u32, pool_f64 = [], [], []
+    for s in prog.steps:
+        f64, u32 = s.f64, s.u32
+        if callable(f64):
+            f64, u32 = f64()
+        in_first = len(pool_u32)
+        pool_u32 += s.ins
+        f64_first = len(pool_f64)
+        pool_f64 += [float(v) for v in f64]
+        kind = None
+        if isinstance(u32, tuple) and len(u32) == 2 and isinstance(
+                u32[0], str):
+            kind, u32 = u32
+            u32 = list(u32)
+            # indices into the f64 pool (keys, values, edges) are absolute;
+            # f64_first is then 0, so that they read the same taken
+            # relative to it
+            if kind == "encode":
+                for k in range(0, len(u32), 7):
+                    if u32[k] == 0:
+                        u32[k + 2] += f64_first
+                    u32[k + 3] += f64_first
+            elif kind == "bins":
+                for k in range(0, len(u32), 3):
+                    u32[k + 1] += f64_first
+            f64_first = 0
+        u32_first = len(pool_u32)
+        pool_u32 += list(u32)
+        steps += [s.type, s.flags, len(s.ins), in_first, s.width, f64_first,
+                  u32_first, 0]
+    return steps, pool_u32, pool_f64
+
+
+def _describe(obj, depth=0):
+    """A short JSON-able description of a step: its class and key params."""
+    if _is_passthrough(obj):
+        return "passthrough"
+    if _is_drop(obj):
+        return "drop"
+    d = {"class": type(obj).__name__}
+    if depth > 8:
+        return d
+    name = type(obj).__name__
+    if name == "Pipeline":
+        d["steps"] = [[n, _describe(s, depth + 1)] for n, s in obj.steps]
+        return d
+    if name == "ColumnTransformer":
+        ts = []
+        names_in = getattr(obj, "feature_names_in_", None)
+        for n, trans, _ in getattr(obj, "transformers_", obj.transformers):
+            idx = obj._transformer_to_input_indices.get(n, [])
+            cols = ([str(names_in[j]) for j in idx] if names_in is not None
+                    else [int(j) for j in idx])
+            ts.append([n, _describe(trans, depth + 1), cols])
+        d["transformers"] = ts
+        return d
+    if name == "FeatureUnion":
+        d["transformer_list"] = [[n, _describe(s, depth + 1)]
+                                 for n, s in obj.transformer_list]
+        return d
+    if name == "TransformedTargetRegressor":
+        d["regressor"] = _describe(getattr(obj, "regressor_", obj.regressor),
+                                   depth + 1)
+    try:
+        params = obj.get_params(deep=False)
+    except Exception:
+        params = {}
+    for k in sorted(params):
+        v = params[k]
+        if callable(v) and hasattr(v, "__name__") and k in (
+                "func", "inverse_func"):
+            d[k] = "np." + v.__name__
+        elif isinstance(v, (bool, np.bool_)):
+            d[k] = bool(v)
+        elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            d[k] = int(v)
+        elif isinstance(v, (float, np.floating)):
+            d[k] = float(v) if math.isfinite(v) else str(v)
+        elif isinstance(v, str) or v is None:
+            d[k] = v
+        elif isinstance(v, tuple) and all(isinstance(x, (int, float))
+                                          for x in v):
+            d[k] = list(v)
+    return d
+
+
+def _decompose(model):
+    """(transformers before the estimator, in order; the estimator; the
+    TransformedTargetRegressor or None), through nested Pipelines."""
+    steps = []
+    obj = model
+    ttr = None
+    while True:
+        if _is(obj, "Pipeline"):
+            ss = [s for _, s in obj.steps if not _is_passthrough(s)]
+            if not ss:
+                raise ValueError("Pipeline has no estimator")
+            steps += [("", s) for s in ss[:-1]]
+            obj = ss[-1]
+            continue
+        if _sk_name(obj) == "TransformedTargetRegressor":
+            if ttr is not None:
+                raise ValueError("nested TransformedTargetRegressor is not "
+                                 "supported")
+            if not hasattr(obj, "regressor_"):
+                raise ValueError("TransformedTargetRegressor is not fitted")
+            ttr = obj
+            obj = obj.regressor_
+            continue
+        break
+    return [s for _, s in steps], obj, ttr
+
+
+def _target_transform(ttr):
+    if ttr is None:
+        return 0
+    tr = ttr.transformer_
+    if _sk_name(tr) != "FunctionTransformer":
+        raise ValueError("TransformedTargetRegressor with transformer %s is "
+                         "not supported (only func/inverse_func)"
+                         % type(tr).__name__)
+    if tr.kw_args or tr.inv_kw_args:
+        raise ValueError("TransformedTargetRegressor: kw_args are not "
+                         "supported")
+    _function_id(tr.func, "TransformedTargetRegressor func")
+    return _function_id(tr.inverse_func,
+                        "TransformedTargetRegressor inverse_func")
+
+
+def _needs_v2(model):
+    """False when the model is what version 1 holds: an estimator, or a flat
+    Pipeline of an optional StandardScaler and the estimator."""
+    prep, est, ttr = _decompose(model)
+    if ttr is not None:
+        return True
+    if _is(model, "Pipeline"):
+        if any(_is(s, "Pipeline") for _, s in model.steps):
+            return True
+    if len(prep) > 1 or (prep and not _is(prep[0], "StandardScaler")):
+        return True
+    cat = getattr(est, "is_categorical_", None)
+    if cat is not None and np.any(cat):
+        return True
+    return False
+
+
+def _input_names(model, prep, est, n_in):
+    for obj in [model] + prep[:1] + [est]:
+        try:
+            names = getattr(obj, "feature_names_in_", None)
+        except Exception:
+            names = None
+        if names is not None:
+            return [str(n) for n in names], True
+    return ["x%d" % i for i in range(n_in)], False
+
+
+def _check_names(names, what):
+    for i, f in enumerate(names):
+        if not isinstance(f, (str, np.str_)):
+            raise ValueError("%s %d (%r) is not a string" % (what, i, f))
+        if f == "":
+            raise ValueError("%s %d is empty" % (what, i))
+        if "\0" in f:
+            raise ValueError("%s %r contains a NUL character" % (what, f))
+        try:
+            f.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("%s %r is not valid Unicode" % (what, f))
+    seen = set()
+    for f in names:
+        if f in seen:
+            raise ValueError("%s %r appears more than once" % (what, f))
+        seen.add(f)
+
+
+def _transform_all(prep, X):
+    for s in prep:
+        X = s.transform(X)
+    if hasattr(X, "toarray"):
+        X = X.toarray()
+    return np.asarray(X, dtype=np.float64)
+
+
+def _probe_missing(prep, prog, names, framed, sample, takes_nan):
+    """Per input: does scikit-learn's preprocessing take a NaN there (and
+    the estimator what comes out)?  A row that passes is changed in one
+    input to NaN; None when no such row is found."""
+    import pandas as pd
+    n = len(names)
+    bases = []
+    if sample is not None:
+        for r in range(min(len(sample), 50)):
+            bases.append(sample.iloc[[r]][names].copy())
+    else:
+        for v in (1.0, 0.5, 2.0, 0.0, 10.0, -1.0):
+            vals = []
+            for i in range(n):
+                if prog.kinds[i] == INPUT_CATEGORY:
+                    vals.append(prog.cats[i][0] if prog.cats[i] else "")
+                else:
+                    vals.append(v)
+            if framed:
+                bases.append(pd.DataFrame(
+                    {nm: pd.Series([x], dtype=object if
+                                   prog.kinds[i] == INPUT_CATEGORY
+                                   else np.float64)
+                     for i, (nm, x) in enumerate(zip(names, vals))}))
+            else:
+                bases.append(np.array([vals], dtype=object if any(
+                    k == INPUT_CATEGORY for k in prog.kinds) else np.float64))
+
+    def passes(X):
+        try:
+            Y = _transform_all(prep, X)
+        except (ValueError, TypeError):
+            return False
+        return takes_nan or not np.any(np.isnan(Y))
+
+    base = None
+    for b in bases:
+        if passes(b):
+            base = b
+            break
+    if base is None:
+        return None
+    out = []
+    for i in range(n):
+        X = base.copy()
+        if framed:
+            col = names[i]
+            if X[col].dtype.kind in "biu":
+                X[col] = X[col].astype(np.float64)
+            if str(X[col].dtype) == "category":
+                X[col] = X[col].astype(object)
+            X.loc[X.index[0], col] = np.nan
+        else:
+            X[0, i] = np.nan
+        out.append(passes(X))
+    return out
+
+
+def _plan_v2(model, feature_names, sample):
+    import sklearn
+
+    prep, est, ttr = _decompose(model)
+    name = _class_name(est)
+    plan = _Plan()
+    if name in LINEAR_ESTIMATORS and _is(est, name):
+        d = _plan_linear(est, plan)
+    elif _is(est, "LogisticRegression"):
+        d = _plan_logistic(est, plan)
+    elif name in TREE_ESTIMATORS + FOREST_ESTIMATORS and _is(est, name):
+        d = _plan_forest(est, plan, name)
+    elif name in GB_ESTIMATORS and _is(est, name):
+        d = _plan_gb(est, plan, name)
+    elif name in HGB_ESTIMATORS and _is(est, name):
+        d = _plan_hgb(est, plan, name, categorical=True)
+    else:
+        raise ValueError(
+            "unsupported estimator %s (supported: %s, after a composition of "
+            "scikit-learn transformers)" % (name, ", ".join(SUPPORTED)))
+    target = _target_transform(ttr)
+    if target and plan.class_labels is not None:
+        raise ValueError("TransformedTargetRegressor around a classifier")
+
+    first = prep[0] if prep else est
+    n_in = int(getattr(first, "n_features_in_", d))
+    names, framed = _input_names(model, prep, est, n_in)
+    if len(names) != n_in:
+        raise ValueError("%d input names for %d inputs" % (len(names), n_in))
+    if sample is not None:
+        if not hasattr(sample, "dtypes"):
+            raise ValueError("sample must be a pandas DataFrame")
+        kinds = _input_kinds_from_sample(sample, names)
+    else:
+        kinds = [INPUT_NUMBER] * n_in
+    for _ in range(n_in + 1):
+        prog = _Program(names, kinds)
+        comp = _Compiler(prog)
+        try:
+            cols = list(range(n_in))
+            for k, s in enumerate(prep):
+                cols = comp.compile(s, cols, "")
+            break
+        except _NeedCategory as e:
+            if sample is not None:
+                raise ValueError("input %r is numeric in the sample but read "
+                                 "as strings by a step" % names[e.input])
+            kinds = list(kinds)
+            kinds[e.input] = INPUT_CATEGORY
+    else:
+        raise ValueError("cannot decide the kinds of the inputs")
+    if len(cols) != d:
+        raise ValueError("the preprocessing makes %d features, %s takes %d"
+                         % (len(cols), name, d))
+    for c in cols:
+        if prog.domain[c] >= 0:
+            raise ValueError("the category input %r reaches %s unencoded"
+                             % (names[prog.domain[c]], name))
+    if sample is not None:
+        # a category input no step reads (a dropped column): its known
+        # values are the sample's, so that it has some (any string is
+        # taken, an unknown one as code -1, and nothing reads it)
+        for i in range(n_in):
+            if prog.kinds[i] == INPUT_CATEGORY and not prog.cats[i]:
+                prog.register(i, sorted(set(
+                    str(v) for v in sample[names[i]] if not _is_missing(v))))
+    steps, pool_u32, pool_f64 = _finish_program(prog)
+
+    takes_nan = name in HGB_ESTIMATORS
+    missing = _probe_missing(prep, prog, names, framed, sample, takes_nan)
+    if missing is None:
+        missing = [True] * n_in      # the steps refuse what they refuse
+    info = []
+    cat_values = []
+    for i in range(n_in):
+        flags = (INPUT_MISSING if missing[i] else 0) | (
+            INPUT_UNKNOWN_REFUSED if prog.unknown_refused[i] else 0)
+        if prog.kinds[i] == INPUT_CATEGORY:
+            info += [INPUT_CATEGORY, flags, len(cat_values),
+                     len(prog.cats[i])]
+            cat_values += prog.cats[i]
+        else:
+            info += [INPUT_NUMBER, flags, 0, 0]
+
+    # the estimator's feature names, as scikit-learn names them
+    fnames = None
+    try:
+        fn = None
+        for s in prep:
+            fn = s.get_feature_names_out(fn)
+        fn = [str(f) for f in fn] if prep else list(names)
+        _check_names(fn, "feature name")
+        if len(fn) == d:
+            fnames = fn
+    except Exception:
+        fnames = None
+    if fnames is None:
+        fnames = ["f%d" % i for i in range(d)]
+
+    if feature_names is not None:
+        if isinstance(feature_names, str):
+            feature_names = [f.strip() for f in feature_names.split(",")]
+        feature_names = list(feature_names)
+        if len(feature_names) != n_in:
+            raise ValueError("%d names given for %d inputs"
+                             % (len(feature_names), n_in))
+        names = [str(f) if isinstance(f, np.str_) else f
+                 for f in feature_names]
+    _check_names(names, "input name")
+    if not 1 <= n_in <= MAX_FEATURES or not 1 <= d <= MAX_FEATURES:
+        raise ValueError("%d inputs and %d features; between 1 and %d are "
+                         "supported" % (n_in, d, MAX_FEATURES))
+
+    if plan.trees is not None:
+        for nodes in plan.trees.nodes:
+            split = (nodes["info"] & NODE_LEAF) == 0
+            info_s = nodes["info"][split]
+            cat = (info_s & NODE_CATEGORICAL) != 0
+            feat = np.where(cat, info_s & NODE_CAT_FEATURE_MASK,
+                            info_s & NODE_FEATURE_MASK)
+            if np.any(feat >= d):
+                raise ValueError("%s splits on a feature index >= its %d "
+                                 "features" % (name, d))
+
+    plan.n_features = d
+    plan.estimator_name = name
+    plan.feature_names = fnames
+    plan.v2 = {
+        "input_names": names,
+        "input_info": info,
+        "category_values": cat_values,
+        "steps": steps,
+        "step_u32": pool_u32,
+        "step_f64": pool_f64,
+        "output_columns": cols,
+        "target_transform": target,
+    }
+    producer = {
+        "library": "scikit-learn",
+        "version": sklearn.__version__,
+        "estimator": name,
+        "steps": ([_class_name(s) for _, s in model.steps]
+                  if _is(model, "Pipeline") else [_class_name(model)]),
+        "pipeline": _describe(model),
+        "n_inputs": n_in,
+        "n_steps": len(prog.steps),
+    }
+    if target:
+        producer["target_transform"] = "np." + FUNCTION_NAMES[target]
+    if plan.trees is not None:
+        producer["n_trees"] = plan.trees.n_trees
+        producer["max_depth"] = plan.trees.max_depth
+        objective = getattr(est, "loss", None) or getattr(est, "criterion",
+                                                          None)
+        if isinstance(objective, str):
+            producer["objective"] = objective
+    plan.producer = json.dumps(producer, separators=(",", ":"))
+    return plan
+
+
+def _f64_blob_nan(arr, what):
+    arr = np.ascontiguousarray(arr, dtype="<f8").reshape(-1)
+    if np.any(np.isinf(arr)):
+        raise ValueError("%s contains an infinity" % what)
+    return arr.tobytes()
+
+
+def _v2_sections(plan):
+    out = []
+    v = plan.v2
+    if v is not None:
+        n_in = len(v["input_names"])
+        out.append((SEC_INPUT_NAMES, DTYPE_STRINGS,
+                    _strings_blob(v["input_names"]), n_in))
+        out.append((SEC_INPUT_INFO, DTYPE_U32, _u32_blob(v["input_info"]),
+                    4 * n_in))
+        if v["category_values"]:
+            out.append((SEC_CATEGORY_VALUES, DTYPE_STRINGS,
+                        _strings_blob(v["category_values"]),
+                        len(v["category_values"])))
+        if v["steps"]:
+            out.append((SEC_STEPS, DTYPE_U32, _u32_blob(v["steps"]),
+                        len(v["steps"])))
+            out.append((SEC_STEP_U32, DTYPE_U32, _u32_blob(v["step_u32"]),
+                        len(v["step_u32"])))
+            out.append((SEC_STEP_F64, DTYPE_F64,
+                        _f64_blob_nan(v["step_f64"], "step parameters"),
+                        len(v["step_f64"])))
+        out.append((SEC_OUTPUT_COLUMNS, DTYPE_U32,
+                    _u32_blob(v["output_columns"]), plan.n_features))
+        if v["target_transform"]:
+            out.append((SEC_TARGET_TRANSFORM, DTYPE_U32,
+                        _u32_blob([v["target_transform"]]), 1))
+    if plan.cat_bitsets is not None and len(plan.cat_bitsets):
+        bs = np.asarray(plan.cat_bitsets, dtype=np.int64).reshape(-1, 16)
+        out.append((SEC_CATEGORY_BITSETS, DTYPE_U32, _u32_blob(bs),
+                    bs.size))
+    return out
+
+
 def _align(n):
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
@@ -890,6 +2024,9 @@ def _serialize(plan):
                          rows * plan.n_features))
         sections.append((SEC_INTERCEPT, DTYPE_F64,
                          _f64_blob(plan.intercept, "intercept"), rows))
+    v2 = _v2_sections(plan)
+    sections.extend(v2)
+    version = 2 if v2 else FORMAT_VERSION
     assert len(sections) <= MAX_SECTIONS
 
     table_off = HEADER_SIZE
@@ -908,7 +2045,7 @@ def _serialize(plan):
     buf[table_off:table_off + len(table)] = table
     for o, data in body:
         buf[o:o + len(data)] = data
-    struct.pack_into("<8sIIQII", buf, 0, MAGIC, FORMAT_VERSION, BYTE_ORDER,
+    struct.pack_into("<8sIIQII", buf, 0, MAGIC, version, BYTE_ORDER,
                      file_size, 0, 0)
     struct.pack_into("<IIIIQII", buf, 32, plan.kind, plan.n_features,
                      plan.n_outputs, len(sections), table_off, plan.link, 0)
@@ -949,19 +2086,40 @@ def _write_atomic(path, data):
         pass
 
 
-def export(model, path, feature_names=None):
-    """Write `model` to `path` in the mlpredict format (v1).
+def export(model, path, feature_names=None, sample=None):
+    """Write `model` to `path` in the mlpredict format.
 
     model: a fitted LinearRegression, Ridge, Lasso, ElasticNet,
     LogisticRegression, DecisionTree*, RandomForest*, ExtraTrees*,
     GradientBoosting* or HistGradientBoosting* (Classifier or Regressor), or
-    a Pipeline of an optional StandardScaler and one of those.  feature_names: a list (or comma-separated string) of unique,
-    non-empty names; by default the model's feature_names_in_, else x0..xN-1.
+    a Pipeline ending in one of those (see the module docstring for the
+    steps before it), or a TransformedTargetRegressor around either.
+
+    A model that version 1 holds (an estimator, or Pipeline(StandardScaler,
+    estimator)) is written as version 1, byte for byte as before.  Anything
+    else is written as version 2, with an input schema and the compiled step
+    program (FORMAT.md, "Format version 2").
+
+    feature_names: a list (or comma-separated string) of unique, non-empty
+    names of what the client sends: for version 1 the features, for version
+    2 the inputs; by default the model's feature_names_in_ (a model fitted on
+    a DataFrame), else x0..xN-1.
+
+    sample: optional, a pandas DataFrame with the training frame's columns
+    and dtypes (X_train.head() is enough).  It decides which inputs are
+    category inputs (object, category, string or bool dtype; numeric dtypes
+    are number inputs), and its rows are the base rows of the missing-value
+    probes.  Without it the kinds are derived from the fitted steps: an input
+    that an encoder with string categories_ (or a SimpleImputer with a
+    string statistic) reads, directly or through imputers and passthrough,
+    is a category input; every other input is a number input.  Both agree
+    for the usual pipelines; pass `sample` when a string column reaches no
+    such step (a dropped column, say).
 
     Returns a dict describing what was written.  Raises ValueError for a model
-    that cannot be exported.
+    that cannot be exported, naming the step and the reason.
     """
-    plan = _plan(model, feature_names)
+    plan = _plan(model, feature_names, sample)
     data, crc = _serialize(plan)
     _write_atomic(path, data)
     return {
@@ -982,6 +2140,12 @@ def export(model, path, feature_names=None):
         "n_nodes": plan.trees.n_nodes if plan.trees is not None else None,
         "max_depth": (plan.trees.max_depth if plan.trees is not None
                       else None),
+        "format_version": 2 if (plan.v2 is not None
+                                or plan.cat_bitsets is not None) else 1,
+        "input_names": (list(plan.v2["input_names"]) if plan.v2 is not None
+                        else list(plan.feature_names)),
+        "n_steps": (len(plan.v2["steps"]) // 8 if plan.v2 is not None
+                    else 0),
     }
 
 
@@ -994,11 +2158,14 @@ def summary(info):
     trees = ("" if info.get("n_trees") is None else
              ", %d trees, %d nodes, depth %d" % (
                  info["n_trees"], info["n_nodes"], info["max_depth"]))
-    return ("%s: %s%s, link %s, %d features, %s%s, %d bytes, crc32 %08x"
+    v2 = ("" if info.get("format_version", 1) == 1 else
+          ", format 2: %d inputs, %d steps" % (len(info["input_names"]),
+                                               info["n_steps"]))
+    return ("%s: %s%s, link %s, %d features, %s%s%s, %d bytes, crc32 %08x"
             % (info["path"],
                "StandardScaler+" if info["scaler"] else "",
                info["estimator"], info["link_name"], info["n_features"],
-               what, trees, info["size"], info["crc32"]))
+               what, trees, v2, info["size"], info["crc32"]))
 
 
 def _load(path):
