@@ -57,6 +57,7 @@ import os
 import struct
 import sys
 import tempfile
+import warnings
 import zlib
 
 import numpy as np
@@ -1400,7 +1401,10 @@ class _Compiler:
                 for r in range(len(rows)):
                     X[r, :] = np.array(base, dtype=dtype)
                     X[r, j] = rows[r]
-                Y = t.transform(X)
+                with warnings.catch_warnings():
+                    # (numpy rows into an encoder fitted on a DataFrame)
+                    warnings.simplefilter("ignore")
+                    Y = t.transform(X)
                 if hasattr(Y, "toarray"):
                     Y = Y.toarray()
                 Y = np.asarray(Y, dtype=np.float64)
@@ -1721,7 +1725,9 @@ def _probe_missing(prep, prog, names, framed, sample, takes_nan):
 
     def passes(X):
         try:
-            Y = _transform_all(prep, X)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                Y = _transform_all(prep, X)
         except (ValueError, TypeError):
             return False
         return takes_nan or not np.any(np.isnan(Y))
