@@ -11,6 +11,10 @@ random_state=0) and every solver is deterministic or seeded.
 Tests import this module and call build(name), which returns
 (fitted_model, X_test, feature_names).  X_test of the examples in WITH_NAN
 contains NaN (a missing value, sent as JSON null).
+
+The examples in CATEGORICAL_EXAMPLES (format version 2) are pipelines fitted
+on a pandas DataFrame with string categories and missing values; their
+X_test is a DataFrame and their feature_names are the inputs' names.
 """
 
 import os
@@ -53,6 +57,14 @@ EXAMPLES = [
     "diabetes_hgb_poisson",  # HistGradientBoostingRegressor(loss="poisson")
 ]
 
+# format version 2: pipelines over a DataFrame with string categories
+CATEGORICAL_EXAMPLES = [
+    "churn",                # ColumnTransformer: SimpleImputer + OneHotEncoder
+                            # + StandardScaler, LogisticRegression
+    "churn_hgb",            # OrdinalEncoder + HistGradientBoostingClassifier
+                            # with native categorical splits
+]
+
 # examples whose X (train and test) has missing values (NaN)
 WITH_NAN = {"diabetes_hgb"}
 
@@ -81,8 +93,88 @@ def _with_nan(X, fraction=0.1, seed=0):
     return X
 
 
+def churn_frame(n=2000, seed=0):
+    """A synthetic churn data set: (X, y) with X a DataFrame of numbers with
+    NaN (age, income), counts (tenure, support_calls) and string
+    categories with a rare value and NaN (plan, region, contract); y is
+    "yes" / "no"."""
+    import pandas as pd
+    rng = np.random.RandomState(seed)
+    age = rng.normal(45, 12, n).round(1)
+    income = np.exp(rng.normal(10.5, 0.6, n)).round(2)
+    tenure = rng.randint(0, 72, n).astype(float)
+    calls = rng.poisson(1.5, n).astype(float)
+    plan = rng.choice(["basic", "standard", "premium", "enterprise"], n,
+                      p=[0.5, 0.3, 0.18, 0.02]).astype(object)
+    region = rng.choice(["north", "south", "east", "west", "island"], n,
+                        p=[0.3, 0.3, 0.2, 0.17, 0.03]).astype(object)
+    contract = rng.choice(["monthly", "yearly"], n, p=[0.6, 0.4]
+                          ).astype(object)
+    a = age.copy()
+    inc = income.copy()
+    age[rng.rand(n) < 0.1] = np.nan
+    income[rng.rand(n) < 0.1] = np.nan
+    region[rng.rand(n) < 0.08] = np.nan
+    z = (-1.0 + 0.04 * (a - 45) - 0.03 * tenure + 0.5 * calls
+         - 0.00001 * (inc - 36000) + np.where(plan == "premium", -0.8, 0.0)
+         + np.where(contract == "yearly", -1.2, 0.0)
+         + np.where(region == "island", 1.0, 0.0))
+    y = np.where(rng.rand(n) < 1 / (1 + np.exp(-z)), "yes", "no")
+    X = pd.DataFrame({"age": age, "income": income, "tenure": tenure,
+                      "support_calls": calls, "plan": plan,
+                      "region": region, "contract": contract})
+    return X, y
+
+
+def _build_categorical(name):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import (OneHotEncoder, OrdinalEncoder,
+                                       StandardScaler)
+
+    X, y = churn_frame()
+    numbers = ["age", "income", "tenure", "support_calls"]
+    categories = ["plan", "region", "contract"]
+    if name == "churn":
+        model = Pipeline([
+            ("prep", ColumnTransformer([
+                ("num", Pipeline([
+                    ("impute", SimpleImputer(strategy="median")),
+                    ("scale", StandardScaler())]), numbers),
+                ("cat", Pipeline([
+                    ("impute", SimpleImputer(strategy="constant",
+                                             fill_value="unknown")),
+                    ("onehot", OneHotEncoder(handle_unknown="ignore",
+                                             sparse_output=False))]),
+                 categories),
+            ])),
+            ("clf", LogisticRegression(max_iter=5000)),
+        ])
+    elif name == "churn_hgb":
+        model = Pipeline([
+            ("prep", ColumnTransformer([
+                ("cat", OrdinalEncoder(handle_unknown="use_encoded_value",
+                                       unknown_value=np.nan), categories),
+            ], remainder="passthrough", verbose_feature_names_out=False)),
+            ("clf", HistGradientBoostingClassifier(
+                max_iter=50, random_state=0,
+                categorical_features=[True, True, True, False, False, False,
+                                      False])),
+        ])
+    else:
+        raise KeyError(name)
+    X_train, X_test, y_train, _ = _split(X, y)
+    model.fit(X_train, y_train)
+    return model, X_test, [str(c) for c in X.columns]
+
+
 def build(name):
     """(fitted model, X_test, feature_names) for the example `name`."""
+    if name in CATEGORICAL_EXAMPLES:
+        return _build_categorical(name)
     from sklearn import datasets
     from sklearn.ensemble import (ExtraTreesClassifier,
                                   GradientBoostingClassifier,
@@ -201,7 +293,7 @@ def build(name):
                                               random_state=0)
     else:
         raise KeyError("no example named %r (examples: %s)"
-                       % (name, ", ".join(EXAMPLES)))
+                       % (name, ", ".join(EXAMPLES + CATEGORICAL_EXAMPLES)))
 
     X = np.asarray(ds.data, dtype=float)
     if name in WITH_NAN:
@@ -215,16 +307,17 @@ def main(argv):
     outdir = HERE
     names = []
     for a in argv:
-        if a in EXAMPLES:
+        if a in EXAMPLES or a in CATEGORICAL_EXAMPLES:
             names.append(a)
         elif outdir == HERE and not names:
             outdir = a
         else:
             print("make_examples: unknown example %r (examples: %s)"
-                  % (a, ", ".join(EXAMPLES)), file=sys.stderr)
+                  % (a, ", ".join(EXAMPLES + CATEGORICAL_EXAMPLES)),
+                  file=sys.stderr)
             return 2
     os.makedirs(outdir, exist_ok=True)
-    for name in names or EXAMPLES:
+    for name in names or EXAMPLES + CATEGORICAL_EXAMPLES:
         model, _, features = build(name)
         info = export(model, os.path.join(outdir, name + ".mlp"), features)
         print(summary(info))
