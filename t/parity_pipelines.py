@@ -20,7 +20,8 @@ Data:
   churn_*  a synthetic churn-like frame made here: numbers with NaN, string
            categories with rare values and NaN; the test rows hold
            categories never seen in training and NaN.
-  numpy_*  a pipeline fitted on a numpy array (inputs x0, x1, ...).
+  numpy_*  a pipeline fitted on a numpy array (inputs x0, x1, ...);
+  example_*  the format 2 examples of models/make_examples.py.
 
 Requests: every test row as a batch of named rows ({"instances": [{"age":
 37, "plan": "premium", "income": null}, ...]}), the same as positional rows,
@@ -411,6 +412,7 @@ class Case:
         self.rtol = rtol
         self.errors = list(errors)   # (label, body dict, words)
         self.sample = sample
+        self.fitted = False
         self.path = None
         self.reqs = []
         self.bad = []
@@ -676,6 +678,15 @@ def build_cases():
         SimpleImputer(strategy="median"),
         RandomForestRegressor(n_estimators=10, max_depth=6, random_state=0)),
         nX, ny, nX_test, exact=True))
+
+    # the shipped examples (models/make_examples.py), fitted there
+    import make_examples
+    for name in make_examples.CATEGORICAL_EXAMPLES:
+        model, X_test, _ = make_examples.build(name)
+        case = Case("example_" + name, model, None, None, X_test,
+                    rtol=1e-15 if "hgb" in name else RTOL)
+        case.fitted = True
+        cases.append(case)
     return cases
 
 
@@ -858,9 +869,10 @@ def make_requests(case):
 
 def check_export(res, case, tmp):
     import warnings as _w
-    with _w.catch_warnings():
-        _w.simplefilter("ignore")
-        case.model.fit(case.X_train, case.y)
+    if not case.fitted:
+        with _w.catch_warnings():
+            _w.simplefilter("ignore")
+            case.model.fit(case.X_train, case.y)
     path = os.path.join(tmp, case.name + ".mlp")
     try:
         info = export(case.model, path,
