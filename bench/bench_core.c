@@ -534,12 +534,15 @@ int
 main(int argc, char **argv)
 {
     int    i, do_predict, do_parse;
-    char  *what;
+    char  *what, err[MLP_ERR_LEN];
 
     do_predict = 1;
     do_parse = 1;
 
-    mlp_init();
+    if (mlp_init(err, sizeof(err)) != 0) {
+        fprintf(stderr, "bench_core: %s\n", err);
+        return 1;
+    }
 
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {

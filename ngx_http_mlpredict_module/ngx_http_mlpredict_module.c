@@ -833,7 +833,12 @@ ngx_http_mlpredict_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_mlpredict_init_module(ngx_cycle_t *cycle)
 {
-    mlp_init();
+    char  err[MLP_ERR_LEN];
+
+    if (mlp_init(err, sizeof(err)) != 0) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "mlpredict: %s", err);
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }

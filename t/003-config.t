@@ -111,7 +111,7 @@ qr{cannot load model "[^"]*/flipped\.mlp": checksum mismatch: header says 0x[0-9
     }
 --- must_die
 --- error_log eval
-qr{cannot load model "[^"]*/future\.mlp": format version 99 is not supported \(this build reads version 1\)}
+qr{cannot load model "[^"]*/future\.mlp": format version 99 is not supported \(this build reads version 2\)}
 
 
 

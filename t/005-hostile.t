@@ -37,7 +37,7 @@ __DATA__
 --- error_code eval
 [400, 200]
 --- response_body_like eval
-[qr/^\{"error":"JSON nested deeper than 32 levels at byte 32: [^"]*"\}$/,
+[qr/^\{"error":"JSON nested deeper than 32 levels at offset 32: [^"]*"\}$/,
  qr/^\{"prediction":"setosa","probabilities":\{/]
 --- no_error_log
 exited on signal
@@ -54,7 +54,7 @@ exited on signal
 [400, 400]
 --- response_body_like eval
 [qr/^\{"error":"\\"features\\": 1 values, the model takes 4"\}$/,
- qr/^\{"error":"JSON nested deeper than 32 levels at byte 44: /]
+ qr/^\{"error":"JSON nested deeper than 32 levels at offset 44: /]
 --- no_error_log
 exited on signal
 [error]
@@ -98,6 +98,6 @@ exited on signal
 "POST /iris\n$::crash"
 --- error_code: 400
 --- error_log
-mlpredict: JSON nested deeper than 32 levels at byte 32
+mlpredict: JSON nested deeper than 32 levels at offset 32
 --- no_error_log
 [error]

@@ -146,7 +146,10 @@ main(int argc, char **argv)
         return mlp_usage();
     }
 
-    mlp_init();
+    if (mlp_init(err, sizeof(err)) != 0) {
+        fprintf(stderr, "mlpredict: %s\n", err);
+        return 1;
+    }
 
     if (strcmp(argv[1], "convert") == 0) {
         if (argc != 4) {

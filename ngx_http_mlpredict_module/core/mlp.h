@@ -64,8 +64,12 @@ typedef struct {
 } mlp_error_t;
 
 
-/* Process set-up: single-threaded BLAS (the nginx worker is the thread). */
-void mlp_init(void);
+/*
+ * Process set-up: single-threaded BLAS (the nginx worker is the thread),
+ * its buffer mapped, jansson seeded and checked against the bound of its
+ * allocations. Returns 0, or -1 with the reason in err.
+ */
+int mlp_init(char *err, size_t errlen);
 
 /*
  * Loading. Both validate the whole file; on failure they return NULL and

@@ -179,6 +179,7 @@ struct mlp_model_s {
 
     const uint32_t           *bitsets;      /* categorical splits */
     uint32_t                  n_bitsets;
+    int                       cat_splits;
     mlp_str_t                *labels;       /* JSON text of each class */
     mlp_str_t                *label_keys;   /* "label": as object keys */
     mlp_str_t                 producer;
@@ -219,8 +220,19 @@ int mlp_scan_request(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, mlp_request_t *req);
 int mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, mlp_request_t *req, mlp_error_t *err);
-/* the last jansson parse: bytes it took, reserved, and past the reserve */
-void mlp_json_last_parse(size_t *used, size_t *reserved, size_t *overflows);
+/* jansson's parses of client bytes, and what the last one took */
+typedef struct {
+    size_t                    parses;       /* since the process started */
+    size_t                    reserved;     /* bytes */
+    size_t                    used;         /* bytes of the reserve */
+    size_t                    overflows;    /* allocations past it */
+} mlp_json_stats_t;
+
+/* what the bound of jansson's allocations adds to the sum of its parts */
+#define MLP_JSON_SLACK          4096
+
+void mlp_json_last_parse(mlp_json_stats_t *st);
+int mlp_json_selfcheck(char *err, size_t errlen);
 int mlp_linear_predict(const mlp_model_t *m, double *x, size_t rows,
     double *out, uint32_t *labels);
 int mlp_trees_predict(const mlp_model_t *m, double *x, size_t rows,

@@ -43,33 +43,38 @@ static int mlp_json_prepass(const char *p, size_t len, size_t *bound,
  * jansson is never handed a budget it can exhaust: it does not survive an
  * allocation failure inside its lexer (2.14 asserts, or writes past a
  * buffer, in lex_unget_unsave). A single pass over the body first refuses
- * nesting deeper than any request shape needs and bounds, from the counts
- * of tokens, everything jansson can allocate parsing it; that much is
- * reserved from the request's arena before jansson starts, and jansson's
- * allocator only bumps a pointer inside the reserve.
+ * nesting deeper than any request shape needs and bounds, from its tokens,
+ * everything jansson can allocate parsing it; that much is reserved from
+ * the request's arena before jansson starts, and jansson's allocator only
+ * bumps a pointer inside the reserve.
  *
  * The bound is jansson 2.14's own arithmetic (value.c, hashtable.c,
  * strbuffer.c, load.c), each allocation rounded up to 16 bytes:
- *   string token of t bytes (quotes included): its decoded copy t + 1,
- *     then a json_string_t (32) or an object pair (56 + t + 1): 2t + 88
- *   scalar token: a json_real_t (24): 32
- *   object: json_object_t (72) and 8 buckets (128): 208, and the
- *     bucket arrays it doubles into: under 64 a key
+ *   every string token of t bytes (quotes included): the lexer's decoded
+ *     copy, t + 1: at most t + 16
+ *   a key (a string followed by ':'): its pair, 56 + t - 2 + 1: at most
+ *     t + 70, and the bucket arrays its object doubles into: under 64
+ *   a string value: a json_string_t, 32
+ *   a number: a json_real_t, 32; true, false and null cost nothing
+ *   object: json_object_t (72) and 8 buckets (128): 208
  *   array: json_array_t (40) and 8 slots (64): 112, and the tables it
  *     doubles into: under 32 an element
  *   the lexer's token buffer, doubling from 16 bytes: under 4 times the
- *     longest token, plus the rounding of its at most 64 allocations
- * Every string is charged as a key and every value as an element. Unit
- * tests and the request fuzzer check that no parse ever goes past it.
+ *     longest token plus the byte it reads past a number and gives back
+ * A string followed by ':' is charged as a key even where jansson stops
+ * at it: a key costs more than anything jansson makes of a string. The
+ * unit tests and the request fuzzer check that no parse comes near it,
+ * and mlp_init checks worst cases against the jansson it is linked with.
  */
 
 #define MLP_JSON_MAX_DEPTH     32
-#define MLP_JSON_STRING(t)     (2 * (t) + 88 + 64 + 32)
-#define MLP_JSON_SCALAR        (32 + 32)
-#define MLP_JSON_OBJECT        (208 + 32)
-#define MLP_JSON_ARRAY         (112 + 32)
-#define MLP_JSON_LEXER(t)      (4 * ((t) + 2) + 64 * 16)
-#define MLP_JSON_SLACK         4096
+#define MLP_JSON_KEY(t)        (2 * (t) + 16 + 70 + 64)
+#define MLP_JSON_STRING(t)     ((t) + 16 + 32)
+#define MLP_JSON_NUMBER        32
+#define MLP_JSON_OBJECT        208
+#define MLP_JSON_ARRAY         112
+#define MLP_JSON_ELEMENT       32
+#define MLP_JSON_LEXER(t)      (4 * ((t) + 2))
 
 /* what a body may make jansson take: past it, the body is refused */
 #define MLP_JSON_BUDGET(len)   (64 * (len) + 65536)
@@ -82,8 +87,9 @@ typedef struct {
     char                     *next;
     char                     *end;
     mlp_alloc_t              *arena;
-    size_t                    reserved;
-    size_t                    overflows;
+    json_malloc_t             prev_alloc;
+    json_free_t               prev_free;
+    mlp_json_stats_t          stats;
 } mlp_json_reserve_t;
 
 
@@ -94,9 +100,11 @@ static mlp_json_reserve_t  mlp_json_reserve;
 static int
 mlp_json_prepass(const char *p, size_t len, size_t *bound, mlp_error_t *err)
 {
-    size_t  i, start, depth, longest, total;
+    size_t    i, start, depth, longest, total, t;
+    uint64_t  arrays;       /* bit d: the container at depth d is an array */
 
     depth = 0;
+    arrays = 0;
     longest = 0;
     total = MLP_JSON_SLACK;
 
@@ -104,27 +112,41 @@ mlp_json_prepass(const char *p, size_t len, size_t *bound, mlp_error_t *err)
 
         switch (p[i]) {
 
-        case ' ': case '\t': case '\n': case '\r': case ',': case ':':
+        case ' ':
+        case '\t':
+        case '\n':
+        case '\r':
+        case ',':
+        case ':':
             i++;
             continue;
 
         case '{':
         case '[':
-            if (++depth > MLP_JSON_MAX_DEPTH) {
+            if (depth == MLP_JSON_MAX_DEPTH) {
                 mlp_error_set(err, 400, "JSON nested deeper than %d levels "
-                              "at byte %zu: a request nests at most a few",
+                              "at offset %zu: a request nests at most a few",
                               MLP_JSON_MAX_DEPTH, i);
                 return -1;
             }
 
             total += (p[i] == '{') ? MLP_JSON_OBJECT : MLP_JSON_ARRAY;
+            total += ((arrays >> depth) & 1) ? MLP_JSON_ELEMENT : 0;
+
+            depth++;
+            arrays &= ~((uint64_t) 1 << depth);
+            arrays |= (uint64_t) (p[i] == '[') << depth;
+
             i++;
             continue;
 
         case '}':
         case ']':
             /* jansson stops at a closer that closes nothing */
-            depth -= (depth > 0);
+            if (depth > 0) {
+                depth--;
+            }
+
             i++;
             continue;
 
@@ -137,7 +159,22 @@ mlp_json_prepass(const char *p, size_t len, size_t *bound, mlp_error_t *err)
             }
 
             i = (i < len) ? i + 1 : len;
-            total += MLP_JSON_STRING(i - start);
+            t = i - start;
+
+            while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n'
+                               || p[i] == '\r'))
+            {
+                i++;
+            }
+
+            if (i < len && p[i] == ':') {
+                total += MLP_JSON_KEY(t);
+
+            } else {
+                total += MLP_JSON_STRING(t);
+                total += ((arrays >> depth) & 1) ? MLP_JSON_ELEMENT : 0;
+            }
+
             break;
 
         default:
@@ -152,11 +189,17 @@ mlp_json_prepass(const char *p, size_t len, size_t *bound, mlp_error_t *err)
                 i++;
             }
 
-            total += MLP_JSON_SCALAR;
+            t = i - start;
+
+            if (p[start] != 't' && p[start] != 'f' && p[start] != 'n') {
+                total += MLP_JSON_NUMBER;
+            }
+
+            total += ((arrays >> depth) & 1) ? MLP_JSON_ELEMENT : 0;
         }
 
-        if (i - start > longest) {
-            longest = i - start;
+        if (t > longest) {
+            longest = t;
         }
     }
 
@@ -198,22 +241,183 @@ mlp_json_alloc(size_t size)
      * Never reached while the bound holds (the tests and the fuzzer count
      * this): the arena fails only when the server's memory does.
      */
-    jr->overflows++;
+    jr->stats.overflows++;
 
     return jr->arena->alloc(jr->arena->data, size);
 }
 
 
 void
-mlp_json_last_parse(size_t *used, size_t *reserved, size_t *overflows)
+mlp_json_last_parse(mlp_json_stats_t *st)
 {
     mlp_json_reserve_t  *jr;
 
     jr = &mlp_json_reserve;
 
-    *reserved = jr->reserved;
-    *used = jr->reserved - (size_t) (jr->end - jr->next);
-    *overflows = jr->overflows;
+    *st = jr->stats;
+    st->used = jr->stats.reserved - (size_t) (jr->end - jr->next);
+}
+
+
+/*
+ * jansson parses client bytes only between these two: from a reserve the
+ * pre-pass sized, and back to the process's allocator after its values
+ * are released.
+ */
+
+static int
+mlp_json_begin(const char *body, size_t len, size_t budget, mlp_alloc_t *a,
+    mlp_error_t *err)
+{
+    char                *block;
+    size_t               bound;
+    mlp_json_reserve_t  *jr;
+
+    jr = &mlp_json_reserve;
+    jr->next = NULL;
+    jr->end = NULL;
+    jr->stats.reserved = 0;
+    jr->stats.overflows = 0;
+
+    if (mlp_json_prepass(body, len, &bound, err) != 0) {
+        return -1;
+    }
+
+    if (bound > budget) {
+        mlp_error_set(err, 413, "the body has too many JSON values for its "
+                      "size to parse");
+        return -1;
+    }
+
+    block = a->alloc(a->data, bound + 16);
+    if (block == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        return -1;
+    }
+
+    jr->next = (char *) (((uintptr_t) block + 15) & ~(uintptr_t) 15);
+    jr->end = jr->next + bound;
+    jr->arena = a;
+    jr->stats.reserved = bound;
+    jr->stats.parses++;
+
+    json_get_alloc_funcs(&jr->prev_alloc, &jr->prev_free);
+    json_set_alloc_funcs(mlp_json_alloc, mlp_json_free);
+
+    return 0;
+}
+
+
+static void
+mlp_json_end(json_t *root)
+{
+    mlp_json_reserve_t  *jr;
+
+    jr = &mlp_json_reserve;
+
+    /* with an arena this frees nothing, but keeps jansson's books right */
+    json_decref(root);
+    json_set_alloc_funcs(jr->prev_alloc, jr->prev_free);
+    jr->arena = NULL;
+}
+
+
+/* the self-check's arena: one reserve at a time, freed by the caller */
+
+static void *
+mlp_check_alloc(void *data, size_t size)
+{
+    void  **last;
+
+    last = data;
+    *last = malloc(size);
+
+    return *last;
+}
+
+
+/*
+ * The bound above is jansson 2.14's arithmetic: check it against the
+ * jansson this process runs, on the bodies that make it allocate the most
+ * per byte, before any client's body reaches it.
+ */
+
+int
+mlp_json_selfcheck(char *err, size_t errlen)
+{
+    int                  i, k, ok;
+    char                *p, *q;
+    void                *block;
+    size_t               n, c;
+    json_t              *root;
+    mlp_alloc_t          a;
+    mlp_error_t          e;
+    json_error_t         je;
+    mlp_json_stats_t     st;
+
+    static const char  *unit[] = {
+        "0", "{}", "[]", "\"\"", "\"aaaaaaaaaaaaaaa\"", "{\"a\":0}",
+        "{\"a\":0,\"b\":0,\"c\":0,\"d\":0,\"e\":0,\"f\":0,\"g\":0,"
+        "\"h\":0,\"i\":0}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[0]]]]]]]]]]]]]]]]]"
+        "]]]]]]]]]]]]]"
+    };
+
+    /* just past growths of jansson's tables: 8 slots, 16, 128 */
+    static const size_t  counts[] = { 1, 9, 17, 129 };
+
+    p = malloc(70000);
+    if (p == NULL) {
+        mlp_fail(err, errlen, "out of memory");
+        return -1;
+    }
+
+    a.alloc = mlp_check_alloc;
+    a.data = &block;
+    ok = 1;
+
+    for (k = 0; ok && k < (int) (sizeof(unit) / sizeof(unit[0])); k++) {
+        for (c = 0; ok && c < sizeof(counts) / sizeof(counts[0]); c++) {
+            n = counts[c];
+            q = p;
+            *q++ = '[';
+
+            for (i = 0; i < (int) n && q - p < 65000; i++) {
+                q += sprintf(q, "%s%s", i ? "," : "", unit[k]);
+            }
+
+            *q++ = ']';
+
+            /* no budget: the densest bodies too, that requests may not be */
+            block = NULL;
+
+            if (mlp_json_begin(p, q - p, (size_t) -1, &a, &e) != 0) {
+                ok = 0;
+                break;
+            }
+
+            root = json_loadb(p, q - p, JSON_REJECT_DUPLICATES
+                              | JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
+                              &je);
+            mlp_json_end(root);
+            mlp_json_last_parse(&st);
+            free(block);
+
+            /* within the bound without its slack, and not past it */
+            ok = (root != NULL && st.overflows == 0
+                  && st.used + MLP_JSON_SLACK <= st.reserved);
+        }
+    }
+
+    free(p);
+
+    if (!ok) {
+        mlp_fail(err, errlen, "the jansson library allocates more than the "
+                 "bound for jansson 2.14 (body %d, %zu elements): this build "
+                 "does not support it", k - 1, n);
+        return -1;
+    }
+
+    return 0;
 }
 
 
@@ -244,13 +448,9 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, mlp_request_t *req, mlp_error_t *err)
 {
     int                  rc;
-    char                *block;
-    size_t               r, n, bound;
+    size_t               r, n;
     json_t              *root, *inst, *feat;
     json_error_t         e;
-    json_free_t          prev_free;
-    json_malloc_t        prev_alloc;
-    mlp_json_reserve_t  *jr;
 
     if (len == 0) {
         mlp_error_set(err, 400, "empty body: send a JSON object such as "
@@ -258,36 +458,21 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
         return -1;
     }
 
-    if (mlp_json_prepass(body, len, &bound, err) != 0) {
+    if (mlp_json_begin(body, len, MLP_JSON_BUDGET(len), a, err) != 0) {
         return -1;
     }
-
-    if (bound > MLP_JSON_BUDGET(len)) {
-        mlp_error_set(err, 413, "the body has too many JSON values for its "
-                      "size to parse");
-        return -1;
-    }
-
-    block = a->alloc(a->data, bound + 16);
-    if (block == NULL) {
-        mlp_error_set(err, 500, "out of memory");
-        return -1;
-    }
-
-    jr = &mlp_json_reserve;
-    jr->next = (char *) (((uintptr_t) block + 15) & ~(uintptr_t) 15);
-    jr->end = jr->next + bound;
-    jr->arena = a;
-    jr->reserved = bound;
-    jr->overflows = 0;
-
-    json_get_alloc_funcs(&prev_alloc, &prev_free);
-    json_set_alloc_funcs(mlp_json_alloc, mlp_json_free);
 
     rc = -1;
 
     root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY
                                  | JSON_DECODE_INT_AS_REAL, &e);
+
+    if (mlp_json_reserve.stats.overflows != 0) {
+        /* a server fault, not the client's: said loudly, never a crash */
+        mlp_error_set(err, 500, "jansson allocated past the reserve sized "
+                      "for it");
+        goto done;
+    }
 
     if (root == NULL) {
         if (e.text[0] == '\0') {
@@ -403,10 +588,7 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
 
 done:
 
-    /* with an arena this frees nothing, but keeps jansson's books right */
-    json_decref(root);
-    json_set_alloc_funcs(prev_alloc, prev_free);
-    jr->arena = NULL;
+    mlp_json_end(root);
 
     return rc;
 }

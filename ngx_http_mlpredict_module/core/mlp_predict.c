@@ -12,8 +12,8 @@
 #include "mlp_internal.h"
 
 
-void
-mlp_init(void)
+int
+mlp_init(char *err, size_t errlen)
 {
     double  a[4] = { 1, 2, 3, 4 }, c[4];
 
@@ -36,6 +36,8 @@ mlp_init(void)
      * now, in the master, not in a worker's first request.
      */
     json_object_seed(0);
+
+    return mlp_json_selfcheck(err, errlen);
 }
 
 

@@ -52,7 +52,10 @@ fuzz_setup(const char *name)
         path = "models/iris.mlp";
     }
 
-    mlp_init();
+    if (mlp_init(err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", name, err);
+        exit(1);
+    }
 
     fuzz_model = mlp_model_open(path, err, sizeof(err));
     fuzz_arena = malloc(FUZZ_ARENA_SIZE);

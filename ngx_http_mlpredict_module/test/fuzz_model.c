@@ -6,6 +6,7 @@
  * describes itself as valid JSON.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,12 @@ static unsigned char  *buf;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    mlp_init();
+    char  err[MLP_ERR_LEN];
+
+    if (mlp_init(err, sizeof(err)) != 0) {
+        fprintf(stderr, "fuzz_model: %s\n", err);
+        exit(1);
+    }
 
     buf = aligned_alloc(64, MAX_MODEL);
 

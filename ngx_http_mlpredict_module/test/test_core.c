@@ -1555,7 +1555,11 @@ test_examples(const char *dir)
 int
 main(int argc, char **argv)
 {
-    mlp_init();
+    {
+        char  err[MLP_ERR_LEN];
+
+        CHECK(mlp_init(err, sizeof(err)) == 0, "mlp_init: %s", err);
+    }
 
     test_loader();
     test_loader_mutations();
