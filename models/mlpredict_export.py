@@ -1000,6 +1000,9 @@ class _Program:
         self.cat_seen = [set() for _ in range(n)]
         self.first_error_cats = [None] * n     # an 'error' encoder's list
         self.unknown_refused = [False] * n
+        # inputs whose missing value scikit-learn saw as None, not NaN (an
+        # encoder has None among its categories_): JSON null is then None
+        self.null_is_none = [False] * n
         self.domain = [i if kinds[i] == INPUT_CATEGORY else -1
                        for i in range(n)]
         self.origin = list(range(n))
@@ -1377,6 +1380,8 @@ class _Compiler:
                 i = p.as_strings(c, what)
                 p.register(i, cats[j])
                 domains.append(i)
+                if any(v is None for v in cats[j]):
+                    p.null_is_none[i] = True
             else:
                 p.numbers([c], what)
                 domains.append(-1)
@@ -1452,7 +1457,8 @@ class _Compiler:
                                       if not _is_missing(v)))
                     values = keys
                     unknown = _unknown_number(keys)
-                got = ask(j, values + [unknown, np.nan])
+                got = ask(j, values + [unknown, None if i >= 0 and
+                                       p.null_is_none[i] else np.nan])
                 flags = 0
                 if got[-2] is None:
                     flags |= ENCODE_UNKNOWN_REFUSED
@@ -1748,9 +1754,10 @@ def _probe_missing(prep, prog, names, framed, sample, takes_nan):
                 X[col] = X[col].astype(np.float64)
             if str(X[col].dtype) == "category":
                 X[col] = X[col].astype(object)
-            X.loc[X.index[0], col] = np.nan
+            X.loc[X.index[0], col] = (None if prog.null_is_none[i]
+                                      else np.nan)
         else:
-            X[0, i] = np.nan
+            X[0, i] = None if prog.null_is_none[i] else np.nan
         out.append(passes(X))
     return out
 
