@@ -612,6 +612,7 @@ def build_cases():
                                     include_bias=False)),
         ("poly2", PolynomialFeatures(degree=3)),
         ("log", FunctionTransformer(np.log1p)),
+        ("exp", make_pipeline(MinMaxScaler(), FunctionTransformer(np.exp))),
         ("sqrt", FunctionTransformer(np.sqrt)),
         ("abs", FunctionTransformer(np.abs)),
         ("id", FunctionTransformer()),
@@ -640,6 +641,49 @@ def build_cases():
         ], remainder="drop", verbose_feature_names_out=False)),
         ("reg", Ridge(alpha=0.1)),
     ]), cX, cy_reg, cX_test))
+
+    # churn: selectors by dtype_exclude and slice, a 'drop' transformer
+    # (of a string column: the sample says it is one), numeric categories
+    # given, MissingIndicator refusing a missing value new to it,
+    # transformer_weights, StandardScaler(with_std=False)
+    cases.append(Case("churn_selectors", Pipeline([
+        ("prep", ColumnTransformer([
+            ("nums", make_pipeline(SimpleImputer(),
+                                   StandardScaler(with_std=False)),
+             make_column_selector(dtype_exclude=object)),
+            ("calls", OneHotEncoder(categories=[[0.0, 1.0, 2.0, 3.0, 4.0]],
+                                    handle_unknown="ignore",
+                                    sparse_output=False), ["support_calls"]),
+            ("ind", MissingIndicator(), ["age", "tenure"]),
+            ("nothing", "drop", ["plan"]),
+            ("rest", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                                   OneHotEncoder(handle_unknown="ignore")),
+             slice(5, 7)),
+        ], transformer_weights={"nums": 0.5, "calls": 3.0})),
+        ("clf", LogisticRegression(max_iter=2000)),
+    ]), cX, cy, cX_test, sample=True, errors=[
+        ("null where MissingIndicator refuses a new missing value",
+         {"tenure": None}, ["tenure"]),
+        ("string for a number input", {"support_calls": "many"},
+         ["support_calls"]),
+    ]))
+
+    # churn: a string column whose missing values are None (not NaN), so
+    # that scikit-learn learns None as a category: JSON null is that None
+    def none_missing(X):
+        X = X.copy()
+        X["region"] = pd.Series([None if not isinstance(v, str) else v
+                                 for v in X["region"]], dtype=object)
+        return X
+    cases.append(Case("churn_none_category", Pipeline([
+        ("prep", ColumnTransformer([
+            ("region", OneHotEncoder(handle_unknown="ignore",
+                                     sparse_output=False), ["region"]),
+            ("nums", SimpleImputer(), ["age", "income", "tenure",
+                                       "support_calls"]),
+        ])),
+        ("clf", LogisticRegression(max_iter=2000)),
+    ]), none_missing(cX), cy, none_missing(cX_test), sample=True))
 
     cases.append(Case("churn_gb_minmax", Pipeline([
         ("prep", ColumnTransformer([
