@@ -201,6 +201,23 @@ mlp_trees_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
         }
     }
 
+    if (by_id[MLP_SEC_CAT_BITSETS] != NULL) {
+        if (by_id[MLP_SEC_CAT_BITSETS]->count % 16 != 0
+            || by_id[MLP_SEC_CAT_BITSETS]->count / 16 > UINT32_MAX
+            || mlp_model_u32s(m, by_id[MLP_SEC_CAT_BITSETS],
+                              by_id[MLP_SEC_CAT_BITSETS]->count, &m->bitsets,
+                              "category_bitsets", err, errlen)
+               != 0)
+        {
+            mlp_fail(err, errlen, "category_bitsets: %llu u32 values are not "
+                     "pairs of 256-bit sets",
+                     (unsigned long long) by_id[MLP_SEC_CAT_BITSETS]->count);
+            return -1;
+        }
+
+        m->n_bitsets = (uint32_t) (by_id[MLP_SEC_CAT_BITSETS]->count / 16);
+    }
+
     /* every tree walked once from its root: the kernels trust the result */
 
     m->tree_depth = calloc(m->n_trees, 1);
@@ -284,6 +301,20 @@ mlp_trees_walk_check(mlp_model_t *m, uint32_t t, uint64_t first, uint64_t end,
             return -1;
         }
 
+        /* a categorical split names its bitset pair by its threshold */
+        if ((nd->info & MLP_NODE_CATEGORICAL)
+            && !(nd->threshold >= 0 && nd->threshold < m->n_bitsets
+                 && nd->threshold == floor(nd->threshold)))
+        {
+            mlp_fail(err, errlen, "tree %u, node %llu: categorical split "
+                     "with bitset %g, the model has %u", t,
+                     (unsigned long long) (n - first), nd->threshold,
+                     m->n_bitsets);
+            return -1;
+        }
+
+        m->cat_splits |= (nd->info & MLP_NODE_CATEGORICAL) != 0;
+
         left = nd->a;
 
         if (left < first || left + 1 >= end) {
@@ -364,6 +395,58 @@ mlp_tree_leaf(const mlp_node_t *nodes, uint32_t n, const double *x,
 }
 
 
+/*
+ * A model with categorical splits (HistGradientBoosting's native
+ * categories): row by row, every node asking which kind it is. As
+ * scikit-learn 1.2 walks: NaN the missing way; else the category
+ * (uint8) v in the left set goes left, one the feature knows goes right,
+ * an unknown one the missing way.
+ */
+
+static uint32_t
+mlp_tree_leaf_cat(const mlp_model_t *m, uint32_t n, const double *x, int lt)
+{
+    double             v;
+    uint32_t           info, right, c;
+    const uint32_t    *b;
+    const mlp_node_t  *nd;
+
+    for ( ;; ) {
+        nd = &m->nodes[n];
+        info = nd->info;
+
+        if (info & MLP_NODE_LEAF) {
+            return nd->a;
+        }
+
+        v = x[info & MLP_NODE_FEATURE];
+        right = !(info & MLP_NODE_DEFAULT_LEFT);
+
+        if (isnan(v)) {
+            /* the missing way */
+
+        } else if (info & MLP_NODE_CATEGORICAL) {
+            if (v > -2147483649.0 && v < 2147483648.0) {
+                c = (uint8_t) (int32_t) v;
+                b = m->bitsets + 16 * (uint32_t) nd->threshold;
+
+                if (b[c >> 5] & (1u << (c & 31))) {
+                    right = 0;
+
+                } else if (b[8 + (c >> 5)] & (1u << (c & 31))) {
+                    right = 1;
+                }
+            }
+
+        } else {
+            right = lt ? !(v < nd->threshold) : !(v <= nd->threshold);
+        }
+
+        n = nd->a + right;
+    }
+}
+
+
 #define MLP_TREES_BLOCK  64
 #define MLP_LOCKSTEP     16
 
@@ -432,7 +515,7 @@ static void
 mlp_tree_leaves(const mlp_model_t *m, uint32_t t, const double *x,
     size_t nb, int missing, uint32_t *leaf)
 {
-    int                deep;
+    int                deep, lt;
     size_t             r, nf;
     uint32_t           root;
     const mlp_node_t  *nodes;
@@ -441,6 +524,16 @@ mlp_tree_leaves(const mlp_model_t *m, uint32_t t, const double *x,
     root = m->roots[t];
     nodes = m->nodes;
     deep = m->tree_depth[t] > MLP_LOCKSTEP_DEPTH;
+
+    if (m->cat_splits) {
+        lt = (m->tree_flags & MLP_TREE_CMP_LT) != 0;
+
+        for (r = 0; r < nb; r++) {
+            leaf[r] = mlp_tree_leaf_cat(m, root, x + r * nf, lt);
+        }
+
+        return;
+    }
 
     switch ((m->tree_flags & MLP_TREE_CMP_LT)
             | (missing ? MLP_TREE_MISSING : 0))

@@ -692,6 +692,62 @@ test_trees(void)
     v = tree_predict(sp, 0.7, NAN);
     CHECK(v == 12.5, "missing y without default_left goes right: %g", v);
 
+    /*
+     * Node 2 split on the categories of y (bitset pair 0): {1, 3} go left,
+     * {0, 2} right, anything else the missing way (left), as scikit-learn
+     * 1.2 casts a value: (uint8) (int32) y.
+     */
+    {
+        static const struct { double y, want; }  cat[] = {
+            { 1, 10.5 }, { 3, 10.5 }, { 0, 12.5 }, { 2, 12.5 },
+            { 2.7, 12.5 }, { 5, 10.5 }, { NAN, 10.5 }, { -1, 10.5 },
+            { 259, 10.5 }, { 258, 12.5 }, { 3e9, 10.5 }
+        };
+
+        int       i;
+        uint32_t  bits[16];
+
+        memset(bits, 0, sizeof(bits));
+        bits[0] = (1u << 1) | (1u << 3);
+        bits[8] = 0xf;
+
+        for (i = 0; i < (int) (sizeof(cat) / sizeof(cat[0])); i++) {
+            sp = trees_spec(MLP_TREE_MISSING);
+            tr_nodes[2].threshold = 0;
+            tr_nodes[2].info |= MLP_NODE_CATEGORICAL;
+            sp.s[sp.n++] = (sec_t) { 48, 3, bits, sizeof(bits), 16 };
+            v = tree_predict(sp, 0.7, cat[i].y);
+            CHECK(v == cat[i].want, "categorical split, y = %g: %g, want "
+                  "%g", cat[i].y, v, cat[i].want);
+        }
+
+        sp = trees_spec(MLP_TREE_MISSING);
+        tr_nodes[2].threshold = 0;
+        tr_nodes[2].info |= MLP_NODE_CATEGORICAL;
+        tr_nodes[2].info &= ~MLP_NODE_DEFAULT_LEFT;
+        sp.s[sp.n++] = (sec_t) { 48, 3, bits, sizeof(bits), 16 };
+        v = tree_predict(sp, 0.7, 5);
+        CHECK(v == 12.5, "an unknown category goes the missing way, right: "
+              "%g", v);
+
+        sp = trees_spec(MLP_TREE_MISSING);
+        tr_nodes[2].threshold = 1;
+        tr_nodes[2].info |= MLP_NODE_CATEGORICAL;
+        sp.s[sp.n++] = (sec_t) { 48, 3, bits, sizeof(bits), 16 };
+        refused_spec(sp, "tree 0, node 2: categorical split with bitset 1, "
+                     "the model has 1", "bitset index");
+
+        sp = trees_spec(MLP_TREE_MISSING);
+        tr_nodes[2].threshold = 0;
+        tr_nodes[2].info |= MLP_NODE_CATEGORICAL;
+        refused_spec(sp, "categorical split with bitset 0, the model has 0",
+                     "no bitsets");
+
+        sp = trees_spec(MLP_TREE_MISSING);
+        sp.s[sp.n++] = (sec_t) { 48, 3, bits, sizeof(bits) - 4, 15 };
+        refused_spec(sp, "category_bitsets: 15 u32 values", "bitset size");
+    }
+
     v = tree_predict(trees_spec(0), 0.5, 1.0);
     CHECK(v == 9.5, "<=: the threshold itself goes left: %g", v);
     v = tree_predict(trees_spec(MLP_TREE_CMP_LT), 0.5, 1.0);
