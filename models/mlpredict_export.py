@@ -1846,6 +1846,15 @@ def _plan_v2(model, feature_names, sample):
         else:
             info += [INPUT_NUMBER, flags, 0, 0]
 
+    if feature_names is not None:
+        if isinstance(feature_names, str):
+            feature_names = [f.strip() for f in feature_names.split(",")]
+        feature_names = list(feature_names)
+        if len(feature_names) != n_in:
+            raise ValueError("%d names given for %d inputs"
+                             % (len(feature_names), n_in))
+        names = [str(f) if isinstance(f, np.str_) else f
+                 for f in feature_names]
     # the estimator's feature names, as scikit-learn names them
     fnames = None
     try:
@@ -1861,15 +1870,6 @@ def _plan_v2(model, feature_names, sample):
     if fnames is None:
         fnames = ["f%d" % i for i in range(d)]
 
-    if feature_names is not None:
-        if isinstance(feature_names, str):
-            feature_names = [f.strip() for f in feature_names.split(",")]
-        feature_names = list(feature_names)
-        if len(feature_names) != n_in:
-            raise ValueError("%d names given for %d inputs"
-                             % (len(feature_names), n_in))
-        names = [str(f) if isinstance(f, np.str_) else f
-                 for f in feature_names]
     _check_names(names, "input name")
     if not 1 <= n_in <= MAX_FEATURES or not 1 <= d <= MAX_FEATURES:
         raise ValueError("%d inputs and %d features; between 1 and %d are "
