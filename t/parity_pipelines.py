@@ -723,6 +723,18 @@ def build_cases():
         RandomForestRegressor(n_estimators=10, max_depth=6, random_state=0)),
         nX, ny, nX_test, exact=True))
 
+    # HistGradientBoosting with a native categorical feature and no steps;
+    # test rows on the edges of scikit-learn's cast of a category value
+    # (negative, 255, 256, beyond int32, not an integer, NaN)
+    hX = np.c_[rng.randint(0, 12, 500), rng.normal(size=500)]
+    hy = (hX[:, 0] % 3) * 2 + hX[:, 1] + rng.normal(size=500) * 0.1
+    edges = [0, 5, 11, 12, -1, -0.5, 254, 255, 256, 300, 2.0 ** 31,
+             -2.0 ** 31 - 1, 1e10, 2.7, 11.999, np.nan]
+    hX_test = np.array([[e, v] for e in edges for v in (-1.0, 0.3, 2.0)])
+    cases.append(Case("numpy_hgb_categorical", HistGradientBoostingRegressor(
+        max_iter=20, random_state=0, categorical_features=[0]),
+        hX, hy, hX_test, exact=True))
+
     # the shipped examples (models/make_examples.py), fitted there
     import make_examples
     for name in make_examples.CATEGORICAL_EXAMPLES:
