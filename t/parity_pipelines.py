@@ -685,6 +685,29 @@ def build_cases():
         ("clf", LogisticRegression(max_iter=2000)),
     ]), none_missing(cX), cy, none_missing(cX_test), sample=True))
 
+    # sparse outputs (OneHotEncoder's default, ColumnTransformer's
+    # sparse_threshold=1, KBinsDiscretizer's encode="onehot"): the same
+    # values as dense, into a forest (bit for bit) and a logistic regression
+    def sparse_prep():
+        return ColumnTransformer([
+            ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                                  OneHotEncoder(handle_unknown="ignore")),
+             ["plan", "region", "contract"]),
+            ("bins", make_pipeline(SimpleImputer(),
+                                   KBinsDiscretizer(n_bins=4)),
+             ["age", "income"]),
+            ("num", "passthrough", ["tenure", "support_calls"]),
+        ], sparse_threshold=1.0)
+    cases.append(Case("churn_sparse_forest", Pipeline([
+        ("prep", sparse_prep()),
+        ("clf", RandomForestClassifier(n_estimators=20, max_depth=8,
+                                       random_state=0)),
+    ]), cX, cy, cX_test, exact=True))
+    cases.append(Case("churn_sparse_logistic", Pipeline([
+        ("prep", sparse_prep()),
+        ("clf", LogisticRegression(max_iter=2000)),
+    ]), cX, cy, cX_test))
+
     cases.append(Case("churn_gb_minmax", Pipeline([
         ("prep", ColumnTransformer([
             ("num", make_pipeline(SimpleImputer(strategy="median"),
@@ -1051,15 +1074,16 @@ def check_http(res, ngx, case):
 
 def check_refusals(res, tmp):
     """Pipelines the exporter must refuse, naming the step and the reason."""
+    from sklearn.compose import TransformedTargetRegressor
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LinearRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import (FunctionTransformer, SplineTransformer,
-                                       QuantileTransformer)
+                                       QuantileTransformer, StandardScaler)
 
     rng = np.random.RandomState(0)
-    X = rng.rand(50, 3) + 0.1
-    y = X.sum(axis=1)
+    X = rng.rand(50, 3) * 0.5 + 0.1
+    y = X.sum(axis=1) / 10
     cases = [
         ("unsupported function", ["FunctionTransformer", "tanh"],
          make_pipeline(FunctionTransformer(np.tanh), LinearRegression())),
@@ -1075,10 +1099,23 @@ def check_refusals(res, tmp):
         ("missing_values not NaN", ["SimpleImputer", "missing_values"],
          make_pipeline(SimpleImputer(missing_values=-1.0),
                        LinearRegression())),
+        ("unsupported inverse_func", ["TransformedTargetRegressor",
+                                      "inverse_func", "tanh"],
+         TransformedTargetRegressor(regressor=LinearRegression(),
+                                    func=np.log1p, inverse_func=np.tanh,
+                                    check_inverse=False)),
+        ("unsupported transformer", ["TransformedTargetRegressor",
+                                     "StandardScaler"],
+         TransformedTargetRegressor(regressor=LinearRegression(),
+                                    transformer=StandardScaler())),
     ]
     for lab, words, model in cases:
         what = "refuse %s" % lab
-        model.fit(X, y)
+        try:
+            model.fit(X, y)
+        except ValueError as e:
+            res.fail(what, "cannot fit: %s" % e)
+            continue
         try:
             export(model, os.path.join(tmp, "refused.mlp"))
             res.fail(what, "exported")
