@@ -12,10 +12,14 @@ CORE_CFLAGS = -std=c99 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
               -Werror -I$(MOD)/core $(CFLAGS)
 LIBS       := -ljansson -lopenblas -lm
 
-# Debian packages the build, the tests and `make run` need
-PACKAGES   := nginx nginx-dev libjansson-dev libopenblas-dev gcc make perl \
-              python3-sklearn python3-xgboost python3-numpy curl wrk \
-              clang libclang-rt-14-dev python3-flask gunicorn util-linux
+# Debian packages: `make run` (and `make`) installs what serving needs, any
+# other goal (tests, fuzzers, benchmark) what the tests need too
+SERVE_PACKAGES := nginx nginx-dev libjansson-dev libopenblas-dev gcc make
+TEST_PACKAGES  := $(SERVE_PACKAGES) perl python3-sklearn python3-xgboost \
+                  python3-numpy python3-pandas python3-statsmodels curl wrk \
+                  clang libclang-rt-14-dev python3-flask gunicorn util-linux
+PACKAGES   := $(if $(filter-out run module all deps,\
+                  $(or $(MAKECMDGOALS),all)),$(TEST_PACKAGES),$(SERVE_PACKAGES))
 
 MOD        := ngx_http_mlpredict_module
 CORE_SRCS  := $(wildcard $(MOD)/core/*.c)
@@ -124,6 +128,8 @@ parity: module $(BUILD)/mlpredict
 	    --module $(CURDIR)/$(SO)
 	$(PYTHON) t/parity_xgboost.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
 	    --module $(CURDIR)/$(SO) --port 1991
+	$(PYTHON) t/parity_pipelines.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
+	    --module $(CURDIR)/$(SO) --port 1992
 
 # The real Test::Nginx when installed, else the compatible runner in t/compat.
 nginx-test: module

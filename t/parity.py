@@ -1176,19 +1176,13 @@ def check_refusals(res, tmp):
     from sklearn.dummy import DummyClassifier
     from sklearn.ensemble import (GradientBoostingClassifier,
                                   GradientBoostingRegressor,
-                                  HistGradientBoostingClassifier,
                                   RandomForestClassifier)
     from sklearn.linear_model import LinearRegression
     from sklearn.tree import DecisionTreeClassifier
 
     Xi, yi = datasets.load_iris(return_X_y=True)
     Xd, yd = datasets.load_diabetes(return_X_y=True)
-    Xc = np.array(Xi)
-    Xc[:, 0] = np.floor(Xc[:, 0])            # a small-integer column
     cases = [
-        ("HistGradientBoosting categorical feature", "categorical",
-         lambda: HistGradientBoostingClassifier(
-             max_iter=5, categorical_features=[0]).fit(Xc, yi)),
         ("GradientBoosting init=LinearRegression", "init",
          lambda: GradientBoostingRegressor(
              n_estimators=5, init=LinearRegression()).fit(Xd, yd)),
