@@ -22,8 +22,8 @@ PACKAGES   := $(if $(filter-out run module all deps,\
                   $(or $(MAKECMDGOALS),all)),$(TEST_PACKAGES),$(SERVE_PACKAGES))
 
 MOD        := ngx_http_mlpredict_module
-CORE_SRCS  := $(wildcard $(MOD)/core/*.c)
-CORE_HDRS  := $(wildcard $(MOD)/core/*.h)
+CORE_SRCS  := $(wildcard $(MOD)/core/*.c $(MOD)/core/*/*.c)
+CORE_HDRS  := $(wildcard $(MOD)/core/*.h $(MOD)/core/*/*.h)
 SO         := $(BUILD)/$(MOD).so
 
 .PHONY: all deps module run test unit parity nginx-test reload fuzz \

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "mlp.h"
-#include "mlp_writer.h"
+#include "convert/mlp_writer.h"
 
 
 #define MLP_CLI_MAX_BODY  (1024 * 1024 * 1024)
