@@ -1104,7 +1104,6 @@ class _Compiler:
 
     def compile(self, t, cols, what):
         """Columns (work column indices) of what `t` outputs from `cols`."""
-        p = self.p
         if _is_passthrough(t):
             return list(cols)
         if _is_drop(t):
@@ -1125,7 +1124,7 @@ class _Compiler:
 
     # -- compositions
     def _c_Pipeline(self, t, cols, what):
-        for i, (sname, s) in enumerate(t.steps):
+        for sname, s in t.steps:
             cols = self.compile(s, cols, "%s step %r:" % (what, sname))
         return cols
 
@@ -1138,12 +1137,8 @@ class _Compiler:
                                               replace_strings=True):
             sel = [cols[j] for j in idx[name]]
             w = "%s transformer %r:" % (what, name)
-            if _sk_name(trans) == "FunctionTransformer" and \
-                    trans.func is None and name in getattr(
-                        t, "_name_to_fitted_passthrough", {}):
-                got = list(sel)         # 'passthrough'
-            else:
-                got = self.compile(trans, sel, w)
+            # ('passthrough' comes as a fitted FunctionTransformer(None))
+            got = self.compile(trans, sel, w)
             if weight is not None and weight != 1:
                 got = self._weight(got, weight, w)
             out.extend(got)
@@ -1441,7 +1436,6 @@ class _Compiler:
             return res
 
         handle = getattr(t, "handle_unknown", "error")
-        u32_tables = []
 
         def params():
             f64 = []
