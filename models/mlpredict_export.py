@@ -44,7 +44,7 @@ In Python:
 From the shell (the model pickled with pickle.dump or joblib.dump):
 
     /usr/bin/python3 models/mlpredict_export.py model.pkl models/churn.mlp \
-        --features age,plan
+        --features age,plan [--sample train_head.csv]
 
 The file is written to a temporary file in the destination directory and
 renamed over the destination, so a reader never sees a half-written file.
@@ -2198,7 +2198,12 @@ def main(argv=None):
                                   "estimator or Pipeline")
     ap.add_argument("out", help="the .mlp file to write (atomically)")
     ap.add_argument("--features", help="comma-separated feature names, in "
-                                       "the model's column order")
+                                       "the model's column order (format "
+                                       "version 2: the inputs' names)")
+    ap.add_argument("--sample", help="a few training rows with the training "
+                                     "frame's dtypes: a pickled DataFrame, "
+                                     "or a CSV file (string columns are "
+                                     "category inputs)")
     args = ap.parse_args(argv)
     try:
         model = _load(args.model)
@@ -2206,8 +2211,20 @@ def main(argv=None):
         print("mlpredict_export: cannot load %s: %s" % (args.model, e),
               file=sys.stderr)
         return 1
+    sample = None
+    if args.sample:
+        try:
+            if args.sample.endswith(".csv"):
+                import pandas as pd
+                sample = pd.read_csv(args.sample)
+            else:
+                sample = _load(args.sample)
+        except Exception as e:
+            print("mlpredict_export: cannot load %s: %s" % (args.sample, e),
+                  file=sys.stderr)
+            return 1
     try:
-        info = export(model, args.out, args.features)
+        info = export(model, args.out, args.features, sample)
     except (ValueError, OSError) as e:
         print("mlpredict_export: %s: %s" % (args.model, e), file=sys.stderr)
         return 1
