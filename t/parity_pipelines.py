@@ -491,6 +491,20 @@ def build_cases():
          ["occupation", "astronaut"]),
     ]))
 
+    # fair: 4 classes (how religious), native categories (softmax)
+    others = [c for c in fX.columns if c != "religious"]
+    cases.append(Case("fair_hgb_multiclass", Pipeline([
+        ("prep", ColumnTransformer([
+            ("cat", OrdinalEncoder(handle_unknown="use_encoded_value",
+                                   unknown_value=np.nan),
+             make_column_selector(dtype_include=object)),
+        ], remainder="passthrough")),
+        ("clf", HistGradientBoostingClassifier(
+            max_iter=15, random_state=0,
+            categorical_features=[True, True, True, False, False, False,
+                                  False])),
+    ]), fX[others], fX["religious"].values, fX_test[others], rtol=1e-15))
+
     # fair: target log1p / expm1 around Ridge, drop='first', polynomial
     # terms of the numbers, columns by position
     cases.append(Case("fair_ttr_ridge", TransformedTargetRegressor(
@@ -555,6 +569,25 @@ def build_cases():
         ("clf", HistGradientBoostingClassifier(
             max_iter=40, random_state=0, categorical_features=[0, 1, 2])),
     ]), cX, cy, cX_test_known, rtol=1e-15))
+
+    # churn: pandas "category" dtype columns, Poisson loss (exp link)
+    def as_category(X):
+        X = X.copy()
+        for c in ("plan", "region"):
+            X[c] = X[c].astype("category")
+        return X
+    cases.append(Case("churn_hgb_poisson", Pipeline([
+        ("prep", ColumnTransformer([
+            ("cat", OrdinalEncoder(handle_unknown="use_encoded_value",
+                                   unknown_value=np.nan),
+             make_column_selector(dtype_include="category")),
+            ("contract", OneHotEncoder(drop="first", sparse_output=False),
+             ["contract"]),
+        ], remainder="passthrough")),
+        ("reg", HistGradientBoostingRegressor(
+            loss="poisson", max_iter=30, random_state=0,
+            categorical_features=[0, 1])),
+    ]), as_category(cX), cy_reg, as_category(cX_test_known), rtol=1e-15))
 
     cases.append(Case("churn_hgb_regressor", Pipeline([
         ("prep", ColumnTransformer([
