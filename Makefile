@@ -89,20 +89,26 @@ $(BUILD)/fuzz_%: $(MOD)/test/fuzz_%.c $(MOD)/test/fuzz_common.h $(CORE_SRCS) \
 	@mkdir -p $(BUILD)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
 
-FUZZ_TARGETS := request:$(MOD)/test/corpus/request model:models \
-                scan:$(MOD)/test/corpus/request
+# run:target:seed corpus:model (the request fuzzers on a model with string
+# categories too)
+FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
+             request_churn:request:$(MOD)/test/corpus/churn:models/churn.mlp \
+             model:model:models:- \
+             scan:scan:$(MOD)/test/corpus/request:models/iris.mlp \
+             scan_churn:scan:$(MOD)/test/corpus/churn:models/churn.mlp
 
 fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model $(BUILD)/fuzz_scan
-	@for t in $(FUZZ_TARGETS); do \
-	    name=$${t%%:*}; seeds=$${t#*:}; log=$(BUILD)/fuzz_$$name.log; \
-	    mkdir -p $(BUILD)/corpus/$$name; \
-	    echo "fuzz_$$name: $(FUZZ_SECONDS) s, bodies up to $(FUZZ_MAX_LEN)"; \
-	    $(BUILD)/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) \
-	        -max_len=$(FUZZ_MAX_LEN) -print_final_stats=1 \
-	        -artifact_prefix=$(BUILD)/ $(BUILD)/corpus/$$name $$seeds \
-	        > $$log 2>&1 || { tail -40 $$log; exit 1; }; \
-	    grep -E '^Done|stat::number_of_executed_units|cov:' $$log \
-	        | grep -E '^Done|stat::|DONE' ; \
+	@for r in $(FUZZ_RUNS); do \
+	    IFS=: read -r run target seeds model <<< "$$r"; \
+	    log=$(BUILD)/fuzz_$$run.log; mkdir -p $(BUILD)/corpus/$$run; \
+	    echo "fuzz_$$target ($$run): $(FUZZ_SECONDS) s, inputs up to" \
+	         "$(FUZZ_MAX_LEN) bytes"; \
+	    MLP_FUZZ_MODEL=$$model $(BUILD)/fuzz_$$target \
+	        -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+	        -print_final_stats=1 -artifact_prefix=$(BUILD)/$$run- \
+	        $(BUILD)/corpus/$$run $$seeds > $$log 2>&1 \
+	        || { tail -40 $$log; exit 1; }; \
+	    grep -E '^Done|stat::number_of_executed_units|DONE' $$log; \
 	done
 
 FUZZ_LONG_SECONDS := $(if $(filter command line environment,\

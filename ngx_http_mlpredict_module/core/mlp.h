@@ -84,6 +84,7 @@ void mlp_model_close(mlp_model_t *m);
 
 uint32_t mlp_model_kind(const mlp_model_t *m);
 uint32_t mlp_model_n_features(const mlp_model_t *m);
+uint32_t mlp_model_n_inputs(const mlp_model_t *m);
 uint32_t mlp_model_n_outputs(const mlp_model_t *m);
 int mlp_model_is_classifier(const mlp_model_t *m);
 int mlp_model_allows_missing(const mlp_model_t *m);

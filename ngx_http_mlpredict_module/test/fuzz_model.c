@@ -6,13 +6,14 @@
  * describes itself as valid JSON.
  */
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "mlp.h"
+#include "mlp_internal.h"
 
 
 static unsigned char  *buf;
@@ -40,8 +41,8 @@ int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     char          err[MLP_ERR_LEN];
-    double       *x, *out;
-    size_t        i, len, nf, no;
+    double       *x, *out, *in, *w;
+    size_t        i, k, len, nf, no;
     json_t       *v;
     uint32_t      crc, label;
     mlp_model_t  *m;
@@ -79,10 +80,30 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
     x = malloc(nf * sizeof(double));
     out = malloc(no * sizeof(double));
+    in = malloc(m->n_inputs * sizeof(double));
+    w = malloc(m->n_columns * sizeof(double));
 
-    if (x != NULL && out != NULL) {
-        for (i = 0; i < nf; i++) {
-            x[i] = 1.0;
+    /* rows of inputs through the steps: codes 0, -1 and 3, NaN, numbers */
+    for (k = 0; x && out && in && w && k < 4; k++) {
+        for (i = 0; i < m->n_inputs; i++) {
+            in[i] = (k == 3) ? NAN : (k == 0) ? 1.0 : (k == 1) ? -1.0 : 3.0;
+
+            if (k == 0 && m->inputs[i].kind == MLP_INPUT_CATEGORY) {
+                in[i] = 0.0;
+            }
+        }
+
+        if (m->schema) {
+            if (mlp_steps_apply(m, in, 1, 0, w, x, &e) != 0) {
+                if (e.status != 400) {
+                    abort();
+                }
+
+                continue;
+            }
+
+        } else {
+            memcpy(x, in, nf * sizeof(double));
         }
 
         if (mlp_predict(m, x, 1, out, &label, &e) == 0
@@ -92,6 +113,8 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         }
     }
 
+    free(in);
+    free(w);
     free(x);
     free(out);
     mlp_model_close(m);

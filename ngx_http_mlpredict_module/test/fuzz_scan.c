@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
         if (fast.shape != slow.shape || fast.rows != slow.rows
             || memcmp(fast.x, slow.x, fast.rows
-                      * mlp_model_n_features(fuzz_model) * sizeof(double))
+                      * mlp_model_n_inputs(fuzz_model) * sizeof(double))
                != 0)
         {
             fprintf(stderr, "scanner and jansson disagree\n");

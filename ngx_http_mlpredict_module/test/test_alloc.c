@@ -37,6 +37,7 @@
 #define ARENA_SIZE  (256 * 1024 * 1024)
 #define MAX_BODY    (1 << 20)
 #define MAX_ANSWER  (1 << 20)
+#define N_GOOD      6
 
 
 typedef struct {
@@ -173,22 +174,57 @@ add_body(const char *fmt, ...)
 }
 
 
+/*
+ * Input j's value in a row: a number, or a category (now and then one the
+ * model does not know, where it takes that, and null where it may).
+ */
+
 static size_t
-row_numbers(const mlp_model_t *m, char *p, double seed)
+value(const mlp_model_t *m, uint32_t j, double seed, char *p)
+{
+    uint32_t            k;
+    const mlp_input_t  *in;
+
+    in = &m->inputs[j];
+    k = (uint32_t) (seed * 100) + j;
+
+    if ((in->flags & MLP_INPUT_MISSING) && k % 7 == 3) {
+        return sprintf(p, "null");
+    }
+
+    if (in->kind == MLP_INPUT_NUMBER) {
+        return sprintf(p, "%.6g", 0.1 + seed + 0.37 * sin(1.0 + j * 7.0
+                                                          + seed));
+    }
+
+    k %= in->n_cats + !(in->flags & MLP_INPUT_UNKNOWN_ERROR);
+
+    if (k == in->n_cats) {
+        return sprintf(p, "\"no such category\"");
+    }
+
+    return sprintf(p, "\"%.*s\"", (int) in->cats[k].len, in->cats[k].s);
+}
+
+
+static size_t
+row_values(const mlp_model_t *m, char *p, double seed)
 {
     size_t    n;
     uint32_t  j;
 
     n = 0;
 
-    for (j = 0; j < mlp_model_n_features(m); j++) {
-        n += sprintf(p + n, "%s%.6g", j ? ", " : "",
-                     0.1 + seed + 0.37 * sin(1.0 + j * 7.0 + seed));
+    for (j = 0; j < m->n_inputs; j++) {
+        n += sprintf(p + n, "%s", j ? ", " : "");
+        n += value(m, j, seed, p + n);
     }
 
     return n;
 }
 
+
+/* A named row; skip leaves an input out, bad gives one the wrong type. */
 
 static size_t
 row_named(const mlp_model_t *m, char *p, double seed, int skip, int bad)
@@ -198,20 +234,20 @@ row_named(const mlp_model_t *m, char *p, double seed, int skip, int bad)
 
     n = sprintf(p, "{");
 
-    for (j = 0; j < mlp_model_n_features(m); j++) {
+    for (j = 0; j < m->n_inputs; j++) {
         if ((int) j == skip) {
             continue;
         }
 
         n += sprintf(p + n, "%s\"%s\": ", n > 1 ? ", " : "",
-                     mlp_model_feature_name(m, j));
+                     m->input_names[j].s);
 
         if ((int) j == bad) {
-            n += sprintf(p + n, "\"text\"");
+            n += sprintf(p + n, m->inputs[j].kind == MLP_INPUT_NUMBER
+                                ? "\"text\"" : "7");
 
         } else {
-            n += sprintf(p + n, "%.6g",
-                         0.1 + seed + 0.37 * sin(1.0 + j * 7.0 + seed));
+            n += value(m, j, seed, p + n);
         }
     }
 
@@ -239,13 +275,13 @@ make_bodies(const mlp_model_t *m)
     add_body("%s", p);
     add_body("  %s\n", p);                       /* white space: scanner */
 
-    row_numbers(m, p, 0.5);
+    row_values(m, p, 0.5);
     add_body("{\"features\": [%s]}", p);
 
     n = sprintf(p, "{\"instances\": [");
     for (i = 0; i < 250; i++) {
         n += sprintf(p + n, "%s[", i ? ", " : "");
-        n += row_numbers(m, p + n, i * 0.01);
+        n += row_values(m, p + n, i * 0.01);
         n += sprintf(p + n, "]");
     }
     add_body("%s]}", p);                         /* gemm / tree blocks */
@@ -257,10 +293,10 @@ make_bodies(const mlp_model_t *m)
     }
     add_body("%s]}", p);                         /* jansson: a 2-key root */
 
-    row_numbers(m, p, 0.25);
+    row_values(m, p, 0.25);
     add_body("{\"instances\": [[%s]]}", p);
 
-    /* mistakes, each a 4xx */
+    /* mistakes, each a 4xx (the first N_GOOD bodies are answered) */
     row_named(m, p, 0.0, 0, -1);
     add_body("%s", p);                           /* a feature left out */
     row_named(m, p, 0.0, -1, 1);
@@ -343,7 +379,8 @@ test_failures(mlp_model_t *m, const char *name)
 
         CHECK(sys_allocs == 0, "%s body %d: %zu allocations behind the "
               "arena", name, i, sys_allocs);
-        CHECK(ref_rc == 0 || (ref_e.status >= 400 && ref_e.status < 500),
+        CHECK(ref_rc == 0 || (i >= N_GOOD && ref_e.status >= 400
+                              && ref_e.status < 500),
               "%s body %d: %s", name, i, ref);
 
         reserve_held(before, name, i);
@@ -532,7 +569,8 @@ main(int argc, char **argv)
 
     static const char  *models[] = {
         "iris", "breast_cancer", "diabetes", "linnerud", "iris_ovr",
-        "breast_cancer_forest", "diabetes_hgb", "iris_gb", "diabetes_forest"
+        "breast_cancer_forest", "diabetes_hgb", "iris_gb", "diabetes_forest",
+        "churn", "churn_hgb"
     };
 
     if (argc < 3) {

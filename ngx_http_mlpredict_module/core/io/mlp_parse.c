@@ -59,8 +59,8 @@ static int mlp_json_prepass(const char *p, size_t len, size_t *bound,
  *   object: json_object_t (72) and 8 buckets (128): 208
  *   array: json_array_t (40) and 8 slots (64): 112, and the tables it
  *     doubles into: under 32 an element
- *   the lexer's token buffer, doubling from 16 bytes: under 4 times the
- *     longest token plus the byte it reads past a number and gives back
+ *   the lexer's token buffer: its first 16 bytes, then doubling, under 4
+ *     times the longest token and the byte read past a number and given back
  * A string followed by ':' is charged as a key even where jansson stops
  * at it: a key costs more than anything jansson makes of a string. The
  * unit tests and the request fuzzer check that no parse comes near it,
@@ -74,7 +74,7 @@ static int mlp_json_prepass(const char *p, size_t len, size_t *bound,
 #define MLP_JSON_OBJECT        208
 #define MLP_JSON_ARRAY         112
 #define MLP_JSON_ELEMENT       32
-#define MLP_JSON_LEXER(t)      (4 * ((t) + 2))
+#define MLP_JSON_LEXER(t)      (16 + 4 * ((t) + 2))
 
 /* what a body may make jansson take: past it, the body is refused */
 #define MLP_JSON_BUDGET(len)   (64 * (len) + 65536)

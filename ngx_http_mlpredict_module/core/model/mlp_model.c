@@ -1318,6 +1318,13 @@ mlp_model_n_features(const mlp_model_t *m)
 
 
 uint32_t
+mlp_model_n_inputs(const mlp_model_t *m)
+{
+    return m->n_inputs;
+}
+
+
+uint32_t
 mlp_model_n_outputs(const mlp_model_t *m)
 {
     return m->n_outputs;
