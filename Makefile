@@ -7,7 +7,7 @@ NGINX      ?= /usr/sbin/nginx
 PYTHON     := /usr/bin/python3
 BUILD      := build
 CC         ?= cc
-CFLAGS     ?= -O2 -g
+CFLAGS     ?= -O2 -g -ffp-contract=off
 CORE_CFLAGS = -std=c99 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
               -Werror -I$(MOD)/core $(CFLAGS)
 LIBS       := -ljansson -lopenblas -lm
@@ -56,7 +56,7 @@ $(BUILD)/nginx-src/objs/Makefile: config Makefile | deps
 	    flags=(--with-compat); \
 	    if [ -f conf_flags ]; then source ./conf_flags; \
 	        flags=("$${NGX_CONF_FLAGS[@]}"); fi; \
-	    ./configure "$${flags[@]}" --with-cc-opt=-O2 \
+	    ./configure "$${flags[@]}" --with-cc-opt="-O2 -ffp-contract=off" \
 	        --add-dynamic-module=$(CURDIR) \
 	        > ../configure.log 2>&1 || { tail -20 ../configure.log; exit 1; }; }
 
@@ -81,7 +81,7 @@ $(BUILD)/test_%: $(MOD)/test/test_%.c $(MOD)/test/test_check.h $(CORE_SRCS) \
 # 600 s by default on bodies up to 64 KiB and prints what it covered.
 FUZZ_SECONDS ?= 5
 FUZZ_MAX_LEN ?= 4096
-FUZZ_CFLAGS = -std=c99 -D_GNU_SOURCE -g -O1 -I$(MOD)/core \
+FUZZ_CFLAGS = -std=c99 -D_GNU_SOURCE -g -O1 -ffp-contract=off -I$(MOD)/core \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 $(BUILD)/fuzz_%: $(MOD)/test/fuzz_%.c $(MOD)/test/fuzz_common.h $(CORE_SRCS) \

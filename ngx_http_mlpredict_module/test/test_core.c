@@ -1492,6 +1492,33 @@ test_schema(void)
 
     mlp_model_close(m);
 
+    /* a step making an infinity: refused, as scikit-learn's check_array */
+    {
+        uint32_t  steps[24];
+
+        memcpy(steps, sc_steps, sizeof(steps));
+        steps[8] = MLP_STEP_FUNCTION;
+        steps[13] = 0;
+        steps[14] = 3;          /* step_u32[3] = 2: log */
+
+        sp = schema_spec();
+        sp.s[6].data = steps;
+        m = load(build(&sp), err);
+        CHECK(m != NULL, "a function step refused: %s", err);
+
+        if (m != NULL) {
+            answers(m, "{\"age\": 1, \"plan\": \"premium\", \"city\": \"b\"}",
+                    "{\"prediction\":120.5}\n");
+            refuses(m, "{\"age\": 0, \"plan\": \"premium\", \"city\": "
+                    "\"b\"}", 400, "feature \"age\" of the estimator is "
+                    "infinite after preprocessing");
+            refuses(m, "{\"age\": -1, \"plan\": \"premium\", \"city\": "
+                    "\"b\"}", 400, "feature \"age\" of the estimator is "
+                    "missing after preprocessing");
+            mlp_model_close(m);
+        }
+    }
+
     /* every index and table is checked at load */
     memcpy(bad_steps, sc_steps, sizeof(bad_steps));
 
@@ -1537,8 +1564,8 @@ test_schema(void)
     memcpy(bad_info, sc_info, sizeof(bad_info));
     sp.s[4].data = bad_info;
     bad_info[10] = 2;
-    refused_spec(sp, "input 2: categories 2..+2, expected at least one "
-                 "from 3", "category runs");
+    refused_spec(sp, "input 2: categories 2..+2, expected them from 3",
+                 "category runs");
 
     memcpy(bad_info, sc_info, sizeof(bad_info));
     bad_info[11] = 3;

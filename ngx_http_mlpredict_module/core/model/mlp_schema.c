@@ -197,9 +197,10 @@ mlp_schema_inputs(mlp_model_t *m, const mlp_section_t **by_id, char *err,
             continue;
         }
 
-        if (in->n_cats == 0 || first != next) {
+        /* no categories: an input no step reads, every string unknown */
+        if (first != next) {
             mlp_fail(err, errlen, "input %u: categories %u..+%u, expected "
-                     "at least one from %u", i, first, in->n_cats, next);
+                     "them from %u", i, first, in->n_cats, next);
             return -1;
         }
 
@@ -225,7 +226,7 @@ mlp_schema_inputs(mlp_model_t *m, const mlp_section_t **by_id, char *err,
     }
 
     if (n_cats == 0) {
-        return 0;
+        return 0;           /* no table: every category input's is empty */
     }
 
     /* names and categories in one allocation: the names go first */
@@ -306,5 +307,9 @@ mlp_schema_free(mlp_model_t *m)
 long
 mlp_input_code(const mlp_input_t *in, const char *s, size_t len)
 {
+    if (in->n_cats == 0) {
+        return -1;
+    }
+
     return mlp_table_find(in->cat_index, in->cat_mask, in->cats, s, len);
 }

@@ -48,6 +48,8 @@ static int mlp_step_encode(const mlp_model_t *m, const mlp_step_t *st,
 static void mlp_step_normalize(const mlp_step_t *st, const double *w,
     double *y);
 static int mlp_is_int(double v, double lo, double hi);
+static int mlp_step_nan(const mlp_step_t *st, const double *w, size_t row,
+    mlp_error_t *err);
 
 
 static const char  *mlp_step_names[] = {
@@ -488,6 +490,25 @@ mlp_step_bins_check(const mlp_pools_t *pl, uint32_t k, mlp_step_t *st,
 
 
 static int
+mlp_step_nan(const mlp_step_t *st, const double *w, size_t row,
+    mlp_error_t *err)
+{
+    uint32_t  i;
+
+    for (i = 0; i < st->n_in; i++) {
+        if (isnan(w[st->in[i]])) {
+            mlp_error_set(err, 400, "row %zu: a missing value reaches the "
+                          "%s step, which takes none", row,
+                          mlp_step_name(st->type));
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
 mlp_is_int(double v, double lo, double hi)
 {
     return v >= lo && v <= hi && v == floor(v);
@@ -542,6 +563,15 @@ mlp_steps_apply(const mlp_model_t *m, const double *in, size_t rows,
             st = &m->steps[k];
             n = st->n_in;
             x = st->f;
+
+            /* what scikit-learn refuses NaN in (bins: below) */
+            if ((st->type == MLP_STEP_NORMALIZE
+                 || st->type == MLP_STEP_BINARIZE
+                 || st->type == MLP_STEP_POLY)
+                && mlp_step_nan(st, w, first_row + r, err) != 0)
+            {
+                return -1;
+            }
 
             switch (st->type) {
 
@@ -692,11 +722,14 @@ mlp_steps_apply(const mlp_model_t *m, const double *in, size_t rows,
         for (i = 0; i < nf; i++) {
             v = w[m->out_cols[i]];
 
-            if (isnan(v) && !m->takes_nan) {
+            /* scikit-learn's check_array: finite, but where NaN is taken */
+            if (!isfinite(v) && !(m->takes_nan && isnan(v))) {
                 mlp_error_set(err, 400, "row %zu: feature \"%.64s\" of the "
-                              "estimator is missing after preprocessing: "
-                              "impute it, or send a value",
-                              first_row + r, m->features[i].s);
+                              "estimator is %s after preprocessing, which "
+                              "the estimator takes no %s", first_row + r,
+                              m->features[i].s,
+                              isnan(v) ? "missing" : "infinite",
+                              isnan(v) ? "missing value" : "infinity");
                 return -1;
             }
 
@@ -767,6 +800,12 @@ mlp_step_encode(const mlp_model_t *m, const mlp_step_t *st, const double *w,
                               v, n_keys ? " (known: " : "",
                               n_keys ? m->step_f[c[2]] : 0.0,
                               n_keys > 1 ? ", ...)" : ")");
+
+            } else if (v >= 0 && v < m->inputs[c[6]].n_cats) {
+                mlp_error_set(err, 400, "row %zu: feature \"%.64s\": "
+                              "unknown category \"%.64s\" for its encoder",
+                              row, name,
+                              m->inputs[c[6]].cats[(uint32_t) v].s);
 
             } else {
                 mlp_error_set(err, 400, "row %zu: feature \"%.64s\": a "
