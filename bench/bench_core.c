@@ -9,7 +9,8 @@
  *     request shape: a named object, {"features": [...]}, instances of
  *     arrays and instances of objects (100 and 10,000 rows).
  *
- *   bench_core [-t SECONDS] [-r RUNS] [-w predict,parse] [-j] MODEL[=ROWS] ...
+ *   bench_core [-t SECONDS] [-r RUNS] [-w predict,parse] [-j] [-a ANSWERS]
+ *       MODEL[=ROWS] | MODEL@BODIES ...
  *
  * ROWS is a file of little-endian doubles, n_features per row (the driver
  * writes the data set the model was fitted on, cycled to 10,000 rows; NaN is
@@ -21,6 +22,17 @@
  * input first; the cost of that
  * copy is measured alone the same way and subtracted. Allocation goes to a
  * bump arena reset before every call, like the nginx request pool.
+ *
+ * MODEL@BODIES times mlp_parse_request and mlp_handle_request on request
+ * bodies written by someone else (bench/make_mixed_model.py: named rows
+ * with strings for category inputs and null for missing values, which rows
+ * of doubles cannot express), one body a line; successive calls take
+ * successive lines, cycling, and ns per row is the time of a call over the
+ * rows of a body (the bodies of a file have as many rows each). Every body
+ * is handled once before timing and must be accepted. -w does not apply.
+ * With -a, the answers to those first calls are written to ANSWERS, one a
+ * line, in order, and nothing is timed: the driver compares them with
+ * scikit-learn's before it asks for the timing.
  *
  * -j prints one JSON object per line instead of the table.
  */
@@ -52,6 +64,12 @@ typedef struct {
 
 
 typedef struct {
+    const char  *data;
+    size_t       len;
+} bench_body_t;
+
+
+typedef struct {
     const mlp_model_t  *m;
     uint32_t            nf;
     uint32_t            nout;
@@ -66,6 +84,10 @@ typedef struct {
     size_t              len;
     bench_arena_t      *arena;
     mlp_alloc_t        *alloc;
+    /* MODEL@BODIES: the bodies of the file, taken in turn */
+    bench_body_t       *bodies;
+    size_t              n_bodies;
+    size_t              next;
 } bench_ctx_t;
 
 
@@ -75,6 +97,7 @@ typedef void (*bench_fn)(bench_ctx_t *c);
 static double        bench_min_time = 0.2;
 static int           bench_runs = 5;
 static int           bench_json;
+static FILE         *bench_answers;
 static volatile int  bench_sink;
 
 
@@ -217,6 +240,63 @@ bench_handle(bench_ctx_t *c)
     c->arena->used = 0;
     bench_sink += mlp_handle_request(c->m, c->body, c->len, (size_t) -1,
                                      c->alloc, &resp, &resp_len, &err);
+}
+
+
+static void
+bench_parse_next(bench_ctx_t *c)
+{
+    mlp_error_t    err;
+    mlp_request_t  req;
+    bench_body_t  *b;
+
+    b = &c->bodies[c->next];
+    if (++c->next == c->n_bodies) {
+        c->next = 0;
+    }
+
+    c->arena->used = 0;
+    bench_sink += mlp_parse_request(c->m, b->data, b->len, (size_t) -1,
+                                    c->alloc, &req, &err);
+}
+
+
+static void
+bench_handle_next(bench_ctx_t *c)
+{
+    char          *resp;
+    size_t         resp_len;
+    mlp_error_t    err;
+    bench_body_t  *b;
+
+    b = &c->bodies[c->next];
+    if (++c->next == c->n_bodies) {
+        c->next = 0;
+    }
+
+    c->arena->used = 0;
+    bench_sink += mlp_handle_request(c->m, b->data, b->len, (size_t) -1,
+                                     c->alloc, &resp, &resp_len, &err);
+}
+
+
+/*
+ * The arena is reserved, not committed: a batch of 10,000 rows touches only
+ * what it uses, and resetting it costs nothing, like the request pool.
+ */
+static void
+bench_arena_map(bench_arena_t *arena, mlp_alloc_t *alloc)
+{
+    arena->size = BENCH_ARENA_SIZE;
+    arena->used = 0;
+    arena->base = mmap(NULL, arena->size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (arena->base == MAP_FAILED) {
+        bench_die("mmap: %s%s", strerror(errno), "");
+    }
+
+    alloc->alloc = bench_alloc;
+    alloc->data = arena;
 }
 
 
@@ -464,16 +544,7 @@ bench_model(const char *arg, int do_predict, int do_parse)
     }
 
     if (do_parse) {
-        arena.size = BENCH_ARENA_SIZE;
-        arena.used = 0;
-        arena.base = mmap(NULL, arena.size, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (arena.base == MAP_FAILED) {
-            bench_die("mmap: %s%s", strerror(errno), "");
-        }
-
-        alloc.alloc = bench_alloc;
-        alloc.data = &arena;
+        bench_arena_map(&arena, &alloc);
         c.arena = &arena;
         c.alloc = &alloc;
 
@@ -530,6 +601,173 @@ bench_model(const char *arg, int do_predict, int do_parse)
 }
 
 
+/* The lines of a file, each a body; the buffer holds them all. */
+static bench_body_t *
+bench_read_bodies(const char *path, char **buf, size_t *n)
+{
+    FILE          *f;
+    char          *p, *end, *nl;
+    long           size;
+    size_t         i, lines;
+    bench_body_t  *bodies;
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        bench_die("%s: %s", path, strerror(errno));
+    }
+
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0
+        || fseek(f, 0, SEEK_SET) != 0)
+    {
+        bench_die("%s: %s", path, strerror(errno));
+    }
+
+    *buf = malloc(size + 1);
+    if (*buf == NULL) {
+        bench_die("out of memory%s%s", "", "");
+    }
+
+    if (fread(*buf, 1, size, f) != (size_t) size) {
+        bench_die("%s: short read%s", path, "");
+    }
+
+    fclose(f);
+
+    /* a newline after the end: the last line needs no case of its own */
+    end = *buf + size;
+    *end = '\n';
+
+    lines = 0;
+    for (p = *buf; p < end; p = nl + 1) {
+        nl = memchr(p, '\n', end + 1 - p);
+        lines += (nl > p);
+    }
+
+    if (lines == 0) {
+        bench_die("%s: no body in the file%s", path, "");
+    }
+
+    bodies = malloc(lines * sizeof(bench_body_t));
+    if (bodies == NULL) {
+        bench_die("out of memory%s%s", "", "");
+    }
+
+    i = 0;
+    for (p = *buf; p < end; p = nl + 1) {
+        nl = memchr(p, '\n', end + 1 - p);
+        if (nl > p) {
+            bodies[i].data = p;
+            bodies[i].len = nl - p;
+            i++;
+        }
+    }
+
+    *n = lines;
+
+    return bodies;
+}
+
+
+static void
+bench_bodies(const char *arg)
+{
+    char           *path, *bodies_path, *at, *buf, *resp;
+    size_t          i, rows, bytes, resp_len;
+    double          per_body, tp, th;
+    bench_ctx_t     c;
+    mlp_alloc_t     alloc;
+    mlp_error_t     err;
+    mlp_model_t    *m;
+    mlp_request_t   req;
+    bench_arena_t   arena;
+    const char     *name;
+    char            errbuf[MLP_ERR_LEN];
+
+    path = strdup(arg);
+    at = strchr(path, '@');
+    *at = '\0';
+    bodies_path = at + 1;
+
+    m = mlp_model_open(path, errbuf, sizeof(errbuf));
+    if (m == NULL) {
+        bench_die("%s: %s", path, errbuf);
+    }
+
+    name = bench_base(path);
+
+    memset(&c, 0, sizeof(c));
+    c.m = m;
+    c.bodies = bench_read_bodies(bodies_path, &buf, &c.n_bodies);
+
+    bench_arena_map(&arena, &alloc);
+    c.arena = &arena;
+    c.alloc = &alloc;
+
+    /*
+     * Every body once before timing: a refused body would time an error
+     * path; the rows counted here give ns per row.
+     */
+    rows = 0;
+    bytes = 0;
+
+    for (i = 0; i < c.n_bodies; i++) {
+        arena.used = 0;
+        if (mlp_parse_request(m, c.bodies[i].data, c.bodies[i].len,
+                              (size_t) -1, &alloc, &req, &err) != 0
+            || mlp_handle_request(m, c.bodies[i].data, c.bodies[i].len,
+                                  (size_t) -1, &alloc, &resp, &resp_len,
+                                  &err) != 0)
+        {
+            fprintf(stderr, "bench_core: %s: body %zu of %s refused: %s\n",
+                    name, i + 1, bodies_path, err.message);
+            exit(1);
+        }
+
+        rows += req.rows;
+        bytes += c.bodies[i].len;
+
+        if (bench_answers) {
+            fwrite(resp, 1, resp_len, bench_answers);
+            if (resp_len == 0 || resp[resp_len - 1] != '\n') {
+                fputc('\n', bench_answers);
+            }
+        }
+    }
+
+    per_body = (double) rows / c.n_bodies;
+
+    if (bench_answers == NULL) {
+        tp = bench_measure(bench_parse_next, &c);
+        th = bench_measure(bench_handle_next, &c);
+
+        if (bench_json) {
+            printf("{\"model\":\"%s\",\"what\":\"bodies\",\"file\":\"%s\","
+                   "\"bodies\":%zu,\"rows\":%.0f,\"bytes\":%.0f,"
+                   "\"parse_ns_per_row\":%.2f,\"parse_mb_s\":%.1f,"
+                   "\"handle_ns_per_row\":%.2f}\n",
+                   name, bench_base(bodies_path), c.n_bodies, per_body,
+                   (double) bytes / c.n_bodies, tp / per_body,
+                   bytes / (double) c.n_bodies / tp * 1e3, th / per_body);
+
+        } else {
+            printf("%s@%s: %zu bodies of %.0f rows, %.0f B a row\n"
+                   "  parse %9.1f ns/row (%6.1f MB/s); "
+                   "parse+preprocess+predict+write %9.1f ns/row\n",
+                   name, bench_base(bodies_path), c.n_bodies, per_body,
+                   (double) bytes / rows, tp / per_body,
+                   bytes / (double) c.n_bodies / tp * 1e3, th / per_body);
+        }
+        fflush(stdout);
+    }
+
+    munmap(arena.base, arena.size);
+    free(c.bodies);
+    free(buf);
+    free(path);
+    mlp_model_close(m);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -559,6 +797,12 @@ main(int argc, char **argv)
         } else if (strcmp(argv[i], "-j") == 0) {
             bench_json = 1;
 
+        } else if (strcmp(argv[i], "-a") == 0 && i + 1 < argc) {
+            bench_answers = fopen(argv[++i], "w");
+            if (bench_answers == NULL) {
+                bench_die("%s: %s", argv[i], strerror(errno));
+            }
+
         } else {
             break;
         }
@@ -566,12 +810,22 @@ main(int argc, char **argv)
 
     if (i == argc || bench_min_time <= 0 || bench_runs < 1) {
         fprintf(stderr, "usage: bench_core [-t SECONDS] [-r RUNS] "
-                "[-w predict,parse] [-j] MODEL[=ROWS.f64] ...\n");
+                "[-w predict,parse] [-j] [-a ANSWERS] "
+                "MODEL[=ROWS.f64] | MODEL@BODIES ...\n");
         return 2;
     }
 
     for ( /* void */ ; i < argc; i++) {
-        bench_model(argv[i], do_predict, do_parse);
+        if (strchr(argv[i], '@')) {
+            bench_bodies(argv[i]);
+
+        } else if (bench_answers == NULL) {
+            bench_model(argv[i], do_predict, do_parse);
+        }
+    }
+
+    if (bench_answers && fclose(bench_answers) != 0) {
+        bench_die("answers: %s%s", strerror(errno), "");
     }
 
     return bench_sink == -12345;

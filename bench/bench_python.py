@@ -4,16 +4,19 @@ predict_proba, and XGBoost's, in ns per row for batches of 1, 100 and 10,000
 rows of the same data bench_core is given (the model's data set, cycled).
 
     /usr/bin/python3 bench/bench_python.py [-t SECONDS] [-r RUNS] [--json]
-        [--xgb-out DIR] [MODEL ...]
+        [--xgb-out DIR] [--mixed DIR] [MODEL ...]
 
 MODEL is an example of models/make_examples.py (fitted here exactly as it
 fits it). With --xgb-out, an XGBoost classifier (100 trees, depth 10,
 nthread=1) is trained on breast_cancer's training split, saved as
 DIR/xgb_breast_cancer.json (for `mlpredict convert`) with its
 predict_proba of the first 100 rows in DIR/xgb_breast_cancer.expect.json,
-and timed. Single-threaded throughout (BLAS and OpenMP: one thread).
-Each measurement lasts at least SECONDS (default 0.2); the best of RUNS
-(default 5) is kept.
+and timed. With --mixed, the pipeline of bench/make_mixed_model.py (its
+DIR/sklearn.pkl: the fitted pipeline and the rows as DataFrames) is timed
+on the rows of every body file DIR/expect.json lists, batch for batch:
+predict_proba, and predict + predict_proba. Single-threaded throughout
+(BLAS and OpenMP: one thread). Each measurement lasts at least SECONDS
+(default 0.2); the best of RUNS (default 5) is kept.
 """
 
 import os
@@ -139,18 +142,53 @@ def bench_xgboost(outdir, args):
                    what=what, batch=b, ns_per_row=round(t / b, 2))
 
 
+def frame_batches(X, b):
+    """As batches(), for a DataFrame: the slices are made before timing, so
+    that slicing is not charged to scikit-learn."""
+    views = [X.iloc[i:i + b] for i in range(0, X.shape[0] - b + 1, b)]
+    it = itertools.cycle(views)
+    return lambda: next(it)
+
+
+def bench_mixed(d, args):
+    import pickle
+    with open(os.path.join(d, "sklearn.pkl"), "rb") as f:
+        saved = pickle.load(f)
+    with open(os.path.join(d, "expect.json")) as f:
+        files = json.load(f)["files"]
+    model = saved["model"]
+    if not args.json:
+        print("mixed (scikit-learn Pipeline(ColumnTransformer, "
+              "LogisticRegression) on a DataFrame)")
+    for spec in files:
+        b = spec["batch"]
+        nxt = frame_batches(saved[spec["set"]], b)
+
+        def both():
+            Xb = nxt()
+            return model.predict(Xb), model.predict_proba(Xb)
+        for what, fn in (("predict_proba", lambda: model.predict_proba(nxt())),
+                         ("predict+predict_proba", both)):
+            t = measure(fn, args.t, args.r)
+            report(sys.stdout, args, model="mixed", lib="sklearn", what=what,
+                   batch=b, file=spec["file"], ns_per_row=round(t / b, 2))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("-t", type=float, default=0.2)
     p.add_argument("-r", type=int, default=5)
     p.add_argument("--json", action="store_true")
     p.add_argument("--xgb-out")
+    p.add_argument("--mixed")
     p.add_argument("models", nargs="*")
     args = p.parse_args()
     for name in args.models:
         bench_sklearn(name, args)
     if args.xgb_out:
         bench_xgboost(args.xgb_out, args)
+    if args.mixed:
+        bench_mixed(args.mixed, args)
     return 0
 
 

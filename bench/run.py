@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """`make bench`: the module side by side with nginx `return 200` and with
 Flask + scikit-learn, in one run; the core without HTTP beside scikit-learn
-and XGBoost; memory and start-up with a large model. See bench/README.md.
+and XGBoost; a mixed row of numbers and string categories through a
+scikit-learn pipeline (bench/make_mixed_model.py), in the core and over
+HTTP; memory and start-up with a large model. See bench/README.md.
 
     /usr/bin/python3 bench/run.py [--seconds 10] [--smoke] [--out DIR] ...
 
@@ -282,7 +284,8 @@ def check_answer(case, status, raw):
                 raise RuntimeError("bad regression answer %r" % raw[:300])
         else:
             p = r.get("probabilities")
-            if r.get("prediction") not in ("malignant", "benign") \
+            if r.get("prediction") not in case.get("classes",
+                                                   ("malignant", "benign")) \
                     or not isinstance(p, dict) \
                     or abs(sum(p.values()) - 1) > 1e-9:
                 raise RuntimeError("bad classifier answer %r" % raw[:300])
@@ -290,7 +293,21 @@ def check_answer(case, status, raw):
             and a["prediction"] != case["expect"]:
         raise RuntimeError("predicted %r, the data says %r"
                            % (a["prediction"], case["expect"]))
+    if "proba" in case:
+        worst = max_proba_diff(a, case["proba"])
+        if worst > 1e-9:
+            raise RuntimeError("probabilities differ from scikit-learn's by "
+                               "%.3g: %r" % (worst, raw[:300]))
     return a
+
+
+def max_proba_diff(answer, proba):
+    """The largest |p - p_ref| of one answer (dict class -> p) against
+    proba, a dict class -> p of scikit-learn's."""
+    p = answer.get("probabilities")
+    if not isinstance(p, dict) or p.keys() != proba.keys():
+        return math.inf
+    return max(abs(p[k] - proba[k]) for k in proba)
 
 
 def same_answer(a, b, rel=1e-9):
@@ -308,6 +325,23 @@ def same_answer(a, b, rel=1e-9):
 
 
 # ---------------------------------------------------------------- parts
+
+def prepare_mixed():
+    """The mixed-row model, its bodies and scikit-learn's answers, written
+    under WORK/mixed (never into models/); None when it cannot be built."""
+    from make_mixed_model import write as write_mixed
+    d = os.path.join(WORK, "mixed")
+    record("mixed: the model, bodies and scikit-learn's answers",
+           [PY, os.path.join(HERE, "make_mixed_model.py"), d])
+    log("mixed: fitting the pipeline, writing its model and bodies")
+    try:
+        m = write_mixed(d)
+    except Exception as e:  # noqa: BLE001
+        fail("mixed model: %s" % e)
+        return None
+    m["dir"] = d
+    return m
+
 
 def prepare():
     """Bodies, rows files, and the peer's fitted models (pickled once)."""
@@ -336,10 +370,10 @@ def prepare():
         models[name] = (model, names)
     with open(os.path.join(WORK, "peer_models.pkl"), "wb") as f:
         pickle.dump(models, f)
-    return forest
+    return forest, prepare_mixed()
 
 
-def http_cases(forest):
+def http_cases(forest, mixed):
     b = lambda k: os.path.join(WORK, "bodies", k + ".json")  # noqa: E731
     cases = [
         dict(id="return200", title="nginx `return 200` (same POST)",
@@ -361,6 +395,17 @@ def http_cases(forest):
                           path="/v1/models/breast_cancer_forest",
                           body=b("bc_named"), kind="classifier", rows=1,
                           expect="malignant"))
+    if mixed:
+        e = mixed["expect"]
+        cases.append(dict(
+            id="mixed", title="logistic pipeline, 1 named row of 6 numbers "
+            "+ 4 string categories (with nulls)",
+            path="/v1/models/mixed", body=os.path.join(mixed["dir"],
+                                                       "row.json"),
+            kind="classifier", rows=1, classes=e["classes"],
+            expect=e["known"]["labels"][e["row"]],
+            proba=dict(zip(e["classes"], e["known"]["proba"][e["row"]])),
+            servers=["nginx"]))
     # the baseline once more after the module's cases: the drift between
     # the two shows how steady the machine was
     cases.append(dict(id="return200_end",
@@ -416,8 +461,8 @@ def run_server_cases(server, port, cases, results, answers):
             results[key] = {"error": str(e)}
 
 
-def bench_http(forest):
-    cases = http_cases(forest)
+def bench_http(forest, mixed):
+    cases = http_cases(forest, mixed)
     results, answers = {}, {}
     d = os.path.join(WORK, "nginx-http")
     os.makedirs(d, exist_ok=True)
@@ -431,6 +476,10 @@ def bench_http(forest):
         locs.append("        location = /v1/models/%s {\n"
                     "            mlpredict %s/%s.mlp;\n"
                     "        }\n" % (name, models, name))
+    if mixed:
+        locs.append("        location = /v1/models/mixed {\n"
+                    "            mlpredict %s;\n"
+                    "        }\n" % mixed["path"])
     conf = os.path.join(d, "nginx.conf")
     errlog = os.path.join(d, "error.log")
     with open(conf, "w") as f:
@@ -502,7 +551,7 @@ def core_models():
     return names
 
 
-def bench_core():
+def bench_core(mixed):
     import common
     rows_dir = os.path.join(WORK, "rows")
     os.makedirs(rows_dir, exist_ok=True)
@@ -528,12 +577,25 @@ def bench_core():
     res += run_json_lines("core: parse", pinned(
         SERVER_CPU, [core, "-j", "-w", "parse"] + t + parse_args), 1800)
 
-    log("python: scikit-learn on", len(names), "models, and XGBoost")
+    mixed_ok = False
+    if mixed:
+        try:
+            mixed_ok = check_mixed(core, mixed)
+        except Exception as e:  # noqa: BLE001
+            fail("mixed: answers refused before timing: %s" % e)
+    if mixed_ok:
+        log("core: mixed rows, parse + preprocess + predict + write")
+        res += run_json_lines("core: mixed rows (bodies)", pinned(
+            SERVER_CPU, [core, "-j"] + t + mixed_args(mixed)), 1800)
+
+    log("python: scikit-learn on", len(names), "models, XGBoost%s"
+        % (" and the mixed pipeline" if mixed_ok else ""))
     xgb_dir = os.path.join(WORK, "xgb")
     py = run_json_lines("python: scikit-learn and XGBoost", pinned(
         SERVER_CPU, [PY, os.path.join(HERE, "bench_python.py"), "--json",
                      "-t", str(ARGS.core_time), "-r", str(ARGS.core_runs),
-                     "--xgb-out", xgb_dir] + names), 1800)
+                     "--xgb-out", xgb_dir]
+        + (["--mixed", mixed["dir"]] if mixed_ok else []) + names), 1800)
 
     xgb_json = os.path.join(xgb_dir, "xgb_breast_cancer.json")
     xgb_mlp = os.path.join(xgb_dir, "xgb_breast_cancer.mlp")
@@ -551,7 +613,59 @@ def bench_core():
             SERVER_CPU, [core, "-j", "-w", "predict"] + t
             + ["%s=%s" % (xgb_mlp, os.path.join(rows_dir,
                                                "breast_cancer.f64"))]), 600)
-    return names, res, py, xgb_info
+    return names, res, py, xgb_info, mixed if mixed_ok else None
+
+
+def mixed_args(mixed):
+    return ["%s@%s" % (mixed["path"], os.path.join(mixed["dir"], f["file"]))
+            for f in mixed["files"]]
+
+
+def check_mixed(core, mixed):
+    """bench_core's answers to every mixed body (mlp_handle_request, the
+    path it then times) against scikit-learn's predict and predict_proba of
+    the same rows, within 1e-9; True when they agree."""
+    answers = os.path.join(mixed["dir"], "answers.jsonl")
+    argv = [core, "-a", answers] + mixed_args(mixed)
+    record("core: mixed rows, the answers checked before timing", argv)
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError("bench_core -a exited %d: %s"
+                           % (p.returncode, p.stderr.strip()[-2000:]))
+    e = mixed["expect"]
+    classes = e["classes"]
+    with open(answers) as f:
+        lines = f.read().splitlines()
+    i = 0
+    for spec in mixed["files"]:
+        ref = e[spec["set"]]
+        got = []
+        for _ in range(e["n_rows"] // spec["batch"]):
+            a = json.loads(lines[i])
+            i += 1
+            got += a["predictions"] if "predictions" in a else [a]
+        if len(got) != e["n_rows"]:
+            raise RuntimeError("%s: %d answers for %d rows"
+                               % (spec["file"], len(got), e["n_rows"]))
+        worst = 0.0
+        for r, (a, label, proba) in enumerate(zip(got, ref["labels"],
+                                                 ref["proba"])):
+            if a.get("prediction") != label:
+                raise RuntimeError("%s, row %d: predicted %r, scikit-learn "
+                                   "%r" % (spec["file"], r,
+                                           a.get("prediction"), label))
+            worst = max(worst, max_proba_diff(a, dict(zip(classes, proba))))
+        log("mixed %-24s %d rows: labels equal, max |p - scikit-learn's p| "
+            "= %.3g" % (spec["file"], len(got), worst))
+        spec["max_diff"] = worst
+        if worst > 1e-9:
+            fail("mixed %s: probabilities differ from scikit-learn's by up "
+                 "to %.3g: not timed" % (spec["file"], worst))
+            return False
+    if i != len(lines):
+        raise RuntimeError("%d answers for %d bodies" % (len(lines), i))
+    return True
 
 
 def check_xgb(mlp, xgb_dir):
@@ -825,6 +939,34 @@ def core_tables(names, res, py, xgb_info):
     return t1, t2, t3
 
 
+def mixed_table(res, py, mixed):
+    """The mixed rows: the module's request path beside the pipeline's
+    predict_proba, batch for batch, on the same rows."""
+    ours = {r["file"]: r for r in res if r["what"] == "bodies"}
+    skl = {(r["file"], r["what"]): r["ns_per_row"] for r in py
+           if r["model"] == "mixed"}
+    sets = {"known": "known or null",
+            "unseen": "1 unseen value per 100 rows"}
+    rows = []
+    for spec in mixed["files"]:
+        f = spec["file"]
+        r = ours.get(f, {})
+        h = r.get("handle_ns_per_row")
+        pp = skl.get((f, "predict_proba"))
+        both = skl.get((f, "predict+predict_proba"))
+        rows.append([sets[spec["set"]], spec["batch"],
+                     "%.0f" % (r["bytes"] / r["rows"]) if r else "-",
+                     fmt_ns(r.get("parse_ns_per_row")), fmt_ns(h),
+                     fmt_ns(pp), fmt_ns(both),
+                     fmt_ratio(pp / h) if pp and h else "-"])
+    return table(["categories", "batch", "body bytes/row",
+                  "mlp_parse_request ns/row",
+                  "mlp_handle_request ns/row (parse + preprocess + predict "
+                  "+ write)", "scikit-learn predict_proba ns/row",
+                  "scikit-learn predict + predict_proba ns/row",
+                  "speed-up vs predict_proba"], rows)
+
+
 def memory_table(m):
     rows = []
     tot = {"rss": 0, "pss": 0, "model_rss": 0, "model_pss": 0,
@@ -918,7 +1060,7 @@ def report(started, loads, http, core, mem):
             % (ARGS.connections, ARGS.seconds, ARGS.warmup), "",
             http_table(cases, results), ""]
     if core:
-        names, res, py, xgb_info = core
+        names, res, py, xgb_info, mixed = core
         t1, t2, t3 = core_tables(names, res, py, xgb_info)
         lines += [
             "## Core, no HTTP", "",
@@ -941,6 +1083,33 @@ def report(started, loads, http, core, mem):
                   "shape, and the whole request path without HTTP "
                   "(`mlp_handle_request`: parse, predict, write the answer):",
                   "", t3, ""]
+        if mixed:
+            e = mixed["expect"]
+            lines += [
+                "### A mixed row: numbers with NaN and string categories",
+                "",
+                "bench/make_mixed_model.py's pipeline: ColumnTransformer("
+                "[%s: SimpleImputer(median) + StandardScaler], [%s: "
+                "SimpleImputer(constant) + OneHotEncoder(handle_unknown="
+                "'ignore')]) + LogisticRegression, exported as a format "
+                "version 2 file (%d bytes). %d rows (%d missing values "
+                "among them, sent as null; categories as strings); batch 1 "
+                "is a named row, larger batches `{\"instances\": [named "
+                "rows]}`, each call the next body. Before timing, "
+                "`bench_core -a` answered every body and the answers were "
+                "compared with scikit-learn's predict and predict_proba of "
+                "the same rows: labels equal, probabilities at most %.2g "
+                "apart (1e-9 allowed). "
+                "scikit-learn gets the rows as DataFrame slices made "
+                "before timing (no JSON, no DataFrame building); the module "
+                "parses the JSON. A body with a category value the encoder "
+                "never saw leaves the module's scanner for jansson: the last "
+                "row shows what that costs."
+                % (", ".join(e["inputs"]["numbers"]),
+                   ", ".join(e["inputs"]["categories"]), mixed["size"],
+                   e["n_rows"], e["missing"],
+                   max(f.get("max_diff", 0.0) for f in mixed["files"])),
+                "", mixed_table(res, py, mixed), ""]
     if mem:
         t, summary, startup = memory_table(mem)
         lines += ["## Memory and start-up", "", summary, "", t, "",
@@ -1013,12 +1182,12 @@ def main():
     load0 = open("/proc/loadavg").read().split()[:3]
     http = core = mem = None
     try:
-        forest = prepare()
+        forest, mixed = prepare()
         if "http" in parts:
-            http = bench_http(forest)
+            http = bench_http(forest, mixed)
         if "core" in parts:
             try:
-                core = bench_core()
+                core = bench_core(mixed)
             except Exception as e:  # noqa: BLE001
                 fail("core benchmark: %s" % e)
         if "memory" in parts:
