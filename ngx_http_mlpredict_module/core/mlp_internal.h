@@ -251,6 +251,7 @@ void mlp_fail(char *err, size_t errlen, const char *fmt, ...)
 #endif
     ;
 uint32_t mlp_hash(const char *s, size_t len);
+int mlp_utf8_valid(const unsigned char *s, size_t len);
 int mlp_table_build(const mlp_str_t *str, uint32_t n, uint32_t **table,
     uint32_t *mask, uint32_t *dup, uint32_t *first);
 long mlp_table_find(const uint32_t *table, uint32_t mask,

@@ -1450,7 +1450,15 @@ test_schema(void)
     scan_agrees(m, "{\"instances\": [[30, \"pro\", \"a\"], [null, \"pro\", "
                 "\"b\"], {\"city\": \"b\", \"plan\": \"pro\"}]}", 1);
     scan_agrees(m, "{\"age\": 5, \"plan\": \"basic\", \"city\": \"zzz\"}",
-                0);                         /* unknown: jansson's UTF-8 */
+                1);                         /* unknown, and encoded */
+    scan_agrees(m, "{\"age\": 5, \"plan\": \"basic\", \"city\": "
+                "\"\xc3\xa9t\xc3\xa9\"}", 1);
+    scan_agrees(m, "{\"age\": 5, \"plan\": \"basic\", \"city\": \"\xc3\"}",
+                0);                         /* not UTF-8: jansson's 400 */
+    scan_agrees(m, "{\"age\": 5, \"plan\": \"basic\", \"city\": "
+                "\"\xed\xa0\x80\"}", 0);  /* a surrogate */
+    scan_agrees(m, "{\"age\": 5, \"plan\": \"gold\", \"city\": \"a\"}",
+                0);                         /* refused: jansson words it */
     scan_agrees(m, "{\"age\": null, \"age\": 3, \"plan\": \"basic\", "
                 "\"city\": \"a\"}", 0);    /* duplicate after a null */
     scan_agrees(m, "{\"age\": 5, \"plan\": \"basic\", \"city\": null}", 0);

@@ -226,9 +226,10 @@ mlp_scan_key(mlp_scan_t *s, const char **key, size_t *len)
 
 
 /*
- * The value of input j: a number, a known category (its code), or null
- * where the input may be missing. Anything else, unknown categories
- * included (their bytes are not even known to be UTF-8), goes to jansson.
+ * The value of input j: a number, a category (its code, -1 for one the
+ * model does not know, where it takes those: the bytes are checked to be
+ * UTF-8 as jansson would), or null where the input may be missing.
+ * Anything else goes to jansson, which words the error.
  */
 
 static int
@@ -269,7 +270,9 @@ mlp_scan_value(const mlp_model_t *m, mlp_scan_t *s, uint32_t j, double *x)
 
     code = mlp_input_code(in, str, len);
 
-    if (code < 0) {
+    if (code < 0 && ((in->flags & MLP_INPUT_UNKNOWN_ERROR)
+                     || !mlp_utf8_valid((const unsigned char *) str, len)))
+    {
         return MLP_SCAN_FALLBACK;
     }
 

@@ -43,7 +43,6 @@ static int mlp_model_section_is(const mlp_section_t *s, uint32_t dtype,
 static int mlp_model_labels(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_model_describe(mlp_model_t *m, char *err, size_t errlen);
 static void mlp_model_describe_schema(mlp_model_t *m, mlp_buf_t *b);
-static int mlp_utf8_valid(const unsigned char *s, size_t len);
 static uint32_t mlp_le32(const unsigned char *p);
 static uint64_t mlp_le64(const unsigned char *p);
 static void mlp_buf_add(mlp_buf_t *b, const char *s, size_t len);
@@ -1246,7 +1245,9 @@ mlp_model_describe_schema(mlp_model_t *m, mlp_buf_t *b)
 }
 
 
-static int
+/* UTF-8 as jansson checks it (no overlongs, surrogates), and no controls */
+
+int
 mlp_utf8_valid(const unsigned char *s, size_t len)
 {
     size_t    i, n, k;
