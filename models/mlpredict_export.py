@@ -15,6 +15,13 @@ estimator is one of
                                                  (kind 3, link 0, 1 or 6)
   HistGradientBoostingClassifier, HistGradientBoostingRegressor
                                                  (kind 3, link 0, 1, 2 or 4)
+  LinearSVR, SGDRegressor, PassiveAggressiveRegressor
+                                                 (kind 1, link 0 identity)
+  LinearSVC, Perceptron, RidgeClassifier(CV), PassiveAggressiveClassifier,
+  SGDClassifier                                  (kind 2, link 8 decision;
+                                                 SGD's log_loss 1 or 3,
+                                                 modified_huber 9)
+  SVC, NuSVC, SVR, NuSVR, OneClassSVM            (kind 4: libsvm's model)
 
 HistGradientBoosting's native categorical features (categorical_features,
 fed by an OrdinalEncoder) are written as categorical splits.
@@ -74,6 +81,7 @@ MAX_SECTIONS = 64
 KIND_LINEAR = 1
 KIND_LOGISTIC = 2
 KIND_TREES = 3
+KIND_SVM = 4
 
 LINK_IDENTITY = 0
 LINK_LOGISTIC = 1
@@ -82,9 +90,12 @@ LINK_OVR = 3
 LINK_EXP = 4
 LINK_MEAN = 5
 LINK_LOGSUMEXP = 6
+LINK_DECISION = 8
+LINK_MODIFIED_HUBER = 9
 
 LINK_NAMES = {0: "identity", 1: "logistic", 2: "softmax", 3: "ovr",
-              4: "exp", 5: "mean", 6: "logsumexp"}
+              4: "exp", 5: "mean", 6: "logsumexp", 8: "decision",
+              9: "modified_huber"}
 
 DTYPE_F64 = 1
 DTYPE_STRINGS = 2
@@ -105,6 +116,24 @@ SEC_TREE_SCALES = 33
 SEC_NODES = 34
 SEC_LEAF_VALUES = 35
 SEC_INIT = 36
+SEC_SVM_PARAMS = 60
+SEC_SVM_KERNEL = 61
+SEC_SUPPORT_VECTORS = 62
+SEC_SV_COEF = 63
+SEC_RHO = 64
+SEC_N_SV_CLASS = 65
+SEC_PROB_A = 66
+SEC_PROB_B = 67
+
+# svm_params (FORMAT.md, kind 4): libsvm's svm_type and kernel_type numbers
+SVM_TYPES = {"c_svc": 0, "nu_svc": 1, "one_class": 2, "epsilon_svr": 3,
+             "nu_svr": 4}
+SVM_KERNELS = {"linear": 0, "poly": 1, "rbf": 2, "sigmoid": 3}
+SVM_PROBABILITY = 1 << 0
+SVM_OVR = 1 << 1
+SVM_BREAK_TIES = 1 << 2
+SVM_BINARY_DIRECT = 1 << 3
+SVM_SKLEARN_SIGN = 1 << 4
 
 # tree_params flags
 FLAG_INPUT_F32 = 1 << 0
@@ -127,7 +156,17 @@ FOREST_ESTIMATORS = ("RandomForestClassifier", "RandomForestRegressor",
 GB_ESTIMATORS = ("GradientBoostingClassifier", "GradientBoostingRegressor")
 HGB_ESTIMATORS = ("HistGradientBoostingClassifier",
                   "HistGradientBoostingRegressor")
-SUPPORTED = (LINEAR_ESTIMATORS + ("LogisticRegression",) + TREE_ESTIMATORS
+SVM_ESTIMATORS = ("SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM")
+# linear classifiers answering decision values (kind 2, link 8, or 9 for
+# SGDClassifier's modified_huber, 1 and 3 for its log_loss)
+DECISION_ESTIMATORS = ("LinearSVC", "Perceptron", "RidgeClassifier",
+                       "RidgeClassifierCV", "PassiveAggressiveClassifier",
+                       "SGDClassifier")
+# linear regressors (kind 1) besides LINEAR_ESTIMATORS
+LINEAR_REGRESSORS = ("LinearSVR", "SGDRegressor",
+                     "PassiveAggressiveRegressor")
+SUPPORTED = (LINEAR_ESTIMATORS + LINEAR_REGRESSORS + ("LogisticRegression",)
+             + DECISION_ESTIMATORS + SVM_ESTIMATORS + TREE_ESTIMATORS
              + FOREST_ESTIMATORS + GB_ESTIMATORS + HGB_ESTIMATORS)
 
 
@@ -152,6 +191,7 @@ class _Plan:
         self.flags = 0                # kind 3: tree_params flags
         self.init = None              # kind 3: (n_groups,) f64 or None
         self.cat_bitsets = None       # kind 3: (n_bitsets, 16) u32 or None
+        self.svm = None               # kind 4: dict of its sections
         self.v2 = None                # format 2: inputs and steps, or None
 
 
@@ -167,6 +207,9 @@ def _sklearn_class(name):
     if name == "Pipeline":
         from sklearn.pipeline import Pipeline
         return Pipeline
+    if name in SVM_ESTIMATORS or name in ("LinearSVC", "LinearSVR"):
+        from sklearn import svm
+        return getattr(svm, name)
     if name in TREE_ESTIMATORS:
         from sklearn import tree
         return getattr(tree, name)
@@ -347,6 +390,218 @@ def _plan_logistic(est, plan):
     plan.intercept = intercept
     plan.class_labels = labels
     return d
+
+
+# --------------------------------------------------------------------------
+# linear classifiers with decision values (kind 2, links 8 and 9)
+
+def _sgd_loss(est):
+    loss = getattr(est, "loss", None)
+    return "log_loss" if loss == "log" else loss
+
+
+def _plan_decision(est, plan, name):
+    """LinearSVC, Perceptron, RidgeClassifier, PassiveAggressiveClassifier
+    and SGDClassifier: one score row for two classes, else one per class
+    (one-vs-rest), as their decision_function computes them."""
+    _check_fitted(est)
+    k, labels = _classes(est, name)
+    coef = _dense_f64(est.coef_, "%s.coef_" % name)
+    if coef.ndim == 1:
+        coef = coef.reshape(1, -1)
+    if coef.ndim != 2:
+        raise ValueError("%s.coef_ has unsupported shape %s"
+                         % (name, coef.shape))
+    rows, d = coef.shape
+    if rows != (1 if k == 2 else k):
+        raise ValueError("%s.coef_ has %d rows for %d classes"
+                         % (name, rows, k))
+    intercept = _dense_f64(getattr(est, "intercept_", 0.0),
+                           "%s.intercept_" % name).reshape(-1)
+    if intercept.size == 1 and rows > 1:
+        intercept = np.full(rows, intercept[0])
+    if intercept.shape != (rows,):
+        raise ValueError("%s.intercept_ has %d values, coef_ has %d rows"
+                         % (name, intercept.size, rows))
+    link = LINK_DECISION
+    if name == "SGDClassifier":
+        loss = _sgd_loss(est)
+        if loss == "log_loss":
+            # predict_proba is expit of each score, normalized over the
+            # classes for more than two: the logistic links
+            link = LINK_LOGISTIC if k == 2 else LINK_OVR
+        elif loss == "modified_huber":
+            link = LINK_MODIFIED_HUBER
+    plan.kind = KIND_LOGISTIC
+    plan.link = link
+    plan.n_outputs = k
+    plan.coef = coef
+    plan.intercept = intercept
+    plan.class_labels = labels
+    return d
+
+
+# --------------------------------------------------------------------------
+# support vector machines (kind 4): libsvm's raw model as scikit-learn
+# keeps it in its private attributes
+
+def _plan_svm(est, plan, name):
+    if not hasattr(est, "support_vectors_") or not hasattr(est,
+                                                           "_dual_coef_"):
+        raise ValueError("%s is not fitted (no support_vectors_); fit it "
+                         "before exporting" % name)
+    impl = getattr(est, "_impl", None)
+    if impl not in SVM_TYPES:
+        raise ValueError("%s: unsupported libsvm type %r" % (name, impl))
+    svm_type = SVM_TYPES[impl]
+    kernel = est.kernel
+    if not isinstance(kernel, str) or kernel not in SVM_KERNELS:
+        raise ValueError(
+            "%s: kernel %s is not supported (linear, poly, rbf and sigmoid "
+            "are; a precomputed or callable kernel needs the training "
+            "rows)" % (name, getattr(kernel, "__name__", repr(kernel))))
+    sv = _dense_f64(est.support_vectors_.toarray()
+                    if hasattr(est.support_vectors_, "toarray")
+                    else est.support_vectors_, "%s.support_vectors_" % name)
+    if sv.ndim != 2 or sv.shape[0] < 1:
+        raise ValueError("%s has no support vectors" % name)
+    n_sv, d = sv.shape
+    dual = _dense_f64(est._dual_coef_.toarray()
+                      if hasattr(est._dual_coef_, "toarray")
+                      else est._dual_coef_, "%s._dual_coef_" % name)
+    dual = dual.reshape(-1, n_sv)
+    rho = -_dense_f64(est._intercept_, "%s._intercept_" % name).reshape(-1)
+    classifier = svm_type in (0, 1)
+    flags = 0
+    n_sv_class = None
+    prob_a = prob_b = None
+    if classifier:
+        k, labels = _classes(est, name)
+        n_sv_class = np.asarray(est._n_support, dtype=np.int64).reshape(-1)
+        if n_sv_class.shape != (k,) or n_sv_class.sum() != n_sv \
+                or np.any(n_sv_class < 0):
+            raise ValueError("%s._n_support %s does not add up to its %d "
+                             "support vectors" % (name, list(n_sv_class),
+                                                  n_sv))
+        plan.class_labels = labels
+        plan.n_outputs = k
+        # scikit-learn answers a binary decision as minus libsvm's
+        flags |= SVM_SKLEARN_SIGN
+        if est.decision_function_shape == "ovr":
+            flags |= SVM_OVR
+        if est.break_ties:
+            flags |= SVM_BREAK_TIES
+        if est.probability:
+            prob_a = _dense_f64(est.probA_, "%s.probA_" % name).reshape(-1)
+            prob_b = _dense_f64(est.probB_, "%s.probB_" % name).reshape(-1)
+            if prob_a.size != k * (k - 1) // 2 or prob_b.size != prob_a.size:
+                raise ValueError("%s.probA_/probB_ have %d/%d values for %d "
+                                 "classes" % (name, prob_a.size, prob_b.size,
+                                              k))
+            # scikit-learn 1.2's libsvm copy couples two classes' pairwise
+            # probability too (multiclass_probability with k = 2), unlike
+            # libsvm >= 3.24: binary_direct stays clear
+            flags |= SVM_PROBABILITY
+    else:
+        k = 2       # libsvm's convention: one sv_coef row, one rho
+        plan.n_outputs = 1
+    n_pairs = k * (k - 1) // 2
+    if dual.shape != (k - 1, n_sv):
+        raise ValueError("%s._dual_coef_ has shape %s, expected %s"
+                         % (name, dual.shape, (k - 1, n_sv)))
+    if rho.shape != (n_pairs,):
+        raise ValueError("%s._intercept_ has %d values, expected %d"
+                         % (name, rho.size, n_pairs))
+    gamma = float(getattr(est, "_gamma", 0.0))
+    coef0 = float(est.coef0)
+    degree = int(est.degree)
+    if not math.isfinite(gamma) or not math.isfinite(coef0):
+        raise ValueError("%s: gamma %r or coef0 %r is not finite"
+                         % (name, gamma, coef0))
+    if kernel == "poly" and not 0 <= degree <= U32_MAX:
+        raise ValueError("%s: degree %d is not supported (0 or more)"
+                         % (name, degree))
+    plan.kind = KIND_SVM
+    plan.link = LINK_IDENTITY
+    plan.svm = {
+        "params": [svm_type, SVM_KERNELS[kernel], k, n_sv, flags,
+                   max(degree, 0), 0, 0],
+        "kernel": np.array([gamma, coef0]),
+        "sv": sv,
+        "sv_coef": dual,
+        "rho": rho,
+        "n_sv_class": n_sv_class,
+        "prob_a": prob_a,
+        "prob_b": prob_b,
+    }
+    return d
+
+
+def _svm_producer(est, plan):
+    """What GET shows of an svm: its kernel, parameters and counts."""
+    p = plan.svm["params"]
+    out = {"kernel": est.kernel, "gamma": float(est._gamma),
+           "gamma_param": (est.gamma if isinstance(est.gamma, str)
+                           else float(est.gamma)),
+           "n_support_vectors": int(p[3])}
+    if est.kernel in ("poly", "sigmoid"):
+        out["coef0"] = float(est.coef0)
+    if est.kernel == "poly":
+        out["degree"] = int(est.degree)
+    if est.kernel == "linear":
+        del out["gamma"], out["gamma_param"]
+    for param in ("C", "nu", "epsilon"):
+        if param in est.get_params(deep=False):
+            out[param] = float(getattr(est, param))
+    if plan.svm["n_sv_class"] is not None:
+        out["n_support"] = [int(v) for v in plan.svm["n_sv_class"]]
+        out["probability"] = bool(est.probability)
+        out["decision_function_shape"] = est.decision_function_shape
+        out["break_ties"] = bool(est.break_ties)
+    return out
+
+
+def _estimator_producer(est, name, plan):
+    """The estimator's part of the producer JSON."""
+    out = {}
+    if plan.trees is not None:
+        out["n_trees"] = plan.trees.n_trees
+        out["max_depth"] = plan.trees.max_depth
+        # what the trees were fitted to: boosting's loss, a tree's criterion
+        objective = getattr(est, "loss", None) or getattr(est, "criterion",
+                                                          None)
+        if isinstance(objective, str):
+            out["objective"] = objective
+    elif plan.svm is not None:
+        out.update(_svm_producer(est, plan))
+    elif name in DECISION_ESTIMATORS or name in LINEAR_REGRESSORS:
+        loss = _sgd_loss(est)
+        if isinstance(loss, str):
+            out["loss"] = loss
+        if name == "LinearSVC":
+            out["loss"] = est.loss
+            out["multi_class"] = est.multi_class
+    return out
+
+
+def _plan_estimator(est, plan, name, categorical=False):
+    """Plan the estimator's own sections; its number of features, or None
+    when it is not one this exporter knows."""
+    if name in LINEAR_ESTIMATORS + LINEAR_REGRESSORS and _is(est, name):
+        return _plan_linear(est, plan)
+    if _is(est, "LogisticRegression"):
+        return _plan_logistic(est, plan)
+    if name in DECISION_ESTIMATORS and _is(est, name):
+        return _plan_decision(est, plan, name)
+    if name in SVM_ESTIMATORS and _is(est, name):
+        return _plan_svm(est, plan, name)
+    if name in TREE_ESTIMATORS + FOREST_ESTIMATORS and _is(est, name):
+        return _plan_forest(est, plan, name)
+    if name in GB_ESTIMATORS and _is(est, name):
+        return _plan_gb(est, plan, name)
+    if name in HGB_ESTIMATORS and _is(est, name):
+        return _plan_hgb(est, plan, name, categorical=categorical)
+    return None
 
 
 # --------------------------------------------------------------------------
@@ -789,17 +1044,8 @@ def _plan(model, feature_names=None, sample=None):
     plan = _Plan()
     scaler, est, step_names = _split_model(model)
     name = _class_name(est)
-    if name in LINEAR_ESTIMATORS and _is(est, name):
-        d = _plan_linear(est, plan)
-    elif _is(est, "LogisticRegression"):
-        d = _plan_logistic(est, plan)
-    elif name in TREE_ESTIMATORS + FOREST_ESTIMATORS and _is(est, name):
-        d = _plan_forest(est, plan, name)
-    elif name in GB_ESTIMATORS and _is(est, name):
-        d = _plan_gb(est, plan, name)
-    elif name in HGB_ESTIMATORS and _is(est, name):
-        d = _plan_hgb(est, plan, name)
-    else:
+    d = _plan_estimator(est, plan, name)
+    if d is None:
         raise ValueError(
             "unsupported estimator %s (supported: %s, optionally after a "
             "StandardScaler in a Pipeline)" % (name, ", ".join(SUPPORTED)))
@@ -855,14 +1101,7 @@ def _plan(model, feature_names=None, sample=None):
         "estimator": name,
         "steps": step_names,
     }
-    if plan.trees is not None:
-        producer["n_trees"] = plan.trees.n_trees
-        producer["max_depth"] = plan.trees.max_depth
-        # what the trees were fitted to: boosting's loss, a tree's criterion
-        objective = getattr(est, "loss", None) or getattr(est, "criterion",
-                                                          None)
-        if isinstance(objective, str):
-            producer["objective"] = objective
+    producer.update(_estimator_producer(est, name, plan))
     plan.producer = json.dumps(producer, separators=(",", ":"))
     return plan
 
@@ -1762,17 +2001,8 @@ def _plan_v2(model, feature_names, sample):
     prep, est, ttr = _decompose(model)
     name = _class_name(est)
     plan = _Plan()
-    if name in LINEAR_ESTIMATORS and _is(est, name):
-        d = _plan_linear(est, plan)
-    elif _is(est, "LogisticRegression"):
-        d = _plan_logistic(est, plan)
-    elif name in TREE_ESTIMATORS + FOREST_ESTIMATORS and _is(est, name):
-        d = _plan_forest(est, plan, name)
-    elif name in GB_ESTIMATORS and _is(est, name):
-        d = _plan_gb(est, plan, name)
-    elif name in HGB_ESTIMATORS and _is(est, name):
-        d = _plan_hgb(est, plan, name, categorical=True)
-    else:
+    d = _plan_estimator(est, plan, name, categorical=True)
+    if d is None:
         raise ValueError(
             "unsupported estimator %s (supported: %s, after a composition of "
             "scikit-learn transformers)" % (name, ", ".join(SUPPORTED)))
@@ -1905,13 +2135,7 @@ def _plan_v2(model, feature_names, sample):
     }
     if target:
         producer["target_transform"] = "np." + FUNCTION_NAMES[target]
-    if plan.trees is not None:
-        producer["n_trees"] = plan.trees.n_trees
-        producer["max_depth"] = plan.trees.max_depth
-        objective = getattr(est, "loss", None) or getattr(est, "criterion",
-                                                          None)
-        if isinstance(objective, str):
-            producer["objective"] = objective
+    producer.update(_estimator_producer(est, name, plan))
     plan.producer = json.dumps(producer, separators=(",", ":"))
     return plan
 
@@ -2004,6 +2228,30 @@ def _tree_sections(plan):
     return out
 
 
+def _svm_sections(plan):
+    """Sections 60-67 of a support vector machine (FORMAT.md, kind 4)."""
+    v = plan.svm
+    n_sv = v["params"][3]
+    out = [(SEC_SVM_PARAMS, DTYPE_U32, _u32_blob(v["params"]), 8),
+           (SEC_SVM_KERNEL, DTYPE_F64, _f64_blob(v["kernel"], "gamma, coef0"),
+            2),
+           (SEC_SUPPORT_VECTORS, DTYPE_F64,
+            _f64_blob(v["sv"], "support vectors"), n_sv * plan.n_features),
+           (SEC_SV_COEF, DTYPE_F64, _f64_blob(v["sv_coef"], "dual coef"),
+            v["sv_coef"].size),
+           (SEC_RHO, DTYPE_F64, _f64_blob(v["rho"], "intercept"),
+            v["rho"].size)]
+    if v["n_sv_class"] is not None:
+        out.append((SEC_N_SV_CLASS, DTYPE_U32, _u32_blob(v["n_sv_class"]),
+                    v["n_sv_class"].size))
+    if v["prob_a"] is not None:
+        out.append((SEC_PROB_A, DTYPE_F64, _f64_blob(v["prob_a"], "probA_"),
+                    v["prob_a"].size))
+        out.append((SEC_PROB_B, DTYPE_F64, _f64_blob(v["prob_b"], "probB_"),
+                    v["prob_b"].size))
+    return out
+
+
 def _serialize(plan):
     """The bytes of the whole file."""
     sections = []   # (id, dtype, data bytes, count)
@@ -2025,6 +2273,8 @@ def _serialize(plan):
                          plan.n_features))
     if plan.kind == KIND_TREES:
         sections.extend(_tree_sections(plan))
+    elif plan.kind == KIND_SVM:
+        sections.extend(_svm_sections(plan))
     else:
         rows = plan.coef.shape[0]
         sections.append((SEC_COEF, DTYPE_F64, _f64_blob(plan.coef, "coef"),
@@ -2098,7 +2348,9 @@ def export(model, path, feature_names=None, sample=None):
 
     model: a fitted LinearRegression, Ridge, Lasso, ElasticNet,
     LogisticRegression, DecisionTree*, RandomForest*, ExtraTrees*,
-    GradientBoosting* or HistGradientBoosting* (Classifier or Regressor), or
+    GradientBoosting* or HistGradientBoosting* (Classifier or Regressor),
+    SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, Perceptron,
+    RidgeClassifier, PassiveAggressive*, SGDClassifier, SGDRegressor, or
     a Pipeline ending in one of those (see the module docstring for the
     steps before it), or a TransformedTargetRegressor around either.
 
