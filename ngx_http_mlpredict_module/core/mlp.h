@@ -22,6 +22,7 @@
 #define MLP_KIND_LINEAR         1
 #define MLP_KIND_LOGISTIC       2
 #define MLP_KIND_TREES          3
+#define MLP_KIND_SVM            4
 
 #define MLP_LINK_IDENTITY       0
 #define MLP_LINK_LOGISTIC       1
@@ -31,6 +32,8 @@
 #define MLP_LINK_MEAN           5
 #define MLP_LINK_LOGSUMEXP      6
 #define MLP_LINK_SIGMOID        7
+#define MLP_LINK_DECISION       8
+#define MLP_LINK_MODIFIED_HUBER 9
 
 
 typedef struct mlp_model_s  mlp_model_t;
@@ -55,6 +58,13 @@ typedef struct {
     size_t                    rows;
     double                   *x;        /* rows * n_features, row-major */
 } mlp_request_t;
+
+
+/* A value given as text (an nginx variable's): data NULL when absent. */
+typedef struct {
+    const char               *data;
+    size_t                    len;
+} mlp_text_t;
 
 
 /* A client's mistake: the HTTP status it maps to and a sentence. */
@@ -86,6 +96,8 @@ uint32_t mlp_model_kind(const mlp_model_t *m);
 uint32_t mlp_model_n_features(const mlp_model_t *m);
 uint32_t mlp_model_n_inputs(const mlp_model_t *m);
 uint32_t mlp_model_n_outputs(const mlp_model_t *m);
+/* values mlp_predict writes a row: n_outputs, or the decision values */
+uint32_t mlp_model_out_width(const mlp_model_t *m);
 int mlp_model_is_classifier(const mlp_model_t *m);
 int mlp_model_allows_missing(const mlp_model_t *m);
 const char *mlp_model_feature_name(const mlp_model_t *m, uint32_t i);
@@ -119,6 +131,27 @@ int mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
 int mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, char **resp, size_t *resp_len,
     mlp_error_t *err);
+
+/*
+ * One row as text, a value per input in the model's input order
+ * (mlp_model_input_name): numbers read whole as strtod reads them,
+ * categories matched byte for byte, empty or absent values missing where
+ * the input takes a missing value. *out points to n_outputs values (class
+ * probabilities for a classifier) allocated from a, *label is the class
+ * (classifiers). Returns 0, or -1 with err set (400 for the client's
+ * values, 500 out of memory).
+ */
+int mlp_predict_values(const mlp_model_t *m, const mlp_text_t *row,
+    mlp_alloc_t *a, double **out, uint32_t *label, mlp_error_t *err);
+
+const char *mlp_model_input_name(const mlp_model_t *m, uint32_t i,
+    size_t *len);
+int mlp_model_input_is_category(const mlp_model_t *m, uint32_t i);
+int mlp_model_input_takes_missing(const mlp_model_t *m, uint32_t i);
+
+/* A class label as plain text ("yes", 0); -1 if none or over size bytes. */
+int mlp_model_class_text(const mlp_model_t *m, uint32_t k, char *buf,
+    size_t size, size_t *len);
 
 /* Writing answers. */
 size_t mlp_response_bound(const mlp_model_t *m, size_t rows);

@@ -41,7 +41,42 @@
 #define MLP_SEC_OUTPUT_COLUMNS  46
 #define MLP_SEC_TARGET          47
 #define MLP_SEC_CAT_BITSETS     48
-#define MLP_SEC_MAX             48
+#define MLP_SEC_SVM_PARAMS      60
+#define MLP_SEC_SVM_KERNEL      61
+#define MLP_SEC_SVM_VECTORS     62
+#define MLP_SEC_SVM_COEF        63
+#define MLP_SEC_SVM_RHO         64
+#define MLP_SEC_SVM_N_SV        65
+#define MLP_SEC_SVM_PROB_A      66
+#define MLP_SEC_SVM_PROB_B      67
+#define MLP_SEC_MAX             67
+
+/* how a row is answered */
+#define MLP_ANSWER_VALUE        0       /* regression: the values */
+#define MLP_ANSWER_PROBA        1       /* label and probabilities */
+#define MLP_ANSWER_DECISION     2       /* label and decision values */
+#define MLP_ANSWER_OUTLIER      3       /* 1 or -1 and the decision */
+
+/* svm (kind 4) */
+#define MLP_SVM_C_SVC           0
+#define MLP_SVM_NU_SVC          1
+#define MLP_SVM_ONE_CLASS       2
+#define MLP_SVM_EPSILON_SVR     3
+#define MLP_SVM_NU_SVR          4
+
+#define MLP_SVM_LINEAR          0
+#define MLP_SVM_POLY            1
+#define MLP_SVM_RBF             2
+#define MLP_SVM_SIGMOID         3
+
+#define MLP_SVM_PROBABILITY     0x01
+#define MLP_SVM_OVR             0x02
+#define MLP_SVM_BREAK_TIES      0x04
+#define MLP_SVM_BINARY_DIRECT   0x08
+#define MLP_SVM_SKLEARN_SIGN    0x10
+#define MLP_SVM_FLAGS           0x1f
+
+#define MLP_SVM_MAX_CLASSES     256
 
 /* inputs (format version 2) */
 #define MLP_INPUT_NUMBER        0
@@ -209,6 +244,30 @@ struct mlp_model_s {
     uint32_t                 *index;
     uint32_t                  index_mask;
 
+    /* support vector machines */
+    uint32_t                  svm_type;
+    uint32_t                  svm_kernel;
+    uint32_t                  svm_flags;
+    uint32_t                  svm_degree;
+    uint32_t                  n_class;
+    uint32_t                  n_sv;
+    uint32_t                  n_pairs;
+    double                    gamma;
+    double                    coef0;
+    const double             *sv;
+    const double             *sv_coef;
+    const double             *rho;
+    const double             *prob_a;
+    const double             *prob_b;
+    uint32_t                 *sv_start;     /* first vector of each class */
+    const uint32_t           *sv_count;
+    double                   *sv_norm;      /* |v|^2, at load */
+    double                   *scratch;      /* kernel values: one thread */
+    uint32_t                  svm_block;    /* rows the scratch holds */
+
+    uint32_t                  answer;       /* MLP_ANSWER_* */
+    uint32_t                  out_width;    /* values a row writes in out */
+
     size_t                    row_bound;    /* bytes one row's answer needs */
 
     char                     *info;
@@ -239,6 +298,11 @@ int mlp_trees_predict(const mlp_model_t *m, double *x, size_t rows,
     double *out, uint32_t *labels);
 int mlp_trees_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
     size_t errlen);
+int mlp_svm_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
+    size_t errlen);
+void mlp_svm_free(mlp_model_t *m);
+int mlp_svm_predict(const mlp_model_t *m, double *x, size_t rows,
+    double *out, uint32_t *labels);
 int mlp_model_doubles(const mlp_model_t *m, const mlp_section_t *s,
     uint64_t count, const double **out, const char *what, char *err,
     size_t errlen);

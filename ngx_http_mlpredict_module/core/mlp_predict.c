@@ -48,12 +48,19 @@ mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
     int     rc;
     size_t  i, n;
 
-    rc = (m->kind == MLP_KIND_TREES)
-         ? mlp_trees_predict(m, x, rows, out, labels)
-         : mlp_linear_predict(m, x, rows, out, labels);
+    switch (m->kind) {
+    case MLP_KIND_TREES:
+        rc = mlp_trees_predict(m, x, rows, out, labels);
+        break;
+    case MLP_KIND_SVM:
+        rc = mlp_svm_predict(m, x, rows, out, labels);
+        break;
+    default:
+        rc = mlp_linear_predict(m, x, rows, out, labels);
+    }
 
     /* a last guard: an answer never carries NaN or infinity */
-    n = rows * m->n_outputs;
+    n = rows * m->out_width;
 
     /* TransformedTargetRegressor: its inverse function, on each output */
     for (i = 0; rc == 0 && m->target_func != MLP_FUNC_NONE && i < n; i++) {
@@ -116,7 +123,7 @@ mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
         }
     }
 
-    out = a->alloc(a->data, req.rows * m->n_outputs * sizeof(double));
+    out = a->alloc(a->data, req.rows * m->out_width * sizeof(double));
     labels = a->alloc(a->data, req.rows * sizeof(uint32_t));
     buf = a->alloc(a->data, mlp_response_bound(m, req.rows));
 

@@ -76,7 +76,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     json_decref(v);
 
     nf = mlp_model_n_features(m);
-    no = mlp_model_n_outputs(m);
+    no = mlp_model_out_width(m);
 
     x = malloc(nf * sizeof(double));
     out = malloc(no * sizeof(double));

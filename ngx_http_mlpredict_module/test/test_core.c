@@ -1616,6 +1616,113 @@ test_schema(void)
 }
 
 
+/*
+ * An svm by hand: support vectors 1 and -1 on one feature, linear kernel,
+ * classes "a" (vector 1) and "b" (vector -1), coefficients 1 and -1, rho
+ * 0.5: libsvm's decision 2x - 0.5, answered with scikit-learn's sign.
+ */
+static const char      sv_names[] = "x";
+static const char      sv_labels[] = "\"a\"\0\"b\"";
+static uint32_t        sv_params[8];
+static const double    sv_kernel[] = { 0.5, 0.0 };
+static const double    sv_vectors[] = { 1.0, -1.0 };
+static const double    sv_coef[] = { 1.0, -1.0 };
+static const double    sv_rho[] = { 0.5 };
+static const uint32_t  sv_count[] = { 1, 1 };
+
+
+static spec_t
+svm_spec(uint32_t kernel, uint32_t flags)
+{
+    spec_t  sp = { MLP_KIND_SVM, 1, 2, 0, 8, {
+        { 1, 2, sv_names, sizeof(sv_names), 1 },
+        { 2, 2, sv_labels, sizeof(sv_labels), 2 },
+        { 60, 3, sv_params, sizeof(sv_params), 8 },
+        { 61, 1, sv_kernel, sizeof(sv_kernel), 2 },
+        { 62, 1, sv_vectors, sizeof(sv_vectors), 2 },
+        { 63, 1, sv_coef, sizeof(sv_coef), 2 },
+        { 64, 1, sv_rho, sizeof(sv_rho), 1 },
+        { 65, 3, sv_count, sizeof(sv_count), 2 } } };
+
+    memset(sv_params, 0, sizeof(sv_params));
+    sv_params[1] = kernel;
+    sv_params[2] = 2;
+    sv_params[3] = 2;
+    sv_params[4] = flags;
+    sv_params[5] = 3;
+
+    return sp;
+}
+
+
+static void
+test_svm(void)
+{
+    char          err[MLP_ERR_LEN];
+    spec_t        sp;
+    uint32_t      bad[2];
+    mlp_model_t  *m;
+
+    sp = svm_spec(MLP_SVM_LINEAR, MLP_SVM_SKLEARN_SIGN);
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "svm refused: %s", err);
+
+    if (m != NULL) {
+        /* dec = 2 * 1 - 0.5 = 1.5 > 0: a; answered -1.5 */
+        answers(m, "{\"x\": 1}", "{\"prediction\":\"a\",\"decision\":-1.5}\n");
+        answers(m, "{\"x\": 0}", "{\"prediction\":\"b\",\"decision\":0.5}\n");
+        mlp_model_close(m);
+    }
+
+    /* rbf, gamma 0.5, x = 0: K = exp(-0.5) both, dec = -0.5 */
+    sp = svm_spec(MLP_SVM_RBF, 0);
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "rbf svm refused: %s", err);
+
+    if (m != NULL) {
+        answers(m, "{\"x\": 0}", "{\"prediction\":\"b\",\"decision\":-0.5}\n");
+        mlp_model_close(m);
+    }
+
+    /* poly, degree 3: (0.5 * x * v + 0)^3; x = 2: 1 - (-1) - 0.5 */
+    sp = svm_spec(MLP_SVM_POLY, 0);
+    m = load(build(&sp), err);
+
+    if (m != NULL) {
+        answers(m, "{\"x\": 2}", "{\"prediction\":\"a\",\"decision\":1.5}\n");
+        mlp_model_close(m);
+    }
+
+    sp = svm_spec(7, 0);
+    refused_spec(sp, "svm_params: type 0, kernel 7", "svm kernel");
+
+    sp = svm_spec(MLP_SVM_LINEAR, 0x40);
+    refused_spec(sp, "flags 0x40", "svm flags");
+
+    sp = svm_spec(MLP_SVM_LINEAR, MLP_SVM_PROBABILITY);
+    refused_spec(sp, "prob_a and prob_b (ids 66, 67) and flag probability",
+                 "probability without its sections");
+
+    sp = svm_spec(MLP_SVM_LINEAR, 0);
+    bad[0] = 2;
+    bad[1] = 1;
+    sp.s[7].data = bad;
+    refused_spec(sp, "n_sv_class adds up to 3 vectors, the model has 2",
+                 "vector counts");
+
+    sp = svm_spec(MLP_SVM_LINEAR, 0);
+    sp.s[4].count = 1;
+    sp.s[4].size = 8;
+    refused_spec(sp, "support_vectors has 1 values, the model needs 2",
+                 "vector section size");
+
+    sp = svm_spec(MLP_SVM_LINEAR, 0);
+    sv_params[0] = MLP_SVM_EPSILON_SVR;
+    refused_spec(sp, "svm regressor or one-class model with labels",
+                 "a regressor with labels");
+}
+
+
 static void
 test_examples(const char *dir)
 {
@@ -1660,6 +1767,7 @@ main(int argc, char **argv)
     test_trees();
     test_scan();
     test_schema();
+    test_svm();
 
     if (argc > 1) {
         test_examples(argv[1]);

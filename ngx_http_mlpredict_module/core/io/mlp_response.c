@@ -308,7 +308,7 @@ mlp_write_response(const mlp_model_t *m, const mlp_request_t *req,
             *p++ = ',';
         }
 
-        p = mlp_write_row(m, out + r * m->n_outputs,
+        p = mlp_write_row(m, out + r * m->out_width,
                           labels ? labels[r] : 0, 1, p);
     }
 
@@ -320,8 +320,11 @@ mlp_write_response(const mlp_model_t *m, const mlp_request_t *req,
 
 /*
  * One row's answer. A classifier: {"prediction":label,"probabilities":
- * {"label":p,...}}, in a batch too. A regressor: {"prediction":v} alone,
- * v in a batch; several targets make v an array.
+ * {"label":p,...}}, in a batch too; without probabilities its decision
+ * values instead: "decision":v for two classes, {"label":v,...} one a class,
+ * [v,...] one a pair of classes. A one-class model: {"prediction":1 or
+ * -1,"decision":v}. A regressor: {"prediction":v} alone, v in a batch;
+ * several targets make v an array.
  */
 
 static char *
@@ -329,6 +332,51 @@ mlp_write_row(const mlp_model_t *m, const double *o, uint32_t label,
     int batch, char *p)
 {
     uint32_t  j;
+
+    if (m->answer == MLP_ANSWER_OUTLIER) {
+        if (o[0] > 0) {
+            p = mlp_cpy(p, "{\"prediction\":1,\"decision\":");
+
+        } else {
+            p = mlp_cpy(p, "{\"prediction\":-1,\"decision\":");
+        }
+
+        p += mlp_write_double(o[0], p);
+        *p++ = '}';
+        return p;
+    }
+
+    if (m->answer == MLP_ANSWER_DECISION) {
+        p = mlp_cpy(p, "{\"prediction\":");
+        memcpy(p, m->labels[label].s, m->labels[label].len);
+        p += m->labels[label].len;
+        p = mlp_cpy(p, ",\"decision\":");
+
+        if (m->out_width == 1) {
+            p += mlp_write_double(o[0], p);
+            *p++ = '}';
+            return p;
+        }
+
+        *p++ = (m->out_width == m->n_outputs) ? '{' : '[';
+
+        for (j = 0; j < m->out_width; j++) {
+            if (j) {
+                *p++ = ',';
+            }
+
+            if (m->out_width == m->n_outputs) {
+                memcpy(p, m->label_keys[j].s, m->label_keys[j].len);
+                p += m->label_keys[j].len;
+            }
+
+            p += mlp_write_double(o[j], p);
+        }
+
+        *p++ = (m->out_width == m->n_outputs) ? '}' : ']';
+        *p++ = '}';
+        return p;
+    }
 
     if (m->classifier) {
         p = mlp_cpy(p, "{\"prediction\":");

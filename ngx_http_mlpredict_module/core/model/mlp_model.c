@@ -47,6 +47,7 @@ static uint32_t mlp_le32(const unsigned char *p);
 static uint64_t mlp_le64(const unsigned char *p);
 static void mlp_buf_add(mlp_buf_t *b, const char *s, size_t len);
 static void mlp_buf_string(mlp_buf_t *b, const mlp_str_t *s);
+static void mlp_buf_double(mlp_buf_t *b, double v);
 static void mlp_buf_printf(mlp_buf_t *b, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -55,12 +56,12 @@ static void mlp_buf_printf(mlp_buf_t *b, const char *fmt, ...)
 
 
 static const char *mlp_kind_names[] = {
-    NULL, "linear_regression", "logistic_regression", "tree_ensemble"
+    NULL, "linear_regression", "logistic_regression", "tree_ensemble", "svm"
 };
 
 static const char *mlp_link_names[] = {
     "identity", "logistic", "softmax", "ovr", "exp", "mean", "logsumexp",
-    "sigmoid"
+    "sigmoid", "decision", "modified_huber"
 };
 
 
@@ -183,6 +184,7 @@ mlp_model_close(mlp_model_t *m)
     free(m->index);
     free(m->info);
     free(m->tree_depth);
+    mlp_svm_free(m);
     mlp_schema_free(m);
     free(m);
 }
@@ -256,7 +258,7 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
     m->classifier = (m->kind == MLP_KIND_LOGISTIC);
 
     if (m->kind != MLP_KIND_LINEAR && m->kind != MLP_KIND_LOGISTIC
-        && m->kind != MLP_KIND_TREES)
+        && m->kind != MLP_KIND_TREES && m->kind != MLP_KIND_SVM)
     {
         mlp_fail(err, errlen, "unknown model kind %u", m->kind);
         goto failed;
@@ -275,6 +277,15 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
     }
 
     switch (m->kind) {
+
+    case MLP_KIND_SVM:
+        if (m->link != MLP_LINK_IDENTITY) {
+            mlp_fail(err, errlen, "svm with link %u (only 0 is defined)",
+                     m->link);
+            goto failed;
+        }
+
+        break;
 
     case MLP_KIND_TREES:
         /* the link is checked with the trees' parameters */
@@ -311,6 +322,12 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
             }
 
             m->n_scores = 1;
+
+        } else if (m->link == MLP_LINK_DECISION
+                   || m->link == MLP_LINK_MODIFIED_HUBER)
+        {
+            /* one score row for two classes, one a class for more */
+            m->n_scores = (m->n_outputs == 2) ? 1 : m->n_outputs;
 
         } else if (m->link == MLP_LINK_SOFTMAX || m->link == MLP_LINK_OVR) {
             if (m->link == MLP_LINK_OVR && m->n_outputs < 3) {
@@ -360,6 +377,10 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
         goto failed;
     }
 
+    /* decision values: more numbers than the labels' probabilities */
+    m->row_bound += (size_t) m->out_width * (MLP_DOUBLE_MAX_LEN + 1)
+                    + sizeof("{\"prediction\":-1,\"decision\":[]}");
+
     return m;
 
 failed:
@@ -408,6 +429,14 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
         case MLP_SEC_OUTPUT_COLUMNS:
         case MLP_SEC_TARGET:
         case MLP_SEC_CAT_BITSETS:
+        case MLP_SEC_SVM_PARAMS:
+        case MLP_SEC_SVM_KERNEL:
+        case MLP_SEC_SVM_VECTORS:
+        case MLP_SEC_SVM_COEF:
+        case MLP_SEC_SVM_RHO:
+        case MLP_SEC_SVM_N_SV:
+        case MLP_SEC_SVM_PROB_A:
+        case MLP_SEC_SVM_PROB_B:
             if (m->version >= 2) {
                 break;
             }
@@ -519,8 +548,16 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
 
     s = by_id[MLP_SEC_CLASS_LABELS];
 
-    if (m->kind == MLP_KIND_TREES && s != NULL) {
+    if ((m->kind == MLP_KIND_TREES || m->kind == MLP_KIND_SVM) && s != NULL) {
         m->classifier = 1;
+    }
+
+    m->answer = m->classifier ? MLP_ANSWER_PROBA : MLP_ANSWER_VALUE;
+    m->out_width = m->n_outputs;
+
+    if (m->kind == MLP_KIND_LOGISTIC && m->link == MLP_LINK_DECISION) {
+        m->answer = MLP_ANSWER_DECISION;
+        m->out_width = m->n_scores;
     }
 
     if (m->classifier) {
@@ -599,6 +636,32 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
                 return -1;
             }
         }
+    }
+
+    for (i = MLP_SEC_SVM_PARAMS; m->kind != MLP_KIND_SVM && i <= MLP_SEC_MAX;
+         i++)
+    {
+        if (by_id[i] != NULL) {
+            mlp_fail(err, errlen, "svm section id %u in a model of kind %u",
+                     i, m->kind);
+            return -1;
+        }
+    }
+
+    if (m->kind == MLP_KIND_SVM) {
+        if (by_id[MLP_SEC_COEF] != NULL || by_id[MLP_SEC_INTERCEPT] != NULL
+            || by_id[MLP_SEC_TREE_PARAMS] != NULL)
+        {
+            mlp_fail(err, errlen, "svm with coef, intercept or tree "
+                     "sections");
+            return -1;
+        }
+
+        if (mlp_svm_load(m, by_id, err, errlen) != 0) {
+            return -1;
+        }
+
+        return mlp_schema_load(m, by_id, err, errlen);
     }
 
     if (m->kind == MLP_KIND_TREES) {
@@ -1076,6 +1139,15 @@ mlp_buf_printf(mlp_buf_t *b, const char *fmt, ...)
 
 
 static void
+mlp_buf_double(mlp_buf_t *b, double v)
+{
+    char  num[MLP_DOUBLE_MAX_LEN + 1];
+
+    mlp_buf_add(b, num, mlp_write_double(v, num));
+}
+
+
+static void
 mlp_buf_string(mlp_buf_t *b, const mlp_str_t *s)
 {
     char  *tmp;
@@ -1144,6 +1216,53 @@ mlp_model_describe(mlp_model_t *m, char *err, size_t errlen)
 
     if (m->schema) {
         mlp_model_describe_schema(m, &b);
+    }
+
+    if (m->kind == MLP_KIND_SVM) {
+        static const char  *types[] = {
+            "c_svc", "nu_svc", "one_class", "epsilon_svr", "nu_svr"
+        };
+        static const char  *kernels[] = {
+            "linear", "poly", "rbf", "sigmoid"
+        };
+
+        mlp_buf_printf(&b, ",\"svm\":{\"type\":\"%s\",\"kernel\":\"%s\"",
+                       types[m->svm_type], kernels[m->svm_kernel]);
+
+        if (m->svm_kernel != MLP_SVM_LINEAR) {
+            mlp_buf_printf(&b, ",\"gamma\":");
+            mlp_buf_double(&b, m->gamma);
+        }
+
+        if (m->svm_kernel == MLP_SVM_POLY || m->svm_kernel == MLP_SVM_SIGMOID)
+        {
+            mlp_buf_printf(&b, ",\"coef0\":");
+            mlp_buf_double(&b, m->coef0);
+        }
+
+        if (m->svm_kernel == MLP_SVM_POLY) {
+            mlp_buf_printf(&b, ",\"degree\":%u", m->svm_degree);
+        }
+
+        mlp_buf_printf(&b, ",\"n_support_vectors\":%u", m->n_sv);
+
+        if (m->sv_count != NULL) {
+            mlp_buf_printf(&b, ",\"n_support\":[");
+
+            for (i = 0; i < m->n_class; i++) {
+                mlp_buf_printf(&b, "%s%u", i ? "," : "", m->sv_count[i]);
+            }
+
+            mlp_buf_printf(&b, "],\"probability\":%s,"
+                           "\"decision_function_shape\":\"%s\","
+                           "\"break_ties\":%s",
+                           m->prob_a ? "true" : "false",
+                           (m->svm_flags & MLP_SVM_OVR) ? "ovr" : "ovo",
+                           (m->svm_flags & MLP_SVM_BREAK_TIES)
+                           ? "true" : "false");
+        }
+
+        mlp_buf_add(&b, "}", 1);
     }
 
     if (m->kind == MLP_KIND_TREES) {
@@ -1315,6 +1434,13 @@ uint32_t
 mlp_model_n_features(const mlp_model_t *m)
 {
     return m->n_features;
+}
+
+
+uint32_t
+mlp_model_out_width(const mlp_model_t *m)
+{
+    return m->out_width;
 }
 
 

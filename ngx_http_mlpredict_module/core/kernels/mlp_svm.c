@@ -1,0 +1,595 @@
+
+/*
+ * Support vector machines (kind 4): libsvm's model as scikit-learn and
+ * svm-train hold it. A block of rows against every support vector is one
+ * BLAS call; the decision values, votes, Platt sigmoids and the pairwise
+ * coupling then follow libsvm's svm_predict_values and
+ * svm_predict_probability operation for operation.
+ */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "mlp_internal.h"
+
+
+/* the kernel values of a block: at most this many bytes of scratch */
+#define MLP_SVM_SCRATCH  (4 * 1024 * 1024)
+#define MLP_SVM_BLOCK    64
+
+
+static void mlp_svm_kernel(const mlp_model_t *m, const double *x,
+    size_t rows, double *k);
+static uint32_t mlp_svm_vote(const mlp_model_t *m, const double *dec);
+static void mlp_svm_ovr(const mlp_model_t *m, const double *dec, double *o);
+static void mlp_svm_probability(const mlp_model_t *m, const double *dec,
+    double *p, double *work);
+static double mlp_powi(double base, uint32_t times);
+
+
+int
+mlp_svm_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
+    size_t errlen)
+{
+    uint32_t          i, k, pairs;
+    uint64_t          sum, width;
+    const double     *kp;
+    const uint32_t   *pa;
+
+    if (by_id[MLP_SEC_SVM_PARAMS] == NULL || by_id[MLP_SEC_SVM_KERNEL] == NULL
+        || by_id[MLP_SEC_SVM_VECTORS] == NULL
+        || by_id[MLP_SEC_SVM_COEF] == NULL || by_id[MLP_SEC_SVM_RHO] == NULL)
+    {
+        mlp_fail(err, errlen, "svm without one of svm_params, svm_kernel, "
+                 "support_vectors, sv_coef, rho (ids 60-64)");
+        return -1;
+    }
+
+    if (mlp_model_u32s(m, by_id[MLP_SEC_SVM_PARAMS], 8, &pa, "svm_params",
+                       err, errlen)
+        != 0
+        || mlp_model_doubles(m, by_id[MLP_SEC_SVM_KERNEL], 2, &kp,
+                             "svm_kernel", err, errlen)
+           != 0)
+    {
+        return -1;
+    }
+
+    m->svm_type = pa[0];
+    m->svm_kernel = pa[1];
+    m->n_class = k = pa[2];
+    m->n_sv = pa[3];
+    m->svm_flags = pa[4];
+    m->svm_degree = pa[5];
+    m->gamma = kp[0];
+    m->coef0 = kp[1];
+
+    if (m->svm_type > MLP_SVM_NU_SVR || m->svm_kernel > MLP_SVM_SIGMOID
+        || (m->svm_flags & ~MLP_SVM_FLAGS) || pa[6] != 0 || pa[7] != 0
+        || m->svm_degree > 1000 || m->n_sv == 0)
+    {
+        mlp_fail(err, errlen, "svm_params: type %u, kernel %u, flags 0x%x, "
+                 "degree %u, %u vectors (need type <= 4, kernel <= 3, "
+                 "degree <= 1000, vectors >= 1)", m->svm_type, m->svm_kernel,
+                 m->svm_flags, m->svm_degree, m->n_sv);
+        return -1;
+    }
+
+    if (m->svm_type <= MLP_SVM_NU_SVC) {
+        if (!m->classifier || k != m->n_outputs || k < 2
+            || k > MLP_SVM_MAX_CLASSES)
+        {
+            mlp_fail(err, errlen, "svm classifier with %u classes, %u "
+                     "labels (need 2 to %d, labels for each)", k,
+                     m->classifier ? m->n_outputs : 0, MLP_SVM_MAX_CLASSES);
+            return -1;
+        }
+
+    } else if (m->classifier || k != 2 || m->n_outputs != 1
+               || (m->svm_flags & (MLP_SVM_PROBABILITY | MLP_SVM_OVR
+                                   | MLP_SVM_BREAK_TIES)))
+    {
+        mlp_fail(err, errlen, "svm regressor or one-class model with "
+                 "labels, %u classes (libsvm counts 2) or classifier flags",
+                 k);
+        return -1;
+    }
+
+    m->n_pairs = pairs = k * (k - 1) / 2;
+
+    if (mlp_model_doubles(m, by_id[MLP_SEC_SVM_VECTORS],
+                          (uint64_t) m->n_sv * m->n_features, &m->sv,
+                          "support_vectors", err, errlen)
+        != 0
+        || mlp_model_doubles(m, by_id[MLP_SEC_SVM_COEF],
+                             (uint64_t) (k - 1) * m->n_sv, &m->sv_coef,
+                             "sv_coef", err, errlen)
+           != 0
+        || mlp_model_doubles(m, by_id[MLP_SEC_SVM_RHO], pairs, &m->rho,
+                             "rho", err, errlen)
+           != 0)
+    {
+        return -1;
+    }
+
+    if ((by_id[MLP_SEC_SVM_PROB_A] != NULL
+         || by_id[MLP_SEC_SVM_PROB_B] != NULL)
+        != ((m->svm_flags & MLP_SVM_PROBABILITY) != 0))
+    {
+        mlp_fail(err, errlen, "prob_a and prob_b (ids 66, 67) and flag "
+                 "probability must come together");
+        return -1;
+    }
+
+    if ((m->svm_flags & MLP_SVM_PROBABILITY)
+        && (mlp_model_doubles(m, by_id[MLP_SEC_SVM_PROB_A], pairs,
+                              &m->prob_a, "prob_a", err, errlen)
+            != 0
+            || mlp_model_doubles(m, by_id[MLP_SEC_SVM_PROB_B], pairs,
+                                 &m->prob_b, "prob_b", err, errlen)
+               != 0))
+    {
+        return -1;
+    }
+
+    /* each class's vectors, back to back: their starts, once */
+    m->sv_start = calloc(k, sizeof(uint32_t));
+    m->sv_norm = malloc((size_t) m->n_sv * sizeof(double));
+
+    if (m->sv_start == NULL || m->sv_norm == NULL) {
+        mlp_fail(err, errlen, "out of memory");
+        return -1;
+    }
+
+    if (m->svm_type <= MLP_SVM_NU_SVC) {
+        if (by_id[MLP_SEC_SVM_N_SV] == NULL
+            || mlp_model_u32s(m, by_id[MLP_SEC_SVM_N_SV], k, &m->sv_count,
+                              "n_sv_class", err, errlen)
+               != 0)
+        {
+            if (by_id[MLP_SEC_SVM_N_SV] == NULL) {
+                mlp_fail(err, errlen, "svm classifier without n_sv_class "
+                         "(id 65)");
+            }
+
+            return -1;
+        }
+
+        sum = 0;
+
+        for (i = 0; i < k; i++) {
+            m->sv_start[i] = (uint32_t) sum;
+            sum += m->sv_count[i];
+        }
+
+        if (sum != m->n_sv) {
+            mlp_fail(err, errlen, "n_sv_class adds up to %llu vectors, the "
+                     "model has %u", (unsigned long long) sum, m->n_sv);
+            return -1;
+        }
+
+    } else if (by_id[MLP_SEC_SVM_N_SV] != NULL) {
+        mlp_fail(err, errlen, "n_sv_class (id 65) in a regressor or "
+                 "one-class model");
+        return -1;
+    }
+
+    for (i = 0; i < m->n_sv; i++) {
+        m->sv_norm[i] = cblas_ddot((blasint) m->n_features,
+                                   m->sv + (size_t) i * m->n_features, 1,
+                                   m->sv + (size_t) i * m->n_features, 1);
+    }
+
+    /* scratch: a block's kernel values and decisions, and the coupling's */
+    width = (uint64_t) m->n_sv + pairs + 1;
+    m->svm_block = MLP_SVM_BLOCK;
+
+    while (m->svm_block > 1
+           && m->svm_block * width * sizeof(double) > MLP_SVM_SCRATCH)
+    {
+        m->svm_block /= 2;
+    }
+
+    m->scratch = malloc((m->svm_block * width + 3 * (uint64_t) k * k + k)
+                        * sizeof(double));
+    if (m->scratch == NULL) {
+        mlp_fail(err, errlen, "out of memory");
+        return -1;
+    }
+
+    /* what a row answers */
+    if (m->svm_type > MLP_SVM_NU_SVC) {
+        m->answer = (m->svm_type == MLP_SVM_ONE_CLASS) ? MLP_ANSWER_OUTLIER
+                                                      : MLP_ANSWER_VALUE;
+        m->out_width = 1;
+
+    } else if (m->svm_flags & MLP_SVM_PROBABILITY) {
+        m->answer = MLP_ANSWER_PROBA;
+        m->out_width = k;
+
+    } else {
+        m->answer = MLP_ANSWER_DECISION;
+        m->out_width = (k == 2) ? 1
+                       : (m->svm_flags & MLP_SVM_OVR) ? k : pairs;
+    }
+
+    return 0;
+}
+
+
+void
+mlp_svm_free(mlp_model_t *m)
+{
+    free(m->sv_start);
+    free(m->sv_norm);
+    free(m->scratch);
+}
+
+
+int
+mlp_svm_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
+    uint32_t *labels)
+{
+    double          *kv, *dec, *o, *work, s;
+    size_t           r0, r, nb, n_sv;
+    uint32_t         i, j, p, t, k, best;
+    const double    *c1, *c2, *kr;
+
+    k = m->n_class;
+    n_sv = m->n_sv;
+    kv = m->scratch;
+
+    /* a StandardScaler of format version 1, in place */
+    if (m->mean != NULL) {
+        for (r = 0; r < rows * m->n_features; r++) {
+            x[r] = (x[r] - m->mean[r % m->n_features])
+                   / m->scale[r % m->n_features];
+        }
+    }
+    dec = kv + m->svm_block * n_sv;
+    work = dec + m->svm_block * (m->n_pairs + 1);
+
+    for (r0 = 0; r0 < rows; r0 += nb) {
+        nb = rows - r0 < m->svm_block ? rows - r0 : m->svm_block;
+
+        mlp_svm_kernel(m, x + r0 * m->n_features, nb, kv);
+
+        for (r = 0; r < nb; r++) {
+            kr = kv + r * n_sv;
+            o = out + (r0 + r) * m->out_width;
+
+            if (m->svm_type > MLP_SVM_NU_SVC) {
+                s = 0.0;
+
+                for (i = 0; i < n_sv; i++) {
+                    s += m->sv_coef[i] * kr[i];
+                }
+
+                o[0] = s - m->rho[0];
+
+                if (!isfinite(o[0])) {
+                    return -1;
+                }
+
+                if (labels != NULL) {
+                    labels[r0 + r] = (o[0] > 0);
+                }
+
+                continue;
+            }
+
+            /* libsvm's decision value of each pair i < j */
+            for (i = 0, p = 0; i < k; i++) {
+                for (j = i + 1; j < k; j++, p++) {
+                    c1 = m->sv_coef + (size_t) (j - 1) * n_sv;
+                    c2 = m->sv_coef + (size_t) i * n_sv;
+                    s = 0.0;
+
+                    for (t = 0; t < m->sv_count[i]; t++) {
+                        s += c1[m->sv_start[i] + t] * kr[m->sv_start[i] + t];
+                    }
+
+                    for (t = 0; t < m->sv_count[j]; t++) {
+                        s += c2[m->sv_start[j] + t] * kr[m->sv_start[j] + t];
+                    }
+
+                    dec[p] = s - m->rho[p];
+
+                    if (!isfinite(dec[p])) {
+                        return -1;
+                    }
+                }
+            }
+
+            best = mlp_svm_vote(m, dec);
+
+            if (m->svm_flags & MLP_SVM_PROBABILITY) {
+                mlp_svm_probability(m, dec, o, work);
+
+                /* svm-predict -b 1 labels by probability, sklearn by vote */
+                if (!(m->svm_flags & MLP_SVM_SKLEARN_SIGN)) {
+                    for (i = 1, best = 0; i < k; i++) {
+                        if (o[i] > o[best]) {
+                            best = i;
+                        }
+                    }
+                }
+
+            } else if (k == 2) {
+                o[0] = (m->svm_flags & MLP_SVM_SKLEARN_SIGN) ? -dec[0]
+                                                            : dec[0];
+
+            } else if (m->svm_flags & MLP_SVM_OVR) {
+                mlp_svm_ovr(m, dec, o);
+
+                if (m->svm_flags & MLP_SVM_BREAK_TIES) {
+                    for (i = 1, best = 0; i < k; i++) {
+                        if (o[i] > o[best]) {
+                            best = i;
+                        }
+                    }
+                }
+
+            } else {
+                memcpy(o, dec, m->n_pairs * sizeof(double));
+            }
+
+            if (labels != NULL) {
+                labels[r0 + r] = best;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+/* K(x, v) of nb rows against every vector, one BLAS call for the dots */
+
+static void
+mlp_svm_kernel(const mlp_model_t *m, const double *x, size_t nb, double *k)
+{
+    double     xx, d;
+    size_t     r, i, n_sv, nf;
+    double    *kr;
+
+    n_sv = m->n_sv;
+    nf = m->n_features;
+
+    if (nb == 1) {
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (blasint) n_sv,
+                    (blasint) nf, 1.0, m->sv, (blasint) nf, x, 1, 0.0, k, 1);
+
+    } else {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint) nb,
+                    (blasint) n_sv, (blasint) nf, 1.0, x, (blasint) nf,
+                    m->sv, (blasint) nf, 0.0, k, (blasint) n_sv);
+    }
+
+    for (r = 0; r < nb; r++) {
+        kr = k + r * n_sv;
+
+        switch (m->svm_kernel) {
+
+        case MLP_SVM_LINEAR:
+            break;
+
+        case MLP_SVM_POLY:
+            for (i = 0; i < n_sv; i++) {
+                kr[i] = mlp_powi(m->gamma * kr[i] + m->coef0,
+                                 m->svm_degree);
+            }
+
+            break;
+
+        case MLP_SVM_RBF:
+            xx = cblas_ddot((blasint) nf, x + r * nf, 1, x + r * nf, 1);
+
+            for (i = 0; i < n_sv; i++) {
+                d = xx + m->sv_norm[i] - 2.0 * kr[i];
+                kr[i] = exp(-m->gamma * (d > 0.0 ? d : 0.0));
+            }
+
+            break;
+
+        default: /* MLP_SVM_SIGMOID */
+            for (i = 0; i < n_sv; i++) {
+                kr[i] = tanh(m->gamma * kr[i] + m->coef0);
+            }
+        }
+    }
+}
+
+
+/* libsvm's vote: dec > 0 votes for i, else j; the first of the most */
+
+static uint32_t
+mlp_svm_vote(const mlp_model_t *m, const double *dec)
+{
+    uint32_t  i, j, p, best, votes[MLP_SVM_MAX_CLASSES];
+
+    memset(votes, 0, m->n_class * sizeof(uint32_t));
+
+    for (i = 0, p = 0; i < m->n_class; i++) {
+        for (j = i + 1; j < m->n_class; j++, p++) {
+            votes[dec[p] > 0 ? i : j]++;
+        }
+    }
+
+    for (i = 1, best = 0; i < m->n_class; i++) {
+        if (votes[i] > votes[best]) {
+            best = i;
+        }
+    }
+
+    return best;
+}
+
+
+/*
+ * scikit-learn's _ovr_decision_function(dec < 0, -dec, k): votes plus the
+ * summed confidences squashed into (-1/3, 1/3), in its order.
+ */
+
+static void
+mlp_svm_ovr(const mlp_model_t *m, const double *dec, double *o)
+{
+    double    conf, s[MLP_SVM_MAX_CLASSES];
+    uint32_t  i, j, p, votes[MLP_SVM_MAX_CLASSES];
+
+    memset(votes, 0, m->n_class * sizeof(uint32_t));
+
+    for (i = 0; i < m->n_class; i++) {
+        s[i] = 0.0;
+    }
+
+    for (i = 0, p = 0; i < m->n_class; i++) {
+        for (j = i + 1; j < m->n_class; j++, p++) {
+            conf = -dec[p];
+            s[i] -= conf;
+            s[j] += conf;
+            votes[dec[p] < 0 ? j : i]++;
+        }
+    }
+
+    for (i = 0; i < m->n_class; i++) {
+        o[i] = (double) votes[i] + s[i] / (3 * (fabs(s[i]) + 1));
+    }
+}
+
+
+/* libsvm's sigmoid_predict: 1 - p computed without cancellation */
+
+static double
+mlp_svm_sigmoid(double dec, double a, double b)
+{
+    double  f;
+
+    f = dec * a + b;
+
+    if (f >= 0) {
+        return exp(-f) / (1.0 + exp(-f));
+    }
+
+    return 1.0 / (1 + exp(f));
+}
+
+
+/*
+ * svm_predict_probability: each pair's clipped sigmoid, then libsvm's
+ * multiclass_probability (Wu, Lin and Weng's second method), as written.
+ * work holds 2 k*k + k doubles.
+ */
+
+static void
+mlp_svm_probability(const mlp_model_t *m, const double *dec, double *p,
+    double *work)
+{
+    double    *r, *q, *qp, pqp, eps, err, max_err, diff, v;
+    uint32_t   i, j, t, k, iter, max_iter, n;
+
+    k = m->n_class;
+    r = work;
+    q = r + k * k;
+    qp = q + k * k;
+
+    for (i = 0, n = 0; i < k; i++) {
+        for (j = i + 1; j < k; j++, n++) {
+            v = mlp_svm_sigmoid(dec[n], m->prob_a[n], m->prob_b[n]);
+            v = v > 1e-7 ? v : 1e-7;
+            v = v < 1 - 1e-7 ? v : 1 - 1e-7;
+            r[i * k + j] = v;
+            r[j * k + i] = 1 - v;
+        }
+    }
+
+    if (k == 2 && (m->svm_flags & MLP_SVM_BINARY_DIRECT)) {
+        p[0] = r[1];
+        p[1] = r[k];
+        return;
+    }
+
+    max_iter = k > 100 ? k : 100;
+    eps = 0.005 / k;
+
+    for (t = 0; t < k; t++) {
+        p[t] = 1.0 / k;
+        q[t * k + t] = 0;
+
+        for (j = 0; j < t; j++) {
+            q[t * k + t] += r[j * k + t] * r[j * k + t];
+            q[t * k + j] = q[j * k + t];
+        }
+
+        for (j = t + 1; j < k; j++) {
+            q[t * k + t] += r[j * k + t] * r[j * k + t];
+            q[t * k + j] = -r[j * k + t] * r[t * k + j];
+        }
+    }
+
+    for (iter = 0; iter < max_iter; iter++) {
+        pqp = 0;
+
+        for (t = 0; t < k; t++) {
+            qp[t] = 0;
+
+            for (j = 0; j < k; j++) {
+                qp[t] += q[t * k + j] * p[j];
+            }
+
+            pqp += p[t] * qp[t];
+        }
+
+        max_err = 0;
+
+        for (t = 0; t < k; t++) {
+            err = fabs(qp[t] - pqp);
+
+            if (err > max_err) {
+                max_err = err;
+            }
+        }
+
+        if (max_err < eps) {
+            break;
+        }
+
+        for (t = 0; t < k; t++) {
+            diff = (-qp[t] + pqp) / q[t * k + t];
+            p[t] += diff;
+            pqp = (pqp + diff * (diff * q[t * k + t] + 2 * qp[t])) / (1 + diff)
+                  / (1 + diff);
+
+            for (j = 0; j < k; j++) {
+                qp[j] = (qp[j] + diff * q[t * k + j]) / (1 + diff);
+                p[j] /= (1 + diff);
+            }
+        }
+    }
+}
+
+
+/* libsvm's powi: exponentiation by squaring, its rounding */
+
+static double
+mlp_powi(double base, uint32_t times)
+{
+    double    tmp, ret;
+    uint32_t  t;
+
+    tmp = base;
+    ret = 1.0;
+
+    for (t = times; t > 0; t /= 2) {
+        if (t % 2 == 1) {
+            ret *= tmp;
+        }
+
+        tmp = tmp * tmp;
+    }
+
+    return ret;
+}
