@@ -85,7 +85,7 @@
 #define MLP_INPUT_UNKNOWN_ERROR 0x02
 
 /* the work row: inputs, then what the steps write */
-#define MLP_MAX_COLUMNS         (16 * 1024 * 1024)
+#define MLP_MAX_COLUMNS         (8 * 1024 * 1024)
 
 /* the most the features of one request may take after the steps */
 #define MLP_STEPS_MATRIX        (64 * 1024 * 1024)
@@ -316,6 +316,8 @@ void mlp_fail(char *err, size_t errlen, const char *fmt, ...)
     ;
 uint32_t mlp_hash(const char *s, size_t len);
 int mlp_utf8_valid(const unsigned char *s, size_t len);
+/* how many bytes of a client's string to quote: at most 64, whole UTF-8 */
+int mlp_shown(const char *s, size_t len);
 int mlp_table_build(const mlp_str_t *str, uint32_t n, uint32_t **table,
     uint32_t *mask, uint32_t *dup, uint32_t *first);
 long mlp_table_find(const uint32_t *table, uint32_t mask,

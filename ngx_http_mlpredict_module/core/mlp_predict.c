@@ -100,12 +100,19 @@ mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
     x = req.x;
 
     if (m->schema) {
-        /* the steps widen rows: bounded like the matrix of the inputs */
-        if (req.rows * m->n_features > MLP_STEPS_MATRIX / sizeof(double)) {
+        /*
+         * The steps widen rows: the features they make, and the work each
+         * row costs (its work row), bounded like the matrix of the inputs
+         */
+        if (req.rows * (m->n_features > m->n_columns ? m->n_features
+                                                     : m->n_columns)
+            > MLP_STEPS_MATRIX / sizeof(double))
+        {
             mlp_error_set(err, 413, "%zu rows make %zu values after "
                           "preprocessing, over the %d MiB a request may "
                           "take: send fewer rows", req.rows,
-                          req.rows * m->n_features,
+                          req.rows * (m->n_features > m->n_columns
+                                      ? m->n_features : m->n_columns),
                           MLP_STEPS_MATRIX / (1024 * 1024));
             return -1;
         }

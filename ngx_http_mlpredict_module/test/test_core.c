@@ -1518,13 +1518,53 @@ test_schema(void)
             answers(m, "{\"age\": 1, \"plan\": \"premium\", \"city\": \"b\"}",
                     "{\"prediction\":120.5}\n");
             refuses(m, "{\"age\": 0, \"plan\": \"premium\", \"city\": "
-                    "\"b\"}", 400, "feature \"age\" of the estimator is "
+                    "\"b\"}", 400, "the estimator's feature \"age\" is "
                     "infinite after preprocessing");
             refuses(m, "{\"age\": -1, \"plan\": \"premium\", \"city\": "
-                    "\"b\"}", 400, "feature \"age\" of the estimator is "
-                    "missing after preprocessing");
+                    "\"b\"}", 400, "the estimator's feature \"age\" is NaN "
+                    "after preprocessing");
             mlp_model_close(m);
         }
+    }
+
+    /* an infinity inside the pipeline: the scaler's check_array refuses */
+    {
+        uint32_t  steps[24];
+
+        memcpy(steps, sc_steps, sizeof(steps));
+        steps[0] = MLP_STEP_FUNCTION;
+        steps[6] = 3;           /* step_u32[3] = 2: log, of age */
+
+        sp = schema_spec();
+        sp.s[6].data = steps;
+        m = load(build(&sp), err);
+        CHECK(m != NULL, "function then scaler refused: %s", err);
+
+        if (m != NULL) {
+            answers(m, "{\"age\": 148.4131591025766, \"plan\": \"premium\", "
+                    "\"city\": \"b\"}", "{\"prediction\":117}\n");
+            refuses(m, "{\"age\": 0, \"plan\": \"premium\", \"city\": "
+                    "\"b\"}", 400, "an infinity reaches the affine step");
+            mlp_model_close(m);
+        }
+    }
+
+    /* a message cut in the middle of a character is still UTF-8 */
+    {
+        char         long_e[301];
+        mlp_error_t  e;
+
+        for (len = 0; len < 300; len += 2) {
+            long_e[len] = (char) 0xc3;
+            long_e[len + 1] = (char) 0xa9;
+        }
+
+        long_e[300] = '\0';
+        mlp_error_set(&e, 400, "x%s", long_e);
+        CHECK(strlen(e.message) == MLP_ERR_LEN - 1
+              && mlp_utf8_valid((unsigned char *) e.message,
+                                strlen(e.message)),
+              "a cut message is valid UTF-8");
     }
 
     /* every index and table is checked at load */

@@ -32,7 +32,6 @@ static int mlp_parse_named(const mlp_model_t *m, json_t *row, size_t r,
 static int mlp_parse_value(const mlp_model_t *m, json_t *v, uint32_t j,
     size_t r, int batch, double *x, mlp_error_t *err);
 static const char *mlp_json_type(json_t *v);
-static int mlp_shown(const char *s, size_t len);
 static void *mlp_json_alloc(size_t size);
 static void mlp_json_free(void *p);
 static int mlp_json_prepass(const char *p, size_t len, size_t *bound,
@@ -214,11 +213,35 @@ mlp_error_set(mlp_error_t *err, int status, const char *fmt, ...)
 {
     va_list  args;
 
+    char            *p;
+    size_t           i, n, len;
+    unsigned char    c;
+
     err->status = status;
 
     va_start(args, fmt);
     vsnprintf(err->message, MLP_ERR_LEN, fmt, args);
     va_end(args);
+
+    /*
+     * The message quotes client bytes and may have been cut anywhere: each
+     * byte that does not begin a whole UTF-8 character becomes '?', so the
+     * JSON answer is always valid text.
+     */
+    p = err->message;
+    len = strlen(p);
+
+    for (i = 0; i < len; i += n) {
+        c = (unsigned char) p[i];
+        n = (c < 0x80) ? 1 : (c < 0xe0) ? 2 : (c < 0xf0) ? 3 : 4;
+
+        if (c >= 0x80
+            && (n > len - i || !mlp_utf8_valid((unsigned char *) p + i, n)))
+        {
+            p[i] = '?';
+            n = 1;
+        }
+    }
 }
 
 
@@ -798,7 +821,7 @@ mlp_parse_value(const mlp_model_t *m, json_t *v, uint32_t j, size_t r,
 
 /* How many bytes of a name to show: at most MLP_NAME_SHOWN, whole UTF-8. */
 
-static int
+int
 mlp_shown(const char *s, size_t len)
 {
     size_t  n;

@@ -428,7 +428,7 @@ mlp_tree_leaf_cat(const mlp_model_t *m, uint32_t n, const double *x, int lt)
         } else if (info & MLP_NODE_CATEGORICAL) {
             if (v > -2147483649.0 && v < 2147483648.0) {
                 c = (uint8_t) (int32_t) v;
-                b = m->bitsets + 16 * (uint32_t) nd->threshold;
+                b = m->bitsets + (size_t) 16 * (uint32_t) nd->threshold;
 
                 if (b[c >> 5] & (1u << (c & 31))) {
                     right = 0;

@@ -877,6 +877,10 @@ mlp_table_build(const mlp_str_t *str, uint32_t n, uint32_t **table,
 {
     uint32_t   i, j, k, size, *t;
 
+    if (n > (1u << 30)) {
+        return -1;
+    }
+
     for (size = 16; size < 2 * n; size *= 2) { /* void */ }
 
     t = calloc(size, sizeof(uint32_t));

@@ -185,6 +185,12 @@ mlp_schema_inputs(mlp_model_t *m, const mlp_section_t **by_id, char *err,
             return -1;
         }
 
+        if (in->n_cats > MLP_MAX_FEATURES) {
+            mlp_fail(err, errlen, "input %u: %u categories, at most %d", i,
+                     in->n_cats, MLP_MAX_FEATURES);
+            return -1;
+        }
+
         if (in->kind == MLP_INPUT_NUMBER) {
             if (first != 0 || in->n_cats != 0
                 || (in->flags & MLP_INPUT_UNKNOWN_ERROR))
@@ -197,7 +203,7 @@ mlp_schema_inputs(mlp_model_t *m, const mlp_section_t **by_id, char *err,
             continue;
         }
 
-        /* no categories: an input no step reads, every string unknown */
+        /* each input's run right after the previous one's */
         if (first != next) {
             mlp_fail(err, errlen, "input %u: categories %u..+%u, expected "
                      "them from %u", i, first, in->n_cats, next);
@@ -226,7 +232,22 @@ mlp_schema_inputs(mlp_model_t *m, const mlp_section_t **by_id, char *err,
     }
 
     if (n_cats == 0) {
-        return 0;           /* no table: every category input's is empty */
+        /* no table: every category input's is empty (n_cats 0: no step
+         * reads the input) */
+        if (s != NULL) {
+            mlp_str_t  *none;
+
+            if (mlp_model_strings(s, m->base, &none, "category_values", err,
+                                  errlen)
+                != 0)
+            {
+                return -1;
+            }
+
+            free(none);
+        }
+
+        return 0;
     }
 
     /* names and categories in one allocation: the names go first */

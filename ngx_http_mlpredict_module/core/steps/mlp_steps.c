@@ -48,8 +48,8 @@ static int mlp_step_encode(const mlp_model_t *m, const mlp_step_t *st,
 static void mlp_step_normalize(const mlp_step_t *st, const double *w,
     double *y);
 static int mlp_is_int(double v, double lo, double hi);
-static int mlp_step_nan(const mlp_step_t *st, const double *w, size_t row,
-    mlp_error_t *err);
+static int mlp_step_finite(const mlp_model_t *m, const mlp_step_t *st,
+    const double *w, size_t row, mlp_error_t *err);
 
 
 static const char  *mlp_step_names[] = {
@@ -78,6 +78,15 @@ mlp_steps_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
     m->n_columns = m->n_inputs;
 
     memset(&pl, 0, sizeof(mlp_pools_t));
+
+    /* every later u32 sum of indices stays below 2^33: no wrapping */
+    for (k = MLP_SEC_STEPS; k <= MLP_SEC_STEP_F64; k++) {
+        if (by_id[k] != NULL && by_id[k]->count > UINT32_MAX) {
+            mlp_fail(err, errlen, "section id %u: %llu values, at most "
+                     "2^32 - 1", k, (unsigned long long) by_id[k]->count);
+            return -1;
+        }
+    }
 
     s = by_id[MLP_SEC_STEP_U32];
 
@@ -489,19 +498,53 @@ mlp_step_bins_check(const mlp_pools_t *pl, uint32_t k, mlp_step_t *st,
 }
 
 
+/*
+ * What each scikit-learn step's check_array refuses in its input: an
+ * infinity everywhere but FunctionTransformer (validate=False), NaN too in
+ * Normalizer, Binarizer, PolynomialFeatures and KBinsDiscretizer.
+ */
+
 static int
-mlp_step_nan(const mlp_step_t *st, const double *w, size_t row,
-    mlp_error_t *err)
+mlp_step_finite(const mlp_model_t *m, const mlp_step_t *st, const double *w,
+    size_t row, mlp_error_t *err)
 {
-    uint32_t  i;
+    int          nan_ok;
+    double       v;
+    uint32_t     i, c;
+    const char  *what;
+
+    if (st->type == MLP_STEP_FUNCTION) {
+        return 0;
+    }
+
+    nan_ok = (st->type != MLP_STEP_NORMALIZE && st->type != MLP_STEP_BINARIZE
+              && st->type != MLP_STEP_POLY && st->type != MLP_STEP_BINS);
 
     for (i = 0; i < st->n_in; i++) {
-        if (isnan(w[st->in[i]])) {
-            mlp_error_set(err, 400, "row %zu: a missing value reaches the "
-                          "%s step, which takes none", row,
-                          mlp_step_name(st->type));
-            return -1;
+        v = w[st->in[i]];
+
+        if (isfinite(v) || (nan_ok && isnan(v))) {
+            continue;
         }
+
+        c = st->in[i];
+        what = isnan(v) ? "a missing value" : "an infinity";
+
+        if (c < m->n_inputs) {
+            mlp_error_set(err, 400, "row %zu: feature \"%.*s\": %s reaches "
+                          "the %s step, which takes none", row,
+                          mlp_shown(m->input_names[c].s,
+                                    m->input_names[c].len),
+                          m->input_names[c].s, what,
+                          mlp_step_name(st->type));
+
+        } else {
+            mlp_error_set(err, 400, "row %zu: %s reaches the %s step, "
+                          "which takes none", row, what,
+                          mlp_step_name(st->type));
+        }
+
+        return -1;
     }
 
     return 0;
@@ -564,12 +607,7 @@ mlp_steps_apply(const mlp_model_t *m, const double *in, size_t rows,
             n = st->n_in;
             x = st->f;
 
-            /* what scikit-learn refuses NaN in (bins: below) */
-            if ((st->type == MLP_STEP_NORMALIZE
-                 || st->type == MLP_STEP_BINARIZE
-                 || st->type == MLP_STEP_POLY)
-                && mlp_step_nan(st, w, first_row + r, err) != 0)
-            {
+            if (mlp_step_finite(m, st, w, first_row + r, err) != 0) {
                 return -1;
             }
 
@@ -658,14 +696,6 @@ mlp_steps_apply(const mlp_model_t *m, const double *in, size_t rows,
                         c = st->u + MLP_BINS_COL * i;
                         v = w[st->in[i]];
 
-                        if (isnan(v)) {
-                            mlp_error_set(err, 400, "row %zu: a missing "
-                                          "value reaches KBinsDiscretizer, "
-                                          "which takes none",
-                                          first_row + r);
-                            return -1;
-                        }
-
                         /* the inner edges <= v: searchsorted, side right */
                         lo_i = 0;
                         hi_i = c[0];
@@ -681,7 +711,7 @@ mlp_steps_apply(const mlp_model_t *m, const double *in, size_t rows,
                             }
                         }
 
-                        if (c[2] == 1) {
+                        if (!(st->flags & MLP_BINS_ONEHOT)) {
                             *y++ = (double) lo_i;
                             continue;
                         }
@@ -724,11 +754,13 @@ mlp_steps_apply(const mlp_model_t *m, const double *in, size_t rows,
 
             /* scikit-learn's check_array: finite, but where NaN is taken */
             if (!isfinite(v) && !(m->takes_nan && isnan(v))) {
-                mlp_error_set(err, 400, "row %zu: feature \"%.64s\" of the "
-                              "estimator is %s after preprocessing, which "
-                              "the estimator takes no %s", first_row + r,
+                mlp_error_set(err, 400, "row %zu: the estimator's feature "
+                              "\"%.*s\" is %s after preprocessing, and the "
+                              "estimator takes no %s", first_row + r,
+                              mlp_shown(m->features[i].s,
+                                        m->features[i].len),
                               m->features[i].s,
-                              isnan(v) ? "missing" : "infinite",
+                              isnan(v) ? "NaN" : "infinite",
                               isnan(v) ? "missing value" : "infinity");
                 return -1;
             }
@@ -794,14 +826,20 @@ mlp_step_encode(const mlp_model_t *m, const mlp_step_t *st, const double *w,
                               "missing and its encoder takes no missing "
                               "value", row, name);
 
+            } else if (c[0] == 0 && n_keys == 0) {
+                mlp_error_set(err, 400, "row %zu: feature \"%.64s\": "
+                              "unknown category %.17g (its encoder knows "
+                              "none)", row, name, v);
+
             } else if (c[0] == 0) {
                 mlp_error_set(err, 400, "row %zu: feature \"%.64s\": "
-                              "unknown category %.17g%s%.17g%s", row, name,
-                              v, n_keys ? " (known: " : "",
-                              n_keys ? m->step_f[c[2]] : 0.0,
-                              n_keys > 1 ? ", ...)" : ")");
+                              "unknown category %.17g (known: %.17g%s)",
+                              row, name, v, m->step_f[c[2]],
+                              n_keys > 1 ? ", ..." : "");
 
-            } else if (v >= 0 && v < m->inputs[c[6]].n_cats) {
+            } else if (v >= 0 && v < m->inputs[c[6]].n_cats
+                       && v == floor(v))
+            {
                 mlp_error_set(err, 400, "row %zu: feature \"%.64s\": "
                               "unknown category \"%.64s\" for its encoder",
                               row, name,
