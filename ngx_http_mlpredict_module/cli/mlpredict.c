@@ -5,7 +5,10 @@
  *   mlpredict info MODEL              the model's metadata (as GET serves it)
  *   mlpredict predict MODEL [FILE]    one JSON request body from FILE or
  *                                     stdin -> the JSON answer on stdout
- *   mlpredict convert IN.json OUT     an XGBoost JSON model -> a model file
+ *   mlpredict convert [--n-features N] IN OUT
+ *                                     an XGBoost JSON model or a libsvm
+ *                                     model (told apart by their content)
+ *                                     -> a model file
  */
 
 #include <errno.h>
@@ -15,6 +18,7 @@
 
 #include "mlp.h"
 #include "convert/mlp_writer.h"
+#include "convert/mlp_libsvm.h"
 
 
 #define MLP_CLI_MAX_BODY  (1024 * 1024 * 1024)
@@ -32,6 +36,7 @@ struct mlp_block_s {
 static void *mlp_cli_alloc(void *data, size_t size);
 static void mlp_cli_free(mlp_block_t *b);
 static char *mlp_read_all(FILE *f, size_t *len);
+static int mlp_convert(int argc, char **argv);
 static int mlp_usage(void);
 
 
@@ -115,6 +120,102 @@ mlp_read_all(FILE *f, size_t *len)
 }
 
 
+/*
+ * convert: the format told by the first bytes (a JSON object is XGBoost's,
+ * "svm_type" starts libsvm's), then what was written loaded as the server
+ * loads it, its metadata printed.
+ */
+
+static int
+mlp_convert(int argc, char **argv)
+{
+    int           rc;
+    char         *end, head[64];
+    FILE         *f;
+    long          nf;
+    size_t        n, i, info_len;
+    mlp_model_t  *m;
+    const char   *in, *out, *info;
+    char          err[MLP_ERR_LEN];
+
+    nf = 0;
+
+    if (argc == 6 && strcmp(argv[2], "--n-features") == 0) {
+        errno = 0;
+        nf = strtol(argv[3], &end, 10);
+
+        if (*argv[3] == '\0' || *end != '\0' || errno != 0 || nf < 1
+            || nf > 1000000)
+        {
+            fprintf(stderr, "mlpredict: --n-features %s: a number from 1 "
+                    "to 1000000\n", argv[3]);
+            return 2;
+        }
+
+        in = argv[4];
+        out = argv[5];
+
+    } else if (argc == 4) {
+        in = argv[2];
+        out = argv[3];
+
+    } else {
+        return mlp_usage();
+    }
+
+    f = fopen(in, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "mlpredict: %s: %s\n", in, strerror(errno));
+        return 1;
+    }
+
+    n = fread(head, 1, sizeof(head), f);
+    fclose(f);
+
+    for (i = 0; i < n && (head[i] == ' ' || head[i] == '\t'
+                          || head[i] == '\r' || head[i] == '\n'); i++)
+    { /* void */ }
+
+    if (mlp_libsvm_detect(head, n)) {
+        rc = mlp_convert_libsvm(in, out, (uint32_t) nf, err, sizeof(err));
+
+    } else if (i < n && head[i] == '{') {
+        if (nf) {
+            fprintf(stderr, "mlpredict: --n-features is for libsvm models; "
+                    "an XGBoost model knows its own\n");
+            return 2;
+        }
+
+        rc = mlp_convert_xgboost(in, out, err, sizeof(err));
+
+    } else {
+        fprintf(stderr, "mlpredict: %s: neither an XGBoost JSON model nor a "
+                "libsvm model (svm-train's output)\n", in);
+        return 1;
+    }
+
+    if (rc != 0) {
+        fprintf(stderr, "mlpredict: %s\n", err);
+        return 1;
+    }
+
+    /* what was written must load: the server's own check */
+    m = mlp_model_open(out, err, sizeof(err));
+    if (m == NULL) {
+        fprintf(stderr, "mlpredict: %s: written but refused: %s\n", out,
+                err);
+        return 1;
+    }
+
+    info = mlp_model_info(m, &info_len);
+    fwrite(info, 1, info_len, stdout);
+    fputc('\n', stdout);
+    mlp_model_close(m);
+
+    return 0;
+}
+
+
 static int
 mlp_usage(void)
 {
@@ -122,8 +223,10 @@ mlp_usage(void)
             "usage: mlpredict info MODEL\n"
             "       mlpredict predict MODEL [FILE]   (JSON body, stdin "
             "by default)\n"
-            "       mlpredict convert XGBOOST.json OUT   (Booster.save_model "
-            "JSON)\n");
+            "       mlpredict convert [--n-features N] MODEL OUT   "
+            "(XGBoost's Booster.save_model\n"
+            "                JSON, or libsvm's svm-train model; N: the "
+            "libsvm data's features)\n");
     return 2;
 }
 
@@ -152,28 +255,7 @@ main(int argc, char **argv)
     }
 
     if (strcmp(argv[1], "convert") == 0) {
-        if (argc != 4) {
-            return mlp_usage();
-        }
-
-        if (mlp_convert_xgboost(argv[2], argv[3], err, sizeof(err)) != 0) {
-            fprintf(stderr, "mlpredict: %s\n", err);
-            return 1;
-        }
-
-        /* what was written must load: the server's own check */
-        m = mlp_model_open(argv[3], err, sizeof(err));
-        if (m == NULL) {
-            fprintf(stderr, "mlpredict: %s: written but refused: %s\n",
-                    argv[3], err);
-            return 1;
-        }
-
-        info = mlp_model_info(m, &info_len);
-        fwrite(info, 1, info_len, stdout);
-        fputc('\n', stdout);
-        mlp_model_close(m);
-        return 0;
+        return mlp_convert(argc, argv);
     }
 
     m = mlp_model_open(argv[2], err, sizeof(err));
