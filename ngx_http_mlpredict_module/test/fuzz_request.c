@@ -55,6 +55,21 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     } else if (e.status < 400 || e.status > 499 || e.message[0] == '\0') {
         fprintf(stderr, "status %d: %s\n", e.status, e.message);
         abort();
+
+    } else {
+        /* the error body quotes client bytes: still valid JSON */
+        char  body[8 * MLP_ERR_LEN];
+
+        len = mlp_write_error(e.message, body, sizeof(body));
+        v = json_loadb(body, len, 0, &je);
+
+        if (len == 0 || v == NULL) {
+            fprintf(stderr, "invalid JSON error body: %.*s\n", (int) len,
+                    body);
+            abort();
+        }
+
+        json_decref(v);
     }
 
     mlp_json_last_parse(&st);
