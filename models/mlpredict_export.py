@@ -134,6 +134,8 @@ SVM_OVR = 1 << 1
 SVM_BREAK_TIES = 1 << 2
 SVM_BINARY_DIRECT = 1 << 3
 SVM_SKLEARN_SIGN = 1 << 4
+SVM_MAX_CLASSES = 256
+SVM_MAX_DEGREE = 1000
 
 # tree_params flags
 FLAG_INPUT_F32 = 1 << 0
@@ -518,9 +520,12 @@ def _plan_svm(est, plan, name):
     if not math.isfinite(gamma) or not math.isfinite(coef0):
         raise ValueError("%s: gamma %r or coef0 %r is not finite"
                          % (name, gamma, coef0))
-    if kernel == "poly" and not 0 <= degree <= U32_MAX:
-        raise ValueError("%s: degree %d is not supported (0 or more)"
-                         % (name, degree))
+    if kernel == "poly" and not 0 <= degree <= SVM_MAX_DEGREE:
+        raise ValueError("%s: degree %d is not supported (0 to %d)"
+                         % (name, degree, SVM_MAX_DEGREE))
+    if k > SVM_MAX_CLASSES:
+        raise ValueError("%s has %d classes; at most %d are supported"
+                         % (name, k, SVM_MAX_CLASSES))
     plan.kind = KIND_SVM
     plan.link = LINK_IDENTITY
     plan.svm = {
@@ -2283,7 +2288,8 @@ def _serialize(plan):
                          _f64_blob(plan.intercept, "intercept"), rows))
     v2 = _v2_sections(plan)
     sections.extend(v2)
-    version = 2 if v2 else FORMAT_VERSION
+    # svm sections came with version 2: a version 1 reader refuses them
+    version = 2 if v2 or plan.kind == KIND_SVM else FORMAT_VERSION
     assert len(sections) <= MAX_SECTIONS
 
     table_off = HEADER_SIZE
@@ -2400,7 +2406,8 @@ def export(model, path, feature_names=None, sample=None):
         "max_depth": (plan.trees.max_depth if plan.trees is not None
                       else None),
         "format_version": 2 if (plan.v2 is not None
-                                or plan.cat_bitsets is not None) else 1,
+                                or plan.cat_bitsets is not None
+                                or plan.kind == KIND_SVM) else 1,
         "input_names": (list(plan.v2["input_names"]) if plan.v2 is not None
                         else list(plan.feature_names)),
         "n_steps": (len(plan.v2["steps"]) // 8 if plan.v2 is not None
