@@ -125,9 +125,10 @@ run: module
 	@echo "serving on http://127.0.0.1:8080 (Ctrl-C stops)"
 	$(NGINX) -p $(CURDIR)/ -c conf/nginx.conf
 
-unit: $(BUILD)/test_core $(BUILD)/test_alloc
+unit: $(BUILD)/test_core $(BUILD)/test_alloc $(BUILD)/test_values
 	$(BUILD)/test_core models
 	$(BUILD)/test_alloc models $(MOD)/test/corpus/request
+	$(BUILD)/test_values models
 
 parity: module $(BUILD)/mlpredict
 	$(PYTHON) t/parity.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
