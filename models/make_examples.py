@@ -63,6 +63,8 @@ CATEGORICAL_EXAMPLES = [
                             # + StandardScaler, LogisticRegression
     "churn_hgb",            # OrdinalEncoder + HistGradientBoostingClassifier
                             # with native categorical splits
+    "bot",                  # request features -> "bot" / "human": the
+                            # example of mlpredict_score (conf/nginx.conf)
 ]
 
 # examples whose X (train and test) has missing values (NaN)
@@ -126,6 +128,97 @@ def churn_frame(n=2000, seed=0):
     return X, y
 
 
+def bot_frame(n=4000, seed=0):
+    """Synthetic request features, as an nginx variable gives each one
+    (arguments, headers, cookies, $request_length, a map of the
+    User-Agent): (X, y) with y "bot" / "human". Numbers have missing values
+    (no cookie, no telemetry); method is always there and its encoder
+    refuses a method it never saw."""
+    import pandas as pd
+    rng = np.random.RandomState(seed)
+    bot = rng.rand(n) < 0.3
+    nb = int(bot.sum())
+
+    def pick(values, p_bot, p_human):
+        out = np.empty(n, dtype=object)
+        out[bot] = rng.choice(values, nb, p=p_bot)
+        out[~bot] = rng.choice(values, n - nb, p=p_human)
+        return out
+
+    def num(f_bot, f_human):
+        out = np.empty(n)
+        out[bot] = f_bot(nb)
+        out[~bot] = f_human(n - nb)
+        return out
+
+    length = num(lambda k: rng.normal(220, 80, k),
+                 lambda k: rng.normal(640, 160, k)).clip(60).round()
+    session = num(lambda k: rng.exponential(40, k),
+                  lambda k: rng.exponential(900, k)).round()
+    pages = num(lambda k: rng.poisson(40, k), lambda k: rng.poisson(5, k) + 1)
+    rate = num(lambda k: rng.lognormal(3.8, 0.7, k),
+               lambda k: rng.lognormal(1.2, 0.6, k)).round(1)
+    moves = num(lambda k: rng.poisson(0.3, k), lambda k: rng.poisson(40, k))
+    dwell = num(lambda k: rng.exponential(1.5, k),
+                lambda k: rng.exponential(35, k)).round(1)
+    referer = num(lambda k: rng.rand(k) < 0.2,
+                  lambda k: rng.rand(k) < 0.8).astype(float)
+    ua = pick(["browser", "curl", "python", "crawler", "other"],
+              [0.3, 0.25, 0.2, 0.2, 0.05], [0.93, 0.005, 0.005, 0.01, 0.05])
+    method = pick(["GET", "POST", "HEAD"], [0.6, 0.15, 0.25],
+                  [0.8, 0.18, 0.02])
+    version = pick(["HTTP/1.0", "HTTP/1.1", "HTTP/2.0"], [0.3, 0.6, 0.1],
+                   [0.02, 0.38, 0.6])
+    # what a server does not always know: no session cookie yet, no
+    # telemetry, no rate counted
+    session[rng.rand(n) < np.where(bot, 0.7, 0.15)] = np.nan
+    pages[np.isnan(session)] = np.nan
+    moves[rng.rand(n) < 0.2] = np.nan
+    dwell[rng.rand(n) < 0.2] = np.nan
+    rate[rng.rand(n) < 0.05] = np.nan
+    ua[rng.rand(n) < 0.02] = np.nan
+    # a few mislabelled rows: no feature decides alone
+    y = np.where(bot ^ (rng.rand(n) < 0.03), "bot", "human")
+    X = pd.DataFrame({"request_length": length, "session_age": session,
+                      "pages": pages, "rate": rate, "mouse_moves": moves,
+                      "time_on_page": dwell, "has_referer": referer,
+                      "ua_family": ua, "method": method,
+                      "http_version": version})
+    return X, y
+
+
+def _build_bot():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    X, y = bot_frame()
+    numbers = ["request_length", "session_age", "pages", "rate",
+               "mouse_moves", "time_on_page", "has_referer"]
+    model = Pipeline([
+        ("prep", ColumnTransformer([
+            ("num", Pipeline([
+                ("impute", SimpleImputer(strategy="median",
+                                         add_indicator=True)),
+                ("scale", StandardScaler())]), numbers),
+            ("cat", Pipeline([
+                ("impute", SimpleImputer(strategy="constant",
+                                         fill_value="other")),
+                ("onehot", OneHotEncoder(handle_unknown="ignore",
+                                         sparse_output=False))]),
+             ["ua_family", "http_version"]),
+            ("method", OneHotEncoder(handle_unknown="error",
+                                     sparse_output=False), ["method"]),
+        ])),
+        ("clf", LogisticRegression(max_iter=5000)),
+    ])
+    X_train, X_test, y_train, _ = _split(X, y)
+    model.fit(X_train, y_train)
+    return model, X_test, [str(c) for c in X.columns]
+
+
 def _build_categorical(name):
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -135,6 +228,8 @@ def _build_categorical(name):
     from sklearn.preprocessing import (OneHotEncoder, OrdinalEncoder,
                                        StandardScaler)
 
+    if name == "bot":
+        return _build_bot()
     X, y = churn_frame()
     numbers = ["age", "income", "tenure", "support_calls"]
     categories = ["plan", "region", "contract"]
