@@ -2,9 +2,10 @@
 /*
  * ngx_http_mlpredict_module: machine-learning predictions inside nginx.
  *
- * The only file that includes nginx headers: directives, the model
- * registry, the content handler, body collection and HTTP responses. The
- * arithmetic lives in the core (core/mlp.h), which knows nothing of nginx.
+ * Directives, the model registry, the content handler, body collection and
+ * HTTP responses; the variable (mlpredict_score) is in
+ * ngx_http_mlpredict_variable.c. The arithmetic lives in the core
+ * (core/mlp.h), which knows nothing of nginx.
  */
 
 
@@ -13,24 +14,10 @@
 #include <ngx_http.h>
 
 #include "mlp.h"
+#include "ngx_http_mlpredict.h"
 
 
 #define NGX_HTTP_MLPREDICT_MAX_BATCH  1000
-
-
-/* one per model file, shared by every location naming it */
-typedef struct {
-    ngx_str_t                    path;
-    dev_t                        dev;
-    ngx_file_uniq_t              uniq;
-    mlp_model_t                 *model;
-    ngx_str_t                    info;      /* GET answer, built at load */
-} ngx_http_mlpredict_model_t;
-
-
-typedef struct {
-    ngx_array_t                  models;    /* ngx_http_mlpredict_model_t * */
-} ngx_http_mlpredict_main_conf_t;
 
 
 typedef struct {
@@ -56,7 +43,6 @@ static ngx_int_t ngx_http_mlpredict_send(ngx_http_request_t *r,
     ngx_uint_t status, u_char *data, size_t len);
 static ngx_int_t ngx_http_mlpredict_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *message);
-static void *ngx_http_mlpredict_alloc(void *data, size_t size);
 static ngx_http_mlpredict_ctx_t *ngx_http_mlpredict_get_ctx(
     ngx_http_request_t *r);
 
@@ -88,6 +74,13 @@ static ngx_command_t  ngx_http_mlpredict_commands[] = {
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_mlpredict,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mlpredict_score"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE2,
+      ngx_http_mlpredict_score,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -430,7 +423,7 @@ ngx_http_mlpredict_send_error(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-static void *
+void *
 ngx_http_mlpredict_alloc(void *data, size_t size)
 {
     return ngx_palloc(data, size);
@@ -582,28 +575,55 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_mlpredict_loc_conf_t *mlcf = conf;
 
-    char                              err[MLP_ERR_LEN];
-    ngx_str_t                        *value, path;
-    ngx_uint_t                        i;
-    ngx_file_info_t                   fi;
-    ngx_pool_cleanup_t               *cln;
-    ngx_http_core_loc_conf_t         *clcf;
-    ngx_http_mlpredict_model_t      **mmp, *mm;
-    ngx_http_mlpredict_main_conf_t   *mmcf;
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (mlcf->model != NULL) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
-    path = value[1];
+
+    mlcf->model = ngx_http_mlpredict_load(cf, &value[1]);
+
+    if (mlcf->model == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_mlpredict_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The registry: the model file at path (relative to the prefix), loaded
+ * once per configuration whoever names it. NULL with the reason logged.
+ */
+
+ngx_http_mlpredict_model_t *
+ngx_http_mlpredict_load(ngx_conf_t *cf, ngx_str_t *name)
+{
+    char                              err[MLP_ERR_LEN];
+    ngx_str_t                         path, *value;
+    ngx_uint_t                        i;
+    ngx_file_info_t                   fi;
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_mlpredict_model_t      **mmp, *mm;
+    ngx_http_mlpredict_main_conf_t   *mmcf;
+
+    path = *name;
 
     if (path.len == 0) {
-        return "takes a model file path, not an empty string";
+        value = cf->args->elts;
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" directive takes a "
+                           "model file path, not an empty string", &value[0]);
+        return NULL;
     }
 
     if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     /* path.data is NUL-terminated by ngx_conf_full_name() */
@@ -611,14 +631,14 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "mlpredict: cannot load model \"%V\": "
                            ngx_file_info_n " failed", &path);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     if (!ngx_is_file(&fi)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "mlpredict: cannot load model \"%V\": "
                            "not a regular file", &path);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mlpredict_module);
@@ -629,14 +649,13 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 0; i < mmcf->models.nelts; i++) {
         if (mmp[i]->dev == fi.st_dev && mmp[i]->uniq == ngx_file_uniq(&fi)) {
-            mm = mmp[i];
-            goto found;
+            return mmp[i];
         }
     }
 
     mm = ngx_pcalloc(cf->pool, sizeof(ngx_http_mlpredict_model_t));
     if (mm == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     mm->path = path;
@@ -651,7 +670,7 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     cln->handler = ngx_http_mlpredict_cleanup;
@@ -663,28 +682,21 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "mlpredict: cannot load model \"%V\": %s",
                            &path, err);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     if (ngx_http_mlpredict_describe(cf, mm) != NGX_OK) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     mmp = ngx_array_push(&mmcf->models);
     if (mmp == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     *mmp = mm;
 
-found:
-
-    mlcf->model = mm;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_mlpredict_handler;
-
-    return NGX_CONF_OK;
+    return mm;
 }
 
 
