@@ -13,12 +13,16 @@ in time and count, 127.0.0.1 only):
   2. a corrupt file is renamed over model.mlp, then SIGHUP: nginx refuses the
      new configuration, logs the path and the reason, and keeps serving the
      model it had.
+The same file also defines a variable (mlpredict_score), read by a location
+with the row in its arguments: it shares the locations' mapping, and it
+switches to the new model with them.
 Ends with "N passed, N failed".
 """
 
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -86,8 +90,14 @@ def get(url):
         return json.loads(r.read())
 
 
+def raw(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return r.read()
+
+
 def check_shared(master, path):
-    """Each worker maps the file once, though two locations name it."""
+    """Each worker maps the file once, though two locations and a variable
+    name it."""
     with open("/proc/%d/task/%d/children" % (master, master)) as f:
         workers = [int(p) for p in f.read().split()]
     counts = []
@@ -96,7 +106,8 @@ def check_shared(master, path):
             counts.append(sum(1 for line in f
                               if line.rstrip().endswith(" " + path)))
     check(len(workers) == 2 and counts == [1, 1],
-          "two locations, two workers, one mapping of the file each",
+          "two locations and a variable, two workers, one mapping of the "
+          "file each",
           "workers %r, mappings %r" % (workers, counts))
 
 
@@ -124,6 +135,7 @@ def main():
         p1, p2 = m1.predict_proba(X)[:, 0], m2.predict_proba(X)[:, 0]
         row = X[int(abs(p1 - p2).argmax())]
         body = json.dumps({"features": [float(v) for v in row]}).encode()
+        query = "&".join("%s=%r" % (n, float(v)) for n, v in zip(names, row))
 
         want = {}
         for v in ("v1", "v2"):
@@ -132,6 +144,14 @@ def main():
                                  input=body, capture_output=True, check=True)
             want[v] = out.stdout
         check(want["v1"] != want["v2"], "the two models answer differently")
+
+        # the variable: the probability of the second class as the JSON
+        # answer writes it, then the label
+        want_var = {}
+        for v in ("v1", "v2"):
+            a = json.loads(want[v])
+            p = re.search(rb'"malignant":([^,}]+)', want[v]).group(1)
+            want_var[v] = p + b" " + a["prediction"].encode()
 
         for d in ("logs", "conf"):
             os.makedirs(os.path.join(tmp, d))
@@ -151,13 +171,20 @@ http {
     fastcgi_temp_path logs/fastcgi;
     uwsgi_temp_path logs/uwsgi;
     scgi_temp_path logs/scgi;
+    mlpredict_score model.mlp $p {
+%s
+        label $l;
+    }
     server {
         listen 127.0.0.1:%d;
         location = /m { mlpredict model.mlp; }
         location = /same { mlpredict %s/./model.mlp; }
+        location = /v { return 200 "$p $l"; }
     }
 }
-""" % (os.path.abspath(args.module), port, tmp))
+""" % (os.path.abspath(args.module),
+       "\n".join("        input %s $arg_%s;" % (n, n) for n in names), port,
+       tmp))
 
         proc = subprocess.Popen([args.nginx, "-p", tmp + "/", "-c",
                                  "conf/nginx.conf"])
@@ -181,6 +208,9 @@ http {
         check(get(url)["checksum"] == sums["v1"], "metadata shows v1")
         check_shared(proc.pid, os.path.join(tmp, "model.mlp"))
         check(post(url, body) == (200, want["v1"]), "serves v1 at start")
+        vurl = url[:-2] + "/v?" + query
+        check(raw(vurl) == want_var["v1"], "the variable is v1's at start",
+              "%r, not %r" % (raw(vurl), want_var["v1"]))
 
         stop = threading.Event()
         seen = []          # (status, body) of every answer under load
@@ -264,6 +294,8 @@ http {
         check(get(url)["checksum"] == sums["v2"] and
               post(url, body) == (200, want["v2"]),
               "after the corrupt reload v2 still serves")
+        check(raw(vurl) == want_var["v2"], "the variable is v2's after the "
+              "reloads", "%r, not %r" % (raw(vurl), want_var["v2"]))
         with open(os.path.join(tmp, "logs", "error.log")) as f:
             log = f.read()
         check("model.mlp" in log and "checksum mismatch" in log
