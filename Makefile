@@ -68,9 +68,12 @@ $(SO): $(BUILD)/nginx-src/objs/Makefile $(MOD)/$(MOD).c \
 
 module: deps $(SO)
 
-$(BUILD)/mlpredict: $(MOD)/cli/mlpredict.c $(CORE_SRCS) $(CORE_HDRS) | deps
+CLI_SRCS   := $(wildcard $(MOD)/cli/*.c)
+
+$(BUILD)/mlpredict: $(CLI_SRCS) $(wildcard $(MOD)/cli/*.h) $(CORE_SRCS) \
+                    $(CORE_HDRS) | deps
 	@mkdir -p $(BUILD)
-	$(CC) $(CORE_CFLAGS) -o $@ $(MOD)/cli/mlpredict.c $(CORE_SRCS) $(LIBS)
+	$(CC) $(CORE_CFLAGS) -o $@ $(CLI_SRCS) $(CORE_SRCS) $(LIBS)
 
 $(BUILD)/test_%: $(MOD)/test/test_%.c $(MOD)/test/test_check.h $(CORE_SRCS) \
               $(CORE_HDRS) | deps
@@ -96,9 +99,11 @@ FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
              request_churn:request:$(MOD)/test/corpus/churn:models/churn.mlp \
              model:model:models:- \
              scan:scan:$(MOD)/test/corpus/request:models/iris.mlp \
-             scan_churn:scan:$(MOD)/test/corpus/churn:models/churn.mlp
+             scan_churn:scan:$(MOD)/test/corpus/churn:models/churn.mlp \
+             csv:csv:$(MOD)/test/corpus/csv:-
 
-fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model $(BUILD)/fuzz_scan
+fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model $(BUILD)/fuzz_scan \
+      $(BUILD)/fuzz_csv
 	@for r in $(FUZZ_RUNS); do \
 	    IFS=: read -r run target seeds model <<< "$$r"; \
 	    log=$(BUILD)/fuzz_$$run.log; mkdir -p $(BUILD)/corpus/$$run; \
@@ -126,12 +131,14 @@ run: module
 	@echo "serving on http://127.0.0.1:8080 (Ctrl-C stops)"
 	$(NGINX) -p $(CURDIR)/ -c conf/nginx.conf
 
-unit: $(BUILD)/test_core $(BUILD)/test_alloc $(BUILD)/test_values
+unit: $(BUILD)/test_core $(BUILD)/test_alloc $(BUILD)/test_values $(BUILD)/test_csv
 	$(BUILD)/test_core models
 	$(BUILD)/test_alloc models $(MOD)/test/corpus/request
 	$(BUILD)/test_values models
+	$(BUILD)/test_csv
 
 parity: module $(BUILD)/mlpredict
+	$(PYTHON) t/eval.py --cli $(BUILD)/mlpredict
 	$(PYTHON) t/parity.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
 	    --module $(CURDIR)/$(SO)
 	$(PYTHON) t/parity_xgboost.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \

@@ -9,6 +9,9 @@
  *                                     an XGBoost JSON model or a libsvm
  *                                     model (told apart by their content)
  *                                     -> a model file
+ *   mlpredict predict MODEL DATA.csv --csv [--keep COLUMN,...]
+ *   mlpredict eval MODEL DATA.csv --label COLUMN [--by COLUMN] [--json]
+ *                                     (mlpredict_csv.c)
  */
 
 #include <errno.h>
@@ -19,6 +22,7 @@
 #include "mlp.h"
 #include "convert/mlp_writer.h"
 #include "convert/mlp_libsvm.h"
+#include "mlpredict.h"
 
 
 #define MLP_CLI_MAX_BODY  (1024 * 1024 * 1024)
@@ -37,7 +41,6 @@ static void *mlp_cli_alloc(void *data, size_t size);
 static void mlp_cli_free(mlp_block_t *b);
 static char *mlp_read_all(FILE *f, size_t *len);
 static int mlp_convert(int argc, char **argv);
-static int mlp_usage(void);
 
 
 static void *
@@ -216,13 +219,17 @@ mlp_convert(int argc, char **argv)
 }
 
 
-static int
+int
 mlp_usage(void)
 {
     fprintf(stderr,
             "usage: mlpredict info MODEL\n"
             "       mlpredict predict MODEL [FILE]   (JSON body, stdin "
             "by default)\n"
+            "       mlpredict predict MODEL DATA.csv --csv "
+            "[--keep COLUMN,...]\n"
+            "       mlpredict eval MODEL DATA.csv --label COLUMN "
+            "[--by COLUMN] [--json]\n"
             "       mlpredict convert [--n-features N] MODEL OUT   "
             "(XGBoost's Booster.save_model\n"
             "                JSON, or libsvm's svm-train model; N: the "
@@ -270,6 +277,23 @@ main(int argc, char **argv)
         fputc('\n', stdout);
         mlp_model_close(m);
         return 0;
+    }
+
+    if (strcmp(argv[1], "eval") == 0) {
+        rc = mlp_cli_eval(m, argc - 3, argv + 3);
+        mlp_model_close(m);
+        return rc;
+    }
+
+    /* a CSV file: --csv anywhere after the model */
+    for (rc = 3; rc < argc; rc++) {
+        if (strcmp(argv[1], "predict") == 0
+            && strcmp(argv[rc], "--csv") == 0)
+        {
+            rc = mlp_cli_predict_csv(m, argc - 3, argv + 3);
+            mlp_model_close(m);
+            return rc;
+        }
     }
 
     if (strcmp(argv[1], "predict") != 0 || argc > 4) {
