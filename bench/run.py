@@ -158,11 +158,12 @@ def check_port_free(port):
 
 # ---------------------------------------------------------------- HTTP
 
-def post(port, path, body, timeout=30):
+def post(port, path, body, timeout=30, headers=()):
     c = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    h = {"Content-Type": "application/json"}
+    h.update(x.split(": ", 1) for x in headers)
     try:
-        c.request("POST", path, body=body,
-                  headers={"Content-Type": "application/json"})
+        c.request("POST", path, body=body, headers=h)
         r = c.getresponse()
         return r.status, r.read()
     finally:
@@ -238,11 +239,12 @@ def parse_wrk(out):
     return r
 
 
-def wrk(port, path, body_file, seconds, record_it=True):
+def wrk(port, path, body_file, seconds, record_it=True, headers=()):
     argv = pinned(CLIENT_CPU, [
         "wrk", "-t1", "-c%d" % ARGS.connections, "-d%ds" % seconds,
-        "--timeout", "10s", "--latency", "-s", os.path.join(HERE, "post.lua"),
-        "http://%s:%d%s" % (HOST, port, path)])
+        "--timeout", "10s", "--latency", "-s", os.path.join(HERE, "post.lua")]
+        + [a for h in headers for a in ("-H", h)]
+        + ["http://%s:%d%s" % (HOST, port, path)])
     env = {"WRK_BODY": body_file}
     if record_it:
         record("wrk (each case)", argv, env)
@@ -406,6 +408,19 @@ def http_cases(forest, mixed):
             expect=e["known"]["labels"][e["row"]],
             proba=dict(zip(e["classes"], e["known"]["proba"][e["row"]])),
             servers=["nginx"]))
+    # an nginx variable (mlpredict_score): the same request to a location
+    # that reads it before returning 200 and to one that does not
+    edge = dict(path="?len=640&sa=1200&pages=6&mm=40&t=30&ref=1",
+                headers=EDGE_HEADERS, body=b("bc_named"), kind="ok", rows=1,
+                servers=["nginx"])
+    cases.append(dict(edge, id="edge_plain",
+                      path="/edge/plain" + edge["path"],
+                      title="`return 200`, 10 arguments and headers, "
+                      "variable not read"))
+    cases.append(dict(edge, id="edge_scored",
+                      path="/edge/scored" + edge["path"],
+                      title="the same, $bot_score read first (logistic "
+                      "pipeline, 10 inputs)"))
     # the baseline once more after the module's cases: the drift between
     # the two shows how steady the machine was
     cases.append(dict(id="return200_end",
@@ -425,7 +440,8 @@ def run_server_cases(server, port, cases, results, answers):
         with open(c["body"], "rb") as f:
             body = f.read()
         try:
-            status, raw = post(port, c["path"], body)
+            status, raw = post(port, c["path"], body,
+                               headers=c.get("headers", ()))
             a = check_answer(c, status, raw)
         except Exception as e:  # noqa: BLE001
             fail("%s on %s: answer refused before timing: %s"
@@ -444,8 +460,10 @@ def run_server_cases(server, port, cases, results, answers):
             % (c["id"], server, ARGS.seconds, ARGS.warmup))
         try:
             if ARGS.warmup > 0:
-                wrk(port, c["path"], c["body"], ARGS.warmup, record_it=False)
-            out = wrk(port, c["path"], c["body"], ARGS.seconds)
+                wrk(port, c["path"], c["body"], ARGS.warmup, record_it=False,
+                    headers=c.get("headers", ()))
+            out = wrk(port, c["path"], c["body"], ARGS.seconds,
+                      headers=c.get("headers", ()))
             r = parse_wrk(out)
             r["raw"] = out
             results[key] = r
@@ -459,6 +477,37 @@ def run_server_cases(server, port, cases, results, answers):
         except Exception as e:  # noqa: BLE001
             fail("%s on %s: %s" % (c["id"], server, e))
             results[key] = {"error": str(e)}
+
+
+EDGE_HEADERS = ("X-Request-Rate: 3", "X-UA-Family: browser", "X-Method: GET",
+                "X-HTTP-Version: HTTP/2.0")
+
+# server level; a failed score would answer 500 and count as an error
+EDGE_SERVER = """        mlpredict_score %s/bot.mlp $bot_score {
+            input  request_length  $arg_len;
+            input  session_age     $arg_sa;
+            input  pages           $arg_pages;
+            input  rate            $http_x_request_rate;
+            input  mouse_moves     $arg_mm;
+            input  time_on_page    $arg_t;
+            input  has_referer     $arg_ref;
+            input  ua_family       $http_x_ua_family;
+            input  method          $http_x_method;
+            input  http_version    $http_x_http_version;
+            class  bot;
+        }
+        location = /edge/plain {
+            default_type application/json;
+            return 200 '{"ok":true}\\n';
+        }
+        location = /edge/scored {
+            if ($bot_score = "") {
+                return 500;
+            }
+            default_type application/json;
+            return 200 '{"ok":true}\\n';
+        }
+"""
 
 
 def bench_http(forest, mixed):
@@ -476,6 +525,7 @@ def bench_http(forest, mixed):
         locs.append("        location = /v1/models/%s {\n"
                     "            mlpredict %s/%s.mlp;\n"
                     "        }\n" % (name, models, name))
+    locs.append(EDGE_SERVER % models)
     if mixed:
         locs.append("        location = /v1/models/mixed {\n"
                     "            mlpredict %s;\n"
@@ -852,6 +902,12 @@ def http_table(cases, results):
         note("nginx `return 200` moved by %+.0f%% between the start and the "
              "end of the nginx cases: the machine was not steady, ratios are "
              "uncertain by about as much" % (100 * (end / base - 1)))
+    plain = results.get(("edge_plain", "nginx"), {}).get("rps")
+    scored = results.get(("edge_scored", "nginx"), {}).get("rps")
+    if plain and scored:
+        note("mlpredict_score: reading $bot_score, the location serves "
+             "%.2fx the requests/s it serves without it (target: 0.9x)"
+             % (scored / plain))
     rows = []
     for c in cases:
         g = results.get((c["id"], "gunicorn"), {}).get("rps")
