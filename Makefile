@@ -17,7 +17,8 @@ LIBS       := -ljansson -lopenblas -lm
 SERVE_PACKAGES := nginx nginx-dev libjansson-dev libopenblas-dev gcc make
 TEST_PACKAGES  := $(SERVE_PACKAGES) perl python3-sklearn python3-xgboost \
                   python3-numpy python3-pandas python3-statsmodels curl wrk \
-                  clang libclang-rt-14-dev python3-flask gunicorn util-linux
+                  clang libclang-rt-14-dev python3-flask gunicorn util-linux \
+                  libsvm-tools libsvm-dev
 PACKAGES   := $(if $(filter-out run module all deps,\
                   $(or $(MAKECMDGOALS),all)),$(TEST_PACKAGES),$(SERVE_PACKAGES))
 
@@ -100,10 +101,11 @@ FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
              model:model:models:- \
              scan:scan:$(MOD)/test/corpus/request:models/iris.mlp \
              scan_churn:scan:$(MOD)/test/corpus/churn:models/churn.mlp \
-             csv:csv:$(MOD)/test/corpus/csv:-
+             csv:csv:$(MOD)/test/corpus/csv:- \
+             libsvm:libsvm:$(MOD)/test/corpus/libsvm:-
 
 fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model $(BUILD)/fuzz_scan \
-      $(BUILD)/fuzz_csv
+      $(BUILD)/fuzz_csv $(BUILD)/fuzz_libsvm
 	@for r in $(FUZZ_RUNS); do \
 	    IFS=: read -r run target seeds model <<< "$$r"; \
 	    log=$(BUILD)/fuzz_$$run.log; mkdir -p $(BUILD)/corpus/$$run; \
@@ -145,6 +147,8 @@ parity: module $(BUILD)/mlpredict
 	    --module $(CURDIR)/$(SO) --port 1991
 	$(PYTHON) t/parity_pipelines.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
 	    --module $(CURDIR)/$(SO) --port 1992
+	$(PYTHON) t/parity_svm.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
+	    --module $(CURDIR)/$(SO) --port 1993
 
 # The real Test::Nginx when installed, else the compatible runner in t/compat.
 nginx-test: module

@@ -67,6 +67,14 @@ CATEGORICAL_EXAMPLES = [
                             # example of mlpredict_score (conf/nginx.conf)
 ]
 
+# support vector machines (kind 4, format version 2): t/parity_svm.py
+# tests them (t/parity.py's reader knows kinds 1 to 3)
+SVM_EXAMPLES = [
+    "iris_svc",             # StandardScaler + SVC(rbf, probability=True)
+    "breast_cancer_svc_decision",  # StandardScaler + SVC(rbf): the label
+                            # and scikit-learn's decision value
+]
+
 # examples whose X (train and test) has missing values (NaN)
 WITH_NAN = {"diabetes_hgb"}
 
@@ -386,9 +394,24 @@ def build(name):
         y = ds.target
         model = HistGradientBoostingRegressor(loss="poisson", max_iter=100,
                                               random_state=0)
+    elif name == "iris_svc":
+        from sklearn.svm import SVC
+        ds, names = _dataset(datasets.load_iris)
+        y = ds.target_names[ds.target]
+        # Platt's sigmoids come from libsvm's internal cross-validation,
+        # seeded by random_state
+        model = make_pipeline(StandardScaler(),
+                              SVC(kernel="rbf", probability=True,
+                                  random_state=0))
+    elif name == "breast_cancer_svc_decision":
+        from sklearn.svm import SVC
+        ds, names = _dataset(datasets.load_breast_cancer)
+        y = ds.target_names[ds.target]
+        model = make_pipeline(StandardScaler(), SVC(kernel="rbf"))
     else:
         raise KeyError("no example named %r (examples: %s)"
-                       % (name, ", ".join(EXAMPLES + CATEGORICAL_EXAMPLES)))
+                       % (name, ", ".join(EXAMPLES + CATEGORICAL_EXAMPLES
+                                          + SVM_EXAMPLES)))
 
     X = np.asarray(ds.data, dtype=float)
     if name in WITH_NAN:
@@ -402,17 +425,18 @@ def main(argv):
     outdir = HERE
     names = []
     for a in argv:
-        if a in EXAMPLES or a in CATEGORICAL_EXAMPLES:
+        if a in EXAMPLES or a in CATEGORICAL_EXAMPLES or a in SVM_EXAMPLES:
             names.append(a)
         elif outdir == HERE and not names:
             outdir = a
         else:
             print("make_examples: unknown example %r (examples: %s)"
-                  % (a, ", ".join(EXAMPLES + CATEGORICAL_EXAMPLES)),
+                  % (a, ", ".join(EXAMPLES + CATEGORICAL_EXAMPLES
+                                  + SVM_EXAMPLES)),
                   file=sys.stderr)
             return 2
     os.makedirs(outdir, exist_ok=True)
-    for name in names or EXAMPLES + CATEGORICAL_EXAMPLES:
+    for name in names or EXAMPLES + CATEGORICAL_EXAMPLES + SVM_EXAMPLES:
         model, _, features = build(name)
         info = export(model, os.path.join(outdir, name + ".mlp"), features)
         print(summary(info))
