@@ -344,12 +344,12 @@ ngx_http_mlpredict_score_input(ngx_conf_t *cf, ngx_http_mlpredict_score_t *sc,
 static char *
 ngx_http_mlpredict_score_check(ngx_conf_t *cf, ngx_http_mlpredict_score_t *sc)
 {
-    u_char                *buf;
-    size_t                 len;
-    ngx_uint_t             i, k;
-    const char            *s;
-    mlp_model_t           *m;
-    ngx_str_t              known;
+    u_char       *buf;
+    size_t        len;
+    ngx_str_t     known;
+    ngx_uint_t    i, k;
+    const char   *s;
+    mlp_model_t  *m;
 
     m = sc->model->model;
 
