@@ -171,7 +171,7 @@ mlp_predict_values(const mlp_model_t *m, const mlp_text_t *row,
         }
     }
 
-    *out = a->alloc(a->data, m->n_outputs * sizeof(double));
+    *out = a->alloc(a->data, m->out_width * sizeof(double));
     if (*out == NULL) {
         mlp_error_set(err, 500, "out of memory");
         return -1;
