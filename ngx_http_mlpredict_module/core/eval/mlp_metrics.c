@@ -14,16 +14,12 @@
 #include "mlp_metrics.h"
 
 
-typedef struct {
-    double                    score;
-    uint32_t                  positive;
-} mlp_ranked_t;
-
-
 static int mlp_metrics_grow(mlp_metrics_t *mt);
-static int mlp_ranked_cmp(const void *a, const void *b);
 static int mlp_double_cmp(const void *a, const void *b);
-static double mlp_binary_auc(mlp_ranked_t *r, size_t n, size_t pos);
+static uint64_t mlp_key(double v);
+static void mlp_radix_sort(uint64_t *a, size_t n, uint64_t *tmp);
+static double mlp_binary_auc(const uint64_t *pos, size_t np,
+    const uint64_t *neg, size_t nn);
 static void mlp_metrics_classes(mlp_metrics_t *mt);
 static void mlp_metrics_auc(mlp_metrics_t *mt);
 static void mlp_metrics_regression(mlp_metrics_t *mt);
@@ -376,10 +372,10 @@ mlp_metrics_classes(mlp_metrics_t *mt)
 static void
 mlp_metrics_auc(mlp_metrics_t *mt)
 {
-    double         sum;
-    size_t         i, n;
-    uint32_t       c, k;
-    mlp_ranked_t  *r;
+    double     sum, v;
+    size_t     i, n, np, nn;
+    uint32_t   c, k, width;
+    uint64_t  *pos, *neg, *tmp;
 
     k = mt->n_classes;
     n = mt->rows;
@@ -399,80 +395,144 @@ mlp_metrics_auc(mlp_metrics_t *mt)
         }
     }
 
-    r = malloc(n * sizeof(mlp_ranked_t));
-    if (r == NULL) {
+    pos = malloc(2 * n * sizeof(uint64_t));
+    tmp = malloc(n * sizeof(uint64_t));
+
+    if (pos == NULL || tmp == NULL) {
+        free(pos);
+        free(tmp);
         return;
     }
 
-    if (k == 2) {
-        for (i = 0; i < n; i++) {
-            r[i].score = mt->scores[i];
-            r[i].positive = (mt->truth[i] == 1);
-        }
-
-        mt->roc_auc = mlp_binary_auc(r, n, mt->true_sum[1]);
-        free(r);
-
-        return;
-    }
-
-    /* one-vs-rest, the macro average */
+    neg = pos + n;
+    width = (k == 2) ? 1 : k;
     sum = 0.0;
 
-    for (c = 0; c < k; c++) {
+    /* two classes: the second one's probability; else one-vs-rest, macro */
+    for (c = (k == 2) ? 1 : 0; c < k; c++) {
+        np = 0;
+        nn = 0;
+
         for (i = 0; i < n; i++) {
-            r[i].score = mt->scores[i * k + c];
-            r[i].positive = (mt->truth[i] == c);
+            v = mt->scores[i * width + (k > 2 ? c : 0)];
+
+            if (mt->truth[i] == c) {
+                pos[np++] = mlp_key(v);
+
+            } else {
+                neg[nn++] = mlp_key(v);
+            }
         }
 
-        sum += mlp_binary_auc(r, n, mt->true_sum[c]);
+        mlp_radix_sort(pos, np, tmp);
+        mlp_radix_sort(neg, nn, tmp);
+
+        sum += mlp_binary_auc(pos, np, neg, nn);
     }
 
-    mt->roc_auc = sum / k;
-    free(r);
+    mt->roc_auc = (k == 2) ? sum : sum / k;
+
+    free(pos);
+    free(tmp);
 }
 
 
-static int
-mlp_ranked_cmp(const void *a, const void *b)
+/* A double's bits as an unsigned integer in the same order. */
+
+static uint64_t
+mlp_key(double v)
 {
-    double  x, y;
+    uint64_t  b;
 
-    x = ((const mlp_ranked_t *) a)->score;
-    y = ((const mlp_ranked_t *) b)->score;
+    /* -0 and 0 are one threshold, as numpy compares them */
+    v = (v == 0.0) ? 0.0 : v;
+    memcpy(&b, &v, sizeof(b));
 
-    return (x < y) - (x > y);
+    return (b >> 63) ? ~b : b | (1ull << 63);
+}
+
+
+/* LSD radix sort, a byte a pass; passes where every key agrees skipped. */
+
+static void
+mlp_radix_sort(uint64_t *a, size_t n, uint64_t *tmp)
+{
+    size_t     i, count[256], sum, t;
+    unsigned   shift, d;
+    uint64_t  *src, *dst, *swap;
+
+    src = a;
+    dst = tmp;
+
+    for (shift = 0; shift < 64 && n > 0; shift += 8) {
+        memset(count, 0, sizeof(count));
+
+        for (i = 0; i < n; i++) {
+            count[(src[i] >> shift) & 0xff]++;
+        }
+
+        if (count[(src[0] >> shift) & 0xff] == n) {
+            continue;
+        }
+
+        for (sum = 0, d = 0; d < 256; d++) {
+            t = count[d];
+            count[d] = sum;
+            sum += t;
+        }
+
+        for (i = 0; i < n; i++) {
+            dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+        }
+
+        swap = src;
+        src = dst;
+        dst = swap;
+    }
+
+    if (src != a) {
+        memcpy(a, src, n * sizeof(uint64_t));
+    }
 }
 
 
 /*
  * roc_curve then auc: the thresholds are the distinct scores, highest
  * first; the area is the trapezoid rule over (fpr, tpr), ties as one step.
+ * pos and neg hold the scores' keys, ascending: walked from the top.
  */
 
 static double
-mlp_binary_auc(mlp_ranked_t *r, size_t n, size_t pos)
+mlp_binary_auc(const uint64_t *pos, size_t np, const uint64_t *neg,
+    size_t nn)
 {
-    double  tps, fps, ptps, pfps, area, neg;
-    size_t  i;
+    double    tps, fps, ptps, pfps, area, P, N;
+    size_t    i, j;
+    uint64_t  s;
 
-    qsort(r, n, sizeof(mlp_ranked_t), mlp_ranked_cmp);
-
-    neg = (double) (n - pos);
+    P = (double) np;
+    N = (double) nn;
     tps = fps = ptps = pfps = 0.0;
     area = 0.0;
-    i = 0;
+    i = np;
+    j = nn;
 
-    while (i < n) {
-        double  s = r[i].score;
+    while (i > 0 || j > 0) {
+        s = (i == 0) ? neg[j - 1]
+            : (j == 0) ? pos[i - 1]
+            : (pos[i - 1] > neg[j - 1] ? pos[i - 1] : neg[j - 1]);
 
-        while (i < n && r[i].score == s) {
-            tps += r[i].positive;
-            fps += !r[i].positive;
-            i++;
+        while (i > 0 && pos[i - 1] == s) {
+            tps++;
+            i--;
         }
 
-        area += (fps / neg - pfps / neg) * (tps / pos + ptps / pos) / 2;
+        while (j > 0 && neg[j - 1] == s) {
+            fps++;
+            j--;
+        }
+
+        area += (fps / N - pfps / N) * (tps / P + ptps / P) / 2;
         ptps = tps;
         pfps = fps;
     }

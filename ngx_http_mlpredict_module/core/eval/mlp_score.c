@@ -253,12 +253,14 @@ mlp_score_row(mlp_score_t *s, const mlp_csv_field_t *f, size_t n,
             continue;
         }
 
-        if (mlp_csv_missing(f[c].s, f[c].len)) {
-            v = NAN;
+        /* a number first: the common case, and no missing value is one */
+        if (mlp_csv_number(f[c].s, f[c].len, &v) != 0) {
+            if (!mlp_csv_missing(f[c].s, f[c].len)) {
+                why = "not a number";
+                goto failed;
+            }
 
-        } else if (mlp_csv_number(f[c].s, f[c].len, &v) != 0) {
-            why = "not a number";
-            goto failed;
+            v = NAN;
 
         } else if (isinf(v)) {
             why = "not a finite number";

@@ -20,7 +20,7 @@
 static int mlp_csv_fill(mlp_csv_t *c);
 static int mlp_csv_record(mlp_csv_t *c);
 static int mlp_csv_append(mlp_csv_t *c, const char *s, size_t n);
-static int mlp_csv_push(mlp_csv_t *c, size_t start, int quoted);
+static inline int mlp_csv_push(mlp_csv_t *c, size_t start, int quoted);
 static int mlp_csv_fail(mlp_csv_t *c, size_t line, size_t col,
     const char *msg);
 static mlp_csv_t *mlp_csv_new(size_t max_record);
@@ -233,8 +233,8 @@ static int
 mlp_csv_record(mlp_csv_t *c)
 {
     int          quoted;
-    char         ch;
-    size_t       start, qline;
+    char         ch, *d;
+    size_t       start, qline, room;
     const char  *p, *end, *q;
 
     if (c->p == c->end && !mlp_csv_fill(c)) {
@@ -307,21 +307,36 @@ mlp_csv_record(mlp_csv_t *c)
 
         } else {
             for ( ;; ) {
+                /* copied as scanned, as far as the record buffer has room */
                 p = c->p;
                 end = c->end;
+                room = c->rec_cap - c->rec_len - 1;
+
+                if ((size_t) (end - p) > room) {
+                    end = p + room;
+                }
+
+                d = c->rec + c->rec_len;
 
                 while (p < end && !mlp_csv_stop[(unsigned char) *p]) {
-                    p++;
+                    *d++ = *p++;
                 }
 
-                if (mlp_csv_append(c, c->p, p - c->p) != 0) {
-                    return -1;
-                }
-
+                c->rec_len = d - c->rec;
                 c->p = p;
 
-                if (p < end) {
+                if (p < c->end && p < end) {
                     break;
+                }
+
+                if (p < c->end) {
+                    /* the buffer is full: grow it by one byte's worth */
+                    if (mlp_csv_append(c, p, 1) != 0) {
+                        return -1;
+                    }
+
+                    c->rec_len--;
+                    continue;
                 }
 
                 if (!mlp_csv_fill(c)) {
@@ -414,7 +429,7 @@ mlp_csv_append(mlp_csv_t *c, const char *s, size_t n)
 
 /* A field from start to the end of the record's bytes, NUL-terminated. */
 
-static int
+static inline int
 mlp_csv_push(mlp_csv_t *c, size_t start, int quoted)
 {
     size_t            len, cap;
@@ -422,7 +437,10 @@ mlp_csv_push(mlp_csv_t *c, size_t start, int quoted)
 
     len = c->rec_len - start;
 
-    if (mlp_csv_append(c, "", 1) != 0) {
+    if (c->rec_len + 1 <= c->rec_cap) {
+        c->rec[c->rec_len++] = '\0';
+
+    } else if (mlp_csv_append(c, "", 1) != 0) {
         return -1;
     }
 
@@ -457,10 +475,10 @@ mlp_csv_push(mlp_csv_t *c, size_t start, int quoted)
 int
 mlp_csv_number(const char *s, size_t len, double *v)
 {
-    int          neg, digits, nd, e, esign, ev;
+    int          neg, nd, e, esign, ev;
     char        *end;
     uint64_t     m;
-    const char  *p, *last;
+    const char  *p, *q, *last;
 
     p = s;
     last = s + len;
@@ -472,43 +490,31 @@ mlp_csv_number(const char *s, size_t len, double *v)
     }
 
     m = 0;
-    digits = 0;
-    nd = 0;
+    q = p;
+
+    while (p < last && (unsigned) (*p - '0') < 10) {
+        m = m * 10 + (uint64_t) (*p++ - '0');
+    }
+
+    nd = (int) (p - q);
     e = 0;
 
-    while (p < last && *p >= '0' && *p <= '9') {
-        if (m != 0 || *p != '0') {
-            digits++;
-        }
-
-        m = m * 10 + (uint64_t) (*p++ - '0');
-        nd++;
-
-        if (digits > 15) {
-            goto slow;
-        }
-    }
-
     if (p < last && *p == '.') {
-        p++;
+        q = ++p;
 
-        while (p < last && *p >= '0' && *p <= '9') {
-            if (m != 0 || *p != '0') {
-                digits++;
-            }
-
+        while (p < last && (unsigned) (*p - '0') < 10) {
             m = m * 10 + (uint64_t) (*p++ - '0');
-            nd++;
-            e--;
-
-            if (digits > 15) {
-                goto slow;
-            }
         }
+
+        e = (int) -(p - q);
+        nd += (int) (p - q);
     }
 
-    /* at least one digit: "", "-", "." and "-." are not numbers */
-    if (nd == 0) {
+    /*
+     * at least one digit ("", "-", "." are not numbers), and no more than
+     * 19, so that m did not wrap
+     */
+    if (nd == 0 || nd > 19 || m > (1ull << 53)) {
         goto slow;
     }
 
@@ -543,7 +549,7 @@ mlp_csv_number(const char *s, size_t len, double *v)
     }
 
     /*
-     * m < 10^15 < 2^53 and 10^|e| are exact doubles: one correctly
+     * m <= 2^53 and 10^|e| are exact doubles: one correctly
      * rounded multiplication or division is strtod's answer (Clinger).
      */
     *v = (e < 0) ? (double) m / mlp_pow10[-e] : (double) m * mlp_pow10[e];
