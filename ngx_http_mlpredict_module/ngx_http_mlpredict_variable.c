@@ -52,6 +52,7 @@ typedef struct {
     ngx_str_t                    label_name;
     ngx_str_t                    deflt;
     unsigned                     deflt_set:1;
+    unsigned                     label_only:1;  /* no number per class */
 } ngx_http_mlpredict_score_t;
 
 
@@ -417,6 +418,12 @@ ngx_http_mlpredict_score_check(ngx_conf_t *cf, ngx_http_mlpredict_score_t *sc)
     }
 
     if (sc->class_name.data == NULL) {
+        if (mlp_output_value(m, NULL, 0, NULL) != 0) {
+            /* one-vs-one decision values: the label is all there is */
+            sc->label_only = 1;
+            return NGX_CONF_OK;
+        }
+
         if (sc->n_outputs != 2) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "mlpredict_score %V: the model \"%V\" has "
@@ -438,9 +445,24 @@ ngx_http_mlpredict_score_check(ngx_conf_t *cf, ngx_http_mlpredict_score_t *sc)
                            sc->class_name.len)
                == 0)
         {
-            sc->output = k;
-            return NGX_CONF_OK;
+            break;
         }
+    }
+
+    if (k < sc->n_outputs) {
+        if (mlp_output_value(m, NULL, k, NULL) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "mlpredict_score %V: the model \"%V\" "
+                               "answers decision values by pairs of classes "
+                               "(one-vs-one), none for class \"%V\": leave "
+                               "\"class\" out and the variable is the "
+                               "predicted label", &sc->name,
+                               &sc->model->path, &sc->class_name);
+            return NGX_CONF_ERROR;
+        }
+
+        sc->output = k;
+        return NGX_CONF_OK;
     }
 
     /* the classes it has, as many as a line shows */
@@ -537,7 +559,7 @@ static ngx_http_mlpredict_result_t *
 ngx_http_mlpredict_result(ngx_http_request_t *r, ngx_http_mlpredict_score_t *sc)
 {
     u_char                       *p;
-    double                       *out;
+    double                       *out, d;
     uint32_t                      label;
     ngx_str_t                     s;
     ngx_uint_t                    i, level;
@@ -621,11 +643,18 @@ ngx_http_mlpredict_result(ngx_http_request_t *r, ngx_http_mlpredict_score_t *sc)
         return res;
     }
 
-    res->value.data = p;
-    res->value.len = mlp_write_double(out[sc->output], (char *) p);
-
     if (sc->labels) {
         res->label = sc->labels[label];
+    }
+
+    if (sc->label_only) {
+        res->value = res->label;
+
+    } else {
+        (void) mlp_output_value(sc->model->model, out, sc->output, &d);
+
+        res->value.data = p;
+        res->value.len = mlp_write_double(d, (char *) p);
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,

@@ -123,6 +123,22 @@ our $Human = "User-Agent: Mozilla/5.0\nX-Request-Rate: 3\n"
     . "Referer: http://example.com/\nCookie: session_age=1200; pages=6";
 our $HumanArgs = "len=640&mm=40&t=30";
 
+# breast_cancer's first row, for the SVM below: 30 inputs from arguments
+our @BcNames = qw(mean_radius mean_texture mean_perimeter mean_area
+    mean_smoothness mean_compactness mean_concavity mean_concave_points
+    mean_symmetry mean_fractal_dimension radius_error texture_error
+    perimeter_error area_error smoothness_error compactness_error
+    concavity_error concave_points_error symmetry_error
+    fractal_dimension_error worst_radius worst_texture worst_perimeter
+    worst_area worst_smoothness worst_compactness worst_concavity
+    worst_concave_points worst_symmetry worst_fractal_dimension);
+our @BcRow = qw(17.99 10.38 122.8 1001.0 0.1184 0.2776 0.3001 0.1471 0.2419
+    0.07871 1.095 0.9053 8.589 153.4 0.006399 0.04904 0.05373 0.01587
+    0.03003 0.006193 25.38 17.33 184.6 2019.0 0.1622 0.6656 0.7119 0.2654
+    0.4601 0.1189);
+our $BcInputs = join "", map { "        input  $_  \$arg_$_;\n" } @BcNames;
+our $BcArgs = join "&", map { "$BcNames[$_]=$BcRow[$_]" } 0 .. $#BcNames;
+
 run_tests();
 
 __DATA__
@@ -578,3 +594,41 @@ GET /t
 no
 --- no_error_log
 [error]
+
+
+
+=== TEST 33: an SVM answering decision values: the value for the second class, its opposite for the first
+--- http_config eval
+"    mlpredict_score \$TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp \$svc {\n"
+. $main::BcInputs . "        label  \$svc_label;\n    }\n"
+. "    mlpredict_score \$TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp "
+. "\$svc_benign {\n" . $main::BcInputs . "        class  benign;\n    }\n"
+--- config
+    location = /t {
+        return 200 "$svc $svc_benign $svc_label\n";
+    }
+--- request eval
+"GET /t?$main::BcArgs"
+--- response_body
+1.000028201630454 -1.000028201630454 malignant
+
+
+
+=== TEST 34: an SVM with Platt probabilities
+--- http_config
+    mlpredict_score $TEST_NGINX_MODELS/iris_svc.mlp $iris {
+        input  sepal_length_cm  $arg_a;
+        input  sepal_width_cm   $arg_b;
+        input  petal_length_cm  $arg_c;
+        input  petal_width_cm   $arg_d;
+        class  setosa;
+        label  $iris_label;
+    }
+--- config
+    location = /t {
+        return 200 "$iris $iris_label\n";
+    }
+--- request
+GET /t?a=5.1&b=3.5&c=1.4&d=0.2
+--- response_body
+0.9723692809693242 setosa

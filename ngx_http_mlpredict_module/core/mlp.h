@@ -149,6 +149,14 @@ const char *mlp_model_input_name(const mlp_model_t *m, uint32_t i,
 int mlp_model_input_is_category(const mlp_model_t *m, uint32_t i);
 int mlp_model_input_takes_missing(const mlp_model_t *m, uint32_t i);
 
+/*
+ * The number of output k in the values of one row (class k's probability,
+ * or its decision value; target k of a regressor); -1 where the model has
+ * none per class (one-vs-one decision values). out NULL: only whether.
+ */
+int mlp_output_value(const mlp_model_t *m, const double *out, uint32_t k,
+    double *v);
+
 /* A class label as plain text ("yes", 0); -1 if none or over size bytes. */
 int mlp_model_class_text(const mlp_model_t *m, uint32_t k, char *buf,
     size_t size, size_t *len);

@@ -365,6 +365,75 @@ test_accessors(void)
 }
 
 
+/* The number of each output: probabilities, decision values, targets. */
+
+static void
+test_output_value(void)
+{
+    double         v, *out;
+    uint32_t       label;
+    mlp_error_t    e;
+    mlp_model_t   *m;
+
+    static const char  *iris[] = { "5.1", "3.5", "1.4", "0.2" };
+    static const char  *lin[] = { "5", "162", "60" };
+
+    m = open_model("iris");
+
+    if (m != NULL) {
+        CHECK(values(m, iris, &out, &label, &e) == 0, "iris");
+        CHECK(mlp_output_value(m, out, 2, &v) == 0 && v == out[2],
+              "a probability");
+        CHECK(mlp_output_value(m, NULL, 0, NULL) == 0, "asked only");
+        CHECK(mlp_output_value(m, out, 3, &v) == -1, "no class 3");
+        mlp_model_close(m);
+    }
+
+    m = open_model("linnerud");
+
+    if (m != NULL) {
+        CHECK(values(m, lin, &out, &label, &e) == 0, "linnerud");
+        CHECK(mlp_output_value(m, out, 2, &v) == 0 && v == out[2],
+              "a target");
+        mlp_model_close(m);
+    }
+
+    /* a binary SVM without probabilities: one decision value */
+
+    m = open_model("breast_cancer_svc_decision");
+
+    if (m != NULL) {
+        double       *o;
+        mlp_text_t    row[30];
+        mlp_alloc_t   a = { arena_alloc, NULL };
+        uint32_t      i;
+
+        static const char  *bc[30] = {
+            "17.99", "10.38", "122.8", "1001.0", "0.1184", "0.2776",
+            "0.3001", "0.1471", "0.2419", "0.07871", "1.095", "0.9053",
+            "8.589", "153.4", "0.006399", "0.04904", "0.05373", "0.01587",
+            "0.03003", "0.006193", "25.38", "17.33", "184.6", "2019.0",
+            "0.1622", "0.6656", "0.7119", "0.2654", "0.4601", "0.1189"
+        };
+
+        for (i = 0; i < 30; i++) {
+            row[i].data = bc[i];
+            row[i].len = strlen(bc[i]);
+        }
+
+        arena_used = 0;
+        CHECK(mlp_predict_values(m, row, &a, &o, &label, &e) == 0,
+              "svc: %s", e.message);
+        CHECK(label == 1, "svc: malignant");
+        CHECK(mlp_output_value(m, o, 1, &v) == 0 && v == o[0] && v > 0,
+              "the decision value for the second class");
+        CHECK(mlp_output_value(m, o, 0, &v) == 0 && v == -o[0],
+              "its opposite for the first");
+        mlp_model_close(m);
+    }
+}
+
+
 /* Out of memory at every allocation: a 500, never a crash. */
 
 static void
@@ -435,6 +504,7 @@ main(int argc, char **argv)
     test_numbers();
     test_missing_and_categories();
     test_accessors();
+    test_output_value();
     test_alloc_failures();
 
     printf("%d passed, %d failed\n", passed, failed);

@@ -212,6 +212,47 @@ not_number:
 
 
 /*
+ * The number a row's values give output k: a classifier's probability of
+ * class k; where a classifier answers decision values instead, class k's
+ * own value (one per class, one-vs-rest), or for a binary model its one
+ * value for the second class and the opposite for the first (positive
+ * means that class, as decision_function's sign means classes_[1]); a
+ * regressor's target k (a one-class model's decision value). Returns -1
+ * where there is no such number: decision values by pairs of classes
+ * (one-vs-one). With out NULL, only says whether there is.
+ */
+
+int
+mlp_output_value(const mlp_model_t *m, const double *out, uint32_t k,
+    double *v)
+{
+    if (k >= m->n_outputs) {
+        return -1;
+    }
+
+    if (m->out_width == m->n_outputs) {
+        if (out != NULL) {
+            *v = out[k];
+        }
+
+        return 0;
+    }
+
+    if (m->answer == MLP_ANSWER_DECISION && m->n_outputs == 2
+        && m->out_width == 1)
+    {
+        if (out != NULL) {
+            *v = (k == 1) ? out[0] : -out[0];
+        }
+
+        return 0;
+    }
+
+    return -1;
+}
+
+
+/*
  * A decimal number, the whole string: an optional sign, digits with an
  * optional point (a digit on one side at least), an optional exponent, as
  * strtod reads it; not strtod's hexadecimal, "inf" or "nan", no spaces.
