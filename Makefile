@@ -176,11 +176,13 @@ bench: module $(BUILD)/mlpredict $(BUILD)/bench_core
 	$(PYTHON) bench/run.py --seconds $(BENCH_SECONDS) --nginx $(NGINX) \
 	    --module $(CURDIR)/$(SO) --cli $(BUILD)/mlpredict \
 	    --core $(BUILD)/bench_core
+	$(PYTHON) bench/bench_csv.py --cli $(BUILD)/mlpredict
 
 bench-smoke: module $(BUILD)/mlpredict $(BUILD)/bench_core
 	$(PYTHON) bench/run.py --smoke --seconds 1 --nginx $(NGINX) \
 	    --module $(CURDIR)/$(SO) --cli $(BUILD)/mlpredict \
 	    --core $(BUILD)/bench_core
+	$(PYTHON) bench/bench_csv.py --cli $(BUILD)/mlpredict --smoke
 
 clean:
 	rm -rf $(BUILD) t/servroot

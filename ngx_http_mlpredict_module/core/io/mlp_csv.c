@@ -16,11 +16,14 @@
 
 #define MLP_CSV_BLOCK           (256 * 1024)
 
+#define MLP_ONES                0x0101010101010101ull
+#define MLP_ZERO_BYTE(v)        (((v) - MLP_ONES) & ~(v) & (MLP_ONES << 7))
+
 
 static int mlp_csv_fill(mlp_csv_t *c);
 static int mlp_csv_record(mlp_csv_t *c);
 static int mlp_csv_append(mlp_csv_t *c, const char *s, size_t n);
-static inline int mlp_csv_push(mlp_csv_t *c, size_t start, int quoted);
+static int mlp_csv_push(mlp_csv_t *c, size_t start, int quoted);
 static int mlp_csv_fail(mlp_csv_t *c, size_t line, size_t col,
     const char *msg);
 static mlp_csv_t *mlp_csv_new(size_t max_record);
@@ -318,9 +321,42 @@ mlp_csv_record(mlp_csv_t *c)
 
                 d = c->rec + c->rec_len;
 
+#if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+                /*
+                 * eight bytes at a time: the first stop byte of a word is
+                 * its lowest byte equal to one of them (the zero-byte test
+                 * is exact for the lowest); the word is stored whole, the
+                 * room check above leaves space for it
+                 */
+                while (end - p >= 8) {
+                    uint64_t  w, t;
+
+                    memcpy(&w, p, 8);
+                    memcpy(d, &w, 8);
+                    t = MLP_ZERO_BYTE(w ^ (MLP_ONES * ','))
+                        | MLP_ZERO_BYTE(w ^ (MLP_ONES * '\n'))
+                        | MLP_ZERO_BYTE(w ^ (MLP_ONES * '\r'))
+                        | MLP_ZERO_BYTE(w ^ (MLP_ONES * '"'));
+
+                    if (t) {
+                        t = (uint64_t) __builtin_ctzll(t) >> 3;
+                        p += t;
+                        d += t;
+                        goto stopped;
+                    }
+
+                    p += 8;
+                    d += 8;
+                }
+#endif
+
                 while (p < end && !mlp_csv_stop[(unsigned char) *p]) {
                     *d++ = *p++;
                 }
+
+#if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+            stopped:
+#endif
 
                 c->rec_len = d - c->rec;
                 c->p = p;
@@ -352,7 +388,14 @@ mlp_csv_record(mlp_csv_t *c)
             }
         }
 
-        if (mlp_csv_push(c, start, quoted) != 0) {
+        if (c->rec_len < c->rec_cap && c->n_fields < c->fields_cap) {
+            /* mlp_csv_push without its growth */
+            c->fields[c->n_fields].s = (const char *) (uintptr_t) start;
+            c->fields[c->n_fields].len = c->rec_len - start;
+            c->fields[c->n_fields++].quoted = quoted;
+            c->rec[c->rec_len++] = '\0';
+
+        } else if (mlp_csv_push(c, start, quoted) != 0) {
             return -1;
         }
 
@@ -429,7 +472,7 @@ mlp_csv_append(mlp_csv_t *c, const char *s, size_t n)
 
 /* A field from start to the end of the record's bytes, NUL-terminated. */
 
-static inline int
+static int
 mlp_csv_push(mlp_csv_t *c, size_t start, int quoted)
 {
     size_t            len, cap;
