@@ -102,10 +102,12 @@ FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
              scan:scan:$(MOD)/test/corpus/request:models/iris.mlp \
              scan_churn:scan:$(MOD)/test/corpus/churn:models/churn.mlp \
              csv:csv:$(MOD)/test/corpus/csv:- \
-             libsvm:libsvm:$(MOD)/test/corpus/libsvm:-
+             libsvm:libsvm:$(MOD)/test/corpus/libsvm:- \
+             values:values:$(MOD)/test/corpus/values:models/bot.mlp \
+             values_churn:values:$(MOD)/test/corpus/values:models/churn_hgb.mlp
 
 fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model $(BUILD)/fuzz_scan \
-      $(BUILD)/fuzz_csv $(BUILD)/fuzz_libsvm
+      $(BUILD)/fuzz_csv $(BUILD)/fuzz_libsvm $(BUILD)/fuzz_values
 	@for r in $(FUZZ_RUNS); do \
 	    IFS=: read -r run target seeds model <<< "$$r"; \
 	    log=$(BUILD)/fuzz_$$run.log; mkdir -p $(BUILD)/corpus/$$run; \
