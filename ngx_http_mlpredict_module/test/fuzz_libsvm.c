@@ -32,6 +32,41 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 
+/*
+ * The converter holds the support vectors dense, up to 2^27 values: a few
+ * bytes ("1 1000000:1") may ask for megabytes per vector. Such inputs are
+ * skipped so that the fuzzer's memory stays bounded (the bound itself is
+ * checked by the converter and by test inputs of their own).
+ */
+
+static int
+mlp_fuzz_too_big(const unsigned char *data, size_t size)
+{
+    size_t    i, lines;
+    uint64_t  index, max;
+
+    lines = 1;
+    max = 0;
+    index = 0;
+
+    for (i = 0; i < size; i++) {
+        if (data[i] >= '0' && data[i] <= '9') {
+            index = index < 100000000 ? index * 10 + (data[i] - '0') : index;
+            continue;
+        }
+
+        if (data[i] == ':' && index > max) {
+            max = index;
+        }
+
+        lines += data[i] == '\n';
+        index = 0;
+    }
+
+    return max * lines > (1 << 20);
+}
+
+
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -45,6 +80,10 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     const char     *info;
     json_error_t    je;
     unsigned char  *file, *copy;
+
+    if (mlp_fuzz_too_big(data, size)) {
+        return 0;
+    }
 
     if (mlp_libsvm_build((const char *) data, size, 0, &file, &file_len, err,
                          sizeof(err))
