@@ -492,6 +492,11 @@ def _plan_svm(est, plan, name):
         if est.decision_function_shape == "ovr":
             flags |= SVM_OVR
         if est.break_ties:
+            if est.decision_function_shape == "ovo":
+                # scikit-learn's predict refuses it: nothing to reproduce
+                raise ValueError("%s: break_ties with decision_function_"
+                                 "shape='ovo' is refused by scikit-learn's "
+                                 "predict" % name)
             flags |= SVM_BREAK_TIES
         if est.probability:
             prob_a = _dense_f64(est.probA_, "%s.probA_" % name).reshape(-1)

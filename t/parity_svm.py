@@ -515,6 +515,15 @@ def sklearn_specs():
         ("svc_rbf_digits_ovo", "digits",
          lambda: svm.SVC(decision_function_shape="ovo")),
         ("svc_break_ties_wine", "wine", lambda: svm.SVC(break_ties=True)),
+        ("svc_break_ties_breast_cancer", "breast_cancer",
+         lambda: svm.SVC(break_ties=True)),
+        ("svc_rbf_breast_cancer_ovo", "breast_cancer",
+         lambda: svm.SVC(decision_function_shape="ovo")),
+        ("nusvc_poly_wine_ovo", "wine",
+         lambda: svm.NuSVC(kernel="poly", decision_function_shape="ovo")),
+        ("svc_prob_break_ties_wine", "wine",
+         lambda: svm.SVC(probability=True, break_ties=True,
+                         random_state=0)),
         ("svc_break_ties_digits", "digits",
          lambda: svm.SVC(break_ties=True, C=0.5)),
         ("svc_prob_iris", "iris",
@@ -988,7 +997,10 @@ def check_refusals(res, tmp, cli):
             ("precomputed kernel", svm.SVC(kernel="precomputed"),
              ["precomputed"]),
             ("callable kernel", svm.SVC(kernel=lambda a, b: a @ b.T),
-             ["kernel", "<lambda>"])):
+             ["kernel", "<lambda>"]),
+            ("break_ties with ovo", svm.SVC(break_ties=True,
+                                            decision_function_shape="ovo"),
+             ["break_ties", "ovo"])):
         what = "refuse %s" % lab
         try:
             est.fit(X @ X.T if lab.startswith("pre") else X, y)
