@@ -3,14 +3,16 @@
 
     /usr/bin/python3 t/eval.py --cli build/mlpredict
 
-For every example of models/make_examples.py (EXAMPLES and
-CATEGORICAL_EXAMPLES): fit it, export it to a temporary directory, write
-its test split as CSV with pandas (DataFrame.to_csv: NaN as empty cells,
+For every example of models/make_examples.py (EXAMPLES,
+CATEGORICAL_EXAMPLES, SVM_EXAMPLES): fit it, export it to a temporary
+directory, write its test split as CSV with pandas (DataFrame.to_csv: NaN as empty cells,
 strings for categories) with a label column and a group column, then
 
   predict  `predict MODEL DATA.csv --csv --keep id`: the kept column, the
            labels equal to the estimator's predict(), every number within
-           1e-12 relative of predict() / predict_proba();
+           1e-12 relative of predict() / predict_proba() (decision values,
+           where there are no probabilities, within 1e-9 of
+           decision_function(), the bar of t/parity_svm.py's kind);
   eval     `eval MODEL DATA.csv --label label --by group --json`: every
            figure equal, within 1e-12 relative, to scikit-learn.metrics on
            the same predictions (the ones predict --csv wrote), over every
@@ -155,6 +157,11 @@ def ref_classification(y, p, proba, classes):
     r["confusion_matrix"] = {
         "labels": [key(c) for c in classes],
         "matrix": skm.confusion_matrix(y, p, labels=classes).tolist()}
+    if proba is None:
+        # decision values, no probabilities: neither is computed
+        r["log_loss"] = None
+        r["roc_auc"] = None
+        return r
     r["log_loss"] = skm.log_loss(y, proba, labels=classes)
     if not known.all():
         r["roc_auc"] = None
@@ -283,6 +290,34 @@ def predictions(res, cli, name, path, csv_path, df, model, classifier):
     why = None
     if list(got["id"]) != [str(i) for i in df["id"]]:
         why = "the kept column differs"
+    if classifier and not hasattr(model, "predict_proba"):
+        # decision values: "decision" for two classes
+        classes = model.classes_
+        want_p = model.predict(X)
+        want_d = np.asarray(model.decision_function(X), dtype=float)
+        if want_d.ndim == 1:
+            cols = ["decision"]
+            want_d = want_d[:, None]
+        else:
+            cols = ["decision_" + key(c) for c in classes]
+        if list(got.columns) != ["id", "prediction"] + cols:
+            why = why or "columns %r" % list(got.columns)
+        if not why:
+            labels = [classes[[key(c) for c in classes].index(s)]
+                      for s in got["prediction"]]
+            d = got[cols].to_numpy(dtype=float)
+            bad = [i for i, (a, b) in enumerate(zip(labels, want_p))
+                   if key(a) != key(b)]
+            if bad:
+                why = "row %d: label %r, predict() %r" % (
+                    bad[0], labels[bad[0]], want_p[bad[0]])
+            elif not (np.abs(d - want_d) <= 1e-9 * np.maximum(
+                    np.abs(want_d), 1)).all():
+                why = "decision values differ: max %g" % np.max(
+                    np.abs(d - want_d))
+        res.check("%s predict --csv" % name, why, "%d rows, decision "
+                  "values" % len(df))
+        return (labels, None) if not why else None
     if classifier:
         classes = model.classes_
         want_p = model.predict(X)
@@ -355,7 +390,8 @@ def check_eval(res, cli, what, path, csv_path, y, p, proba, classes,
             if classes is not None:
                 wg = ref_classification(np.asarray(y, dtype=object)[m],
                                         np.asarray(p, dtype=object)[m],
-                                        proba[m], classes)
+                                        None if proba is None else proba[m],
+                                        classes)
             else:
                 wg = ref_regression(np.asarray(y)[m], proba[m])
             why = diff(by.get("groups", {}).get(g), wg, "by.groups.%s" % g)
@@ -622,7 +658,8 @@ def main(argv):
     res = Results()
     tmp = tempfile.mkdtemp(prefix="mlpredict-eval-")
     try:
-        names = make_examples.EXAMPLES + make_examples.CATEGORICAL_EXAMPLES
+        names = (make_examples.EXAMPLES + make_examples.CATEGORICAL_EXAMPLES
+                 + getattr(make_examples, "SVM_EXAMPLES", []))
         if args.only:
             names = args.only.split(",")
         for name in names:

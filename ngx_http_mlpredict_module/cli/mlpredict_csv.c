@@ -373,7 +373,7 @@ mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
     c = in.csv;
 
     ev.s = mlp_score_create(m, MLP_SCORE_BLOCK);
-    ev.all = mlp_metrics_create(ev.k, ev.n_out, 1);
+    ev.all = mlp_metrics_create(ev.k, ev.n_out, ev.s ? ev.s->proba : 0);
     ev.truth = malloc(MLP_SCORE_BLOCK * sizeof(uint32_t));
     ev.values = malloc(MLP_SCORE_BLOCK * ev.n_out * sizeof(double));
     ev.group = malloc(MLP_SCORE_BLOCK * sizeof(uint32_t));
@@ -383,6 +383,12 @@ mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
         || ev.values == NULL || ev.group == NULL || ev.groups == NULL)
     {
         fprintf(stderr, "mlpredict: out of memory\n");
+        goto done;
+    }
+
+    if (ev.s->outlier) {
+        fprintf(stderr, "mlpredict: a one-class model has no classes to "
+                "evaluate against\n");
         goto done;
     }
 
@@ -711,7 +717,7 @@ mlp_eval_group(mlp_eval_t *ev, const char *s, size_t len)
 
     gr = &ev->groups[ev->n_groups];
     gr->text = malloc(len + 1);
-    gr->mt = mlp_metrics_create(ev->k, ev->n_out, 1);
+    gr->mt = mlp_metrics_create(ev->k, ev->n_out, ev->s->proba);
 
     if (gr->text == NULL || gr->mt == NULL) {
         free(gr->text);
@@ -732,35 +738,37 @@ static int
 mlp_eval_block(mlp_eval_t *ev)
 {
     size_t          r, n;
-    uint32_t        w;
+    uint32_t        w, t;
     mlp_score_t    *s;
+    const double   *o, *y;
     mlp_metrics_t  *gm;
 
     s = ev->s;
     n = s->n;
-    w = ev->n_out;
+    w = s->out_width;
+    t = ev->n_out;
 
     for (r = 0; r < n; r++) {
         gm = (ev->by_col >= 0) ? ev->groups[ev->group[r]].mt : NULL;
 
+        /* decision values are no probabilities: no log loss, no AUC */
+        o = s->out + r * w;
+        y = ev->values + r * t;
+
         if (ev->k) {
             if (mlp_metrics_add_class(ev->all, ev->truth[r], s->labels[r],
-                                      s->out + r * w)
+                                      s->proba ? o : NULL)
                 != 0
                 || (gm && mlp_metrics_add_class(gm, ev->truth[r],
                                                 s->labels[r],
-                                                s->out + r * w)
+                                                s->proba ? o : NULL)
                           != 0))
             {
                 return -1;
             }
 
-        } else if (mlp_metrics_add_value(ev->all, ev->values + r * w,
-                                         s->out + r * w)
-                   != 0
-                   || (gm && mlp_metrics_add_value(gm, ev->values + r * w,
-                                                   s->out + r * w)
-                             != 0))
+        } else if (mlp_metrics_add_value(ev->all, y, o) != 0
+                   || (gm && mlp_metrics_add_value(gm, y, o) != 0))
         {
             return -1;
         }
@@ -1341,7 +1349,8 @@ mlp_cli_predict_csv(mlp_model_t *m, int argc, char **argv)
     char              *keep, *data, *p, *q, *line, *kbuf;
     long               col;
     size_t            *keep_col, n_keep, r, j, len, kcap, klen, *koff;
-    size_t             line_cap, max_class;
+    size_t             line_cap, max_class, len_h;
+    const double      *o;
     uint32_t           k, n_out, c;
     FILE              *out;
     mlp_error_t        e;
@@ -1458,7 +1467,7 @@ mlp_cli_predict_csv(mlp_model_t *m, int argc, char **argv)
         line[len++] = ',';
     }
 
-    if (k || n_out == 1) {
+    if (k || n_out == 1 || s->outlier) {
         len += sprintf(line + len, "prediction");
 
     } else {
@@ -1467,19 +1476,35 @@ mlp_cli_predict_csv(mlp_model_t *m, int argc, char **argv)
         }
     }
 
-    for (c = 0; c < k; c++) {
-        char  *h;
+    /*
+     * a classifier's probabilities, proba_<label>; without them its
+     * decision values: "decision" for two classes (of the second), one a
+     * class (decision_<label>), or one a pair of classes (decision_<i>)
+     */
+    if (s->outlier || (s->decision && s->out_width == 1)) {
+        len += sprintf(line + len, ",decision");
 
-        h = malloc(s->classes[c].len + 7);
-        if (h == NULL) {
-            goto done;
+    } else if (s->decision && s->out_width != k) {
+        for (c = 0; c < s->out_width; c++) {
+            len += sprintf(line + len, ",decision_%u", c);
         }
 
-        memcpy(h, "proba_", 6);
-        memcpy(h + 6, s->classes[c].text, s->classes[c].len);
-        line[len++] = ',';
-        len += mlp_csv_quote(h, s->classes[c].len + 6, line + len);
-        free(h);
+    } else {
+        for (c = 0; c < k; c++) {
+            char  *h;
+
+            h = malloc(s->classes[c].len + 10);
+            if (h == NULL) {
+                goto done;
+            }
+
+            len_h = s->decision ? 9 : 6;
+            memcpy(h, s->decision ? "decision_" : "proba_", len_h);
+            memcpy(h + len_h, s->classes[c].text, s->classes[c].len);
+            line[len++] = ',';
+            len += mlp_csv_quote(h, s->classes[c].len + len_h, line + len);
+            free(h);
+        }
     }
 
     line[len++] = '\n';
@@ -1549,7 +1574,8 @@ mlp_cli_predict_csv(mlp_model_t *m, int argc, char **argv)
                 /* row r's kept cells: koff[r] to koff[r + 1] */
                 from = koff[r];
                 need = (koff[r + 1] - from) + 2 * max_class
-                       + (size_t) (n_out + 1) * (MLP_NUM_LEN + 1)
+                       + (size_t) (s->out_width + n_out + 1)
+                         * (MLP_NUM_LEN + 1)
                        + 2;
 
                 if (need > line_cap) {
@@ -1569,15 +1595,20 @@ mlp_cli_predict_csv(mlp_model_t *m, int argc, char **argv)
                 len = koff[r + 1] - from;
                 memcpy(line, kbuf + from, len);
 
-                if (k) {
+                if (s->outlier) {
+                    o = s->out + r;
+                    len += sprintf(line + len, "%s,", o[0] > 0 ? "1" : "-1");
+                    len += mlp_write_double(o[0], line + len);
+
+                } else if (k) {
+                    o = s->out + r * s->out_width;
                     c = s->labels[r];
                     len += mlp_csv_quote(s->classes[c].text,
                                          s->classes[c].len, line + len);
 
-                    for (c = 0; c < k; c++) {
+                    for (c = 0; c < s->out_width; c++) {
                         line[len++] = ',';
-                        len += mlp_write_double(s->out[r * n_out + c],
-                                                line + len);
+                        len += mlp_write_double(o[c], line + len);
                     }
 
                 } else {

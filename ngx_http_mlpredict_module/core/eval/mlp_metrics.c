@@ -283,6 +283,9 @@ mlp_metrics_finish(mlp_metrics_t *mt)
 
     if (mt->proba) {
         mlp_metrics_auc(mt);
+
+    } else {
+        mt->roc_auc_why = "the model gives no probabilities";
     }
 
     return mt->roc_auc_why == NULL && isnan(mt->roc_auc) && mt->proba

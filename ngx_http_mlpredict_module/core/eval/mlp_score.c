@@ -32,12 +32,16 @@ mlp_score_create(const mlp_model_t *m, size_t block)
 
     s->m = m;
     s->block = block ? block : MLP_SCORE_BLOCK;
+    s->out_width = m->out_width;
+    s->proba = (m->answer == MLP_ANSWER_PROBA);
+    s->decision = (m->answer == MLP_ANSWER_DECISION);
+    s->outlier = (m->answer == MLP_ANSWER_OUTLIER);
     s->col = calloc(m->n_inputs, sizeof(size_t));
     s->lines = malloc(s->block * sizeof(size_t));
     s->x = malloc(s->block * m->n_inputs * sizeof(double));
     s->feat = malloc(s->block * m->n_features * sizeof(double));
     s->work = malloc((m->n_columns ? m->n_columns : 1) * sizeof(double));
-    s->out = malloc(s->block * m->n_outputs * sizeof(double));
+    s->out = malloc(s->block * m->out_width * sizeof(double));
     s->labels = malloc(s->block * sizeof(uint32_t));
 
     if (s->col == NULL || s->lines == NULL || s->x == NULL
@@ -314,7 +318,7 @@ mlp_score_block(mlp_score_t *s, size_t first, size_t rows,
                rows * m->n_inputs * sizeof(double));
     }
 
-    return mlp_predict(m, s->feat, rows, s->out + first * m->n_outputs,
+    return mlp_predict(m, s->feat, rows, s->out + first * m->out_width,
                        s->labels + first, err);
 }
 

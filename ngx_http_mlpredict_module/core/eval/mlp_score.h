@@ -38,12 +38,18 @@ typedef struct {
     double                   *x;        /* block x n_inputs */
     double                   *feat;     /* block x n_features */
     double                   *work;
-    double                   *out;      /* block x n_outputs */
+    double                   *out;      /* block x out_width */
     uint32_t                 *labels;
 
     uint32_t                  n_classes;
     mlp_class_t              *classes;
     int                       numeric_classes;
+
+    /* what a row of out holds: out_width values */
+    uint32_t                  out_width;
+    int                       proba;    /* a classifier's probabilities */
+    int                       decision; /* a classifier's decision values */
+    int                       outlier;  /* one-class: 1 or -1, decision */
 } mlp_score_t;
 
 
