@@ -632,3 +632,26 @@ no
 GET /t?a=5.1&b=3.5&c=1.4&d=0.2
 --- response_body
 0.9723692809693242 setosa
+
+
+
+=== TEST 35: in proxy_set_header, to an upstream that never computes it itself
+--- config
+    location = /shop {
+        proxy_set_header X-Bot-Score $bot_score;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/upstream;
+    }
+
+    location = /upstream {
+        return 200 "upstream got $http_x_bot_score\n";
+    }
+--- request eval
+"GET /shop?$main::HumanArgs"
+--- more_headers eval
+$main::Human
+--- response_body
+upstream got 0.022524171002891502
+--- grep_error_log eval
+qr/mlpredict: scored \$bot_score/
+--- grep_error_log_out
+mlpredict: scored $bot_score
