@@ -121,6 +121,7 @@ def main(argv):
         print("bench_csv: writing %s" % data, file=sys.stderr)
         write_file(data, rows)
     model = os.path.join(ROOT, "models", "breast_cancer.mlp")
+    load = os.getloadavg()[0]
 
     t_eval, c_eval, out = best([args.cli, "eval", model, data, "--label",
                                 "target", "--json"], repeat, stdout=None)
@@ -140,8 +141,11 @@ def main(argv):
         "# CSV: eval and predict --csv (%s)" % time.strftime("%Y-%m-%d %H:%M"),
         "",
         "%d rows of the breast cancer data (30 features, %.0f MB), "
-        "models/breast_cancer.mlp; best of %d, one core%s." % (
-            rows, size / 1e6, repeat, ", smoke run" if args.smoke else ""),
+        "models/breast_cancer.mlp; best of %d, one core%s; load average "
+        "%.1f on %d CPUs at the start (the wall clock counts what other "
+        "processes take, the CPU time much less)." % (
+            rows, size / 1e6, repeat, ", smoke run" if args.smoke else "",
+            load, os.cpu_count() or 1),
         "",
         "| what | seconds | rows/s | CPU seconds | rows/CPU s |",
         "|---|---:|---:|---:|---:|",

@@ -5,8 +5,9 @@
 
 For every example of models/make_examples.py (EXAMPLES,
 CATEGORICAL_EXAMPLES, SVM_EXAMPLES): fit it, export it to a temporary
-directory, write its test split as CSV with pandas (DataFrame.to_csv: NaN as empty cells,
-strings for categories) with a label column and a group column, then
+directory, write its test split as CSV with pandas (DataFrame.to_csv: NaN
+as empty cells, strings for categories) with a label column and a group
+column, then
 
   predict  `predict MODEL DATA.csv --csv --keep id`: the kept column, the
            labels equal to the estimator's predict(), every number within
