@@ -34,6 +34,12 @@
  * line, in order, and nothing is timed: the driver compares them with
  * scikit-learn's before it asks for the timing.
  *
+ * With -a, a MODEL=ROWS is not timed either: mlp_predict answers every
+ * row of the 10,000, a call per batch of 1, 100 and 10,000 as timed, and
+ * each row's answer goes to ANSWERS as a line "BATCH ROW LABEL V...": the
+ * batch, the row (0 to 9,999), the class index (-1 for a regressor) and
+ * the values the model writes a row, in %.17g.
+ *
  * -j prints one JSON object per line instead of the table.
  */
 
@@ -502,7 +508,8 @@ bench_model(const char *arg, int do_predict, int do_parse)
     rows = bench_rows(rows_path, c.nf);
     c.src = rows;
     c.x = malloc((size_t) BENCH_MAX_ROWS * c.nf * sizeof(double));
-    c.out = malloc((size_t) BENCH_MAX_ROWS * c.nout * sizeof(double));
+    c.out = malloc((size_t) BENCH_MAX_ROWS * mlp_model_out_width(m)
+                   * sizeof(double));
     c.labels = malloc((size_t) BENCH_MAX_ROWS * sizeof(uint32_t));
     if (c.x == NULL || c.out == NULL || c.labels == NULL) {
         bench_die("out of memory%s%s", "", "");
@@ -768,6 +775,84 @@ bench_bodies(const char *arg)
 }
 
 
+/*
+ * -a with MODEL=ROWS: mlp_predict's answer to every row, batch for batch as
+ * bench_model times it, one line a row; the driver compares them with
+ * scikit-learn's before it asks for the timing.
+ */
+static void
+bench_answer_rows(const char *arg)
+{
+    int            classifier;
+    char          *path, *rows_path, *eq;
+    size_t         i, r, off, b;
+    double        *rows, *x, *out;
+    uint32_t       j, nf, width, *labels;
+    mlp_error_t    err;
+    mlp_model_t   *m;
+    const char    *name;
+    char           errbuf[MLP_ERR_LEN];
+
+    static const size_t  batches[] = { 1, 100, BENCH_MAX_ROWS };
+
+    path = strdup(arg);
+    rows_path = NULL;
+    eq = strchr(path, '=');
+    if (eq) {
+        *eq = '\0';
+        rows_path = eq + 1;
+    }
+
+    m = mlp_model_open(path, errbuf, sizeof(errbuf));
+    if (m == NULL) {
+        bench_die("%s: %s", path, errbuf);
+    }
+
+    name = bench_base(path);
+    nf = mlp_model_n_features(m);
+    width = mlp_model_out_width(m);
+    classifier = mlp_model_is_classifier(m);
+
+    rows = bench_rows(rows_path, nf);
+    x = malloc((size_t) BENCH_MAX_ROWS * nf * sizeof(double));
+    out = malloc((size_t) BENCH_MAX_ROWS * width * sizeof(double));
+    labels = malloc((size_t) BENCH_MAX_ROWS * sizeof(uint32_t));
+    if (x == NULL || out == NULL || labels == NULL) {
+        bench_die("out of memory%s%s", "", "");
+    }
+
+    for (i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
+        b = batches[i];
+
+        for (off = 0; off + b <= BENCH_MAX_ROWS; off += b) {
+            memcpy(x, rows + off * nf, b * nf * sizeof(double));
+
+            if (mlp_predict(m, x, b, out, labels, &err) != 0) {
+                bench_die("%s: mlp_predict: %s", name, err.message);
+            }
+
+            for (r = 0; r < b; r++) {
+                fprintf(bench_answers, "%zu %zu %ld", b, off + r,
+                        classifier ? (long) labels[r] : -1L);
+
+                for (j = 0; j < width; j++) {
+                    fprintf(bench_answers, " %.17g", out[r * width + j]);
+                }
+
+                fputc('\n', bench_answers);
+            }
+        }
+    }
+
+    free(x);
+    free(out);
+    free(labels);
+    free(rows);
+    free(path);
+    mlp_model_close(m);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -819,7 +904,10 @@ main(int argc, char **argv)
         if (strchr(argv[i], '@')) {
             bench_bodies(argv[i]);
 
-        } else if (bench_answers == NULL) {
+        } else if (bench_answers) {
+            bench_answer_rows(argv[i]);
+
+        } else {
             bench_model(argv[i], do_predict, do_parse);
         }
     }

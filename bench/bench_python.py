@@ -4,7 +4,7 @@ predict_proba, and XGBoost's, in ns per row for batches of 1, 100 and 10,000
 rows of the same data bench_core is given (the model's data set, cycled).
 
     /usr/bin/python3 bench/bench_python.py [-t SECONDS] [-r RUNS] [--json]
-        [--xgb-out DIR] [--mixed DIR] [MODEL ...]
+        [--xgb-out DIR] [--mixed DIR] [--svm DIR] [MODEL ...]
 
 MODEL is an example of models/make_examples.py (fitted here exactly as it
 fits it). With --xgb-out, an XGBoost classifier (100 trees, depth 10,
@@ -14,7 +14,12 @@ predict_proba of the first 100 rows in DIR/xgb_breast_cancer.expect.json,
 and timed. With --mixed, the pipeline of bench/make_mixed_model.py (its
 DIR/sklearn.pkl: the fitted pipeline and the rows as DataFrames) is timed
 on the rows of every body file DIR/expect.json lists, batch for batch:
-predict_proba, and predict + predict_proba. Single-threaded throughout
+predict_proba, and predict + predict_proba. With --svm, the support vector
+machines of bench/make_svm_model.py (its DIR/sklearn.pkl: the fitted
+pipelines and their rows) on batches of 1, 100 and 10,000 of those rows
+(cycled as bench_core cycles them; a batch larger than the rows saved is
+skipped): the SVC's predict + predict_proba and predict_proba, the SVR's
+predict. Single-threaded throughout
 (BLAS and OpenMP: one thread). Each measurement lasts at least SECONDS
 (default 0.2); the best of RUNS (default 5) is kept.
 """
@@ -174,6 +179,35 @@ def bench_mixed(d, args):
                    batch=b, file=spec["file"], ns_per_row=round(t / b, 2))
 
 
+def bench_svm(d, args):
+    import pickle
+    with open(os.path.join(d, "sklearn.pkl"), "rb") as f:
+        saved = pickle.load(f)
+    for name in sorted(saved):
+        model = saved[name]["model"]
+        X = saved[name]["X"]
+        if not args.json:
+            print("%s (scikit-learn Pipeline(StandardScaler, %s), %d support "
+                  "vectors)" % (name, type(model[-1]).__name__,
+                                model[-1].support_.shape[0]))
+        for b in BATCHES:
+            if b > X.shape[0]:
+                continue
+            nxt = batches(X, b)
+            if hasattr(model, "predict_proba"):
+                def both():
+                    Xb = nxt()
+                    return model.predict(Xb), model.predict_proba(Xb)
+                calls = [("predict+predict_proba", both),
+                         ("predict_proba", lambda: model.predict_proba(nxt()))]
+            else:
+                calls = [("predict", lambda: model.predict(nxt()))]
+            for what, fn in calls:
+                t = measure(fn, args.t, args.r)
+                report(sys.stdout, args, model=name, lib="sklearn", what=what,
+                       batch=b, ns_per_row=round(t / b, 2))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("-t", type=float, default=0.2)
@@ -181,6 +215,7 @@ def main():
     p.add_argument("--json", action="store_true")
     p.add_argument("--xgb-out")
     p.add_argument("--mixed")
+    p.add_argument("--svm")
     p.add_argument("models", nargs="*")
     args = p.parse_args()
     for name in args.models:
@@ -189,6 +224,8 @@ def main():
         bench_xgboost(args.xgb_out, args)
     if args.mixed:
         bench_mixed(args.mixed, args)
+    if args.svm:
+        bench_svm(args.svm, args)
     return 0
 
 

@@ -3,7 +3,9 @@
 Flask + scikit-learn, in one run; the core without HTTP beside scikit-learn
 and XGBoost; a mixed row of numbers and string categories through a
 scikit-learn pipeline (bench/make_mixed_model.py), in the core and over
-HTTP; memory and start-up with a large model. See bench/README.md.
+HTTP; an RBF SVC with probabilities and an RBF SVR (bench/make_svm_model.py)
+in the core beside scikit-learn, the SVC over HTTP; memory and start-up
+with a large model. See bench/README.md.
 
     /usr/bin/python3 bench/run.py [--seconds 10] [--smoke] [--out DIR] ...
 
@@ -345,6 +347,24 @@ def prepare_mixed():
     return m
 
 
+def prepare_svm():
+    """The SVC and SVR of bench/make_svm_model.py, their rows, bodies and
+    scikit-learn's answers, written under WORK/svm (never into models/);
+    None when they cannot be built. A smoke run keeps 300 rows (bench_core
+    cycles them to 10,000)."""
+    from make_svm_model import write as write_svm
+    d = os.path.join(WORK, "svm")
+    n = 300 if ARGS.smoke else 10000
+    record("svm: the models, rows, bodies and scikit-learn's answers",
+           [PY, os.path.join(HERE, "make_svm_model.py"), d, "--rows", str(n)])
+    log("svm: fitting the SVC (digits) and the SVR, writing their models")
+    try:
+        return write_svm(d, n)
+    except Exception as e:  # noqa: BLE001
+        fail("svm models: %s" % e)
+        return None
+
+
 def prepare():
     """Bodies, rows files, and the peer's fitted models (pickled once)."""
     import common
@@ -372,10 +392,10 @@ def prepare():
         models[name] = (model, names)
     with open(os.path.join(WORK, "peer_models.pkl"), "wb") as f:
         pickle.dump(models, f)
-    return forest, prepare_mixed()
+    return forest, prepare_mixed(), prepare_svm()
 
 
-def http_cases(forest, mixed):
+def http_cases(forest, mixed, svm):
     b = lambda k: os.path.join(WORK, "bodies", k + ".json")  # noqa: E731
     cases = [
         dict(id="return200", title="nginx `return 200` (same POST)",
@@ -407,6 +427,17 @@ def http_cases(forest, mixed):
             kind="classifier", rows=1, classes=e["classes"],
             expect=e["known"]["labels"][e["row"]],
             proba=dict(zip(e["classes"], e["known"]["proba"][e["row"]])),
+            servers=["nginx"]))
+    if svm:
+        e = svm["models"]["svc_digits"]
+        cases.append(dict(
+            id="svc", title="RBF SVC with probabilities (digits, %d support "
+            "vectors), 1 row of 64 named features" % e["n_sv"],
+            path="/v1/models/svc_digits",
+            body=os.path.join(svm["dir"], "svc_digits_row.json"),
+            kind="classifier", rows=1, classes=e["classes"],
+            expect=e["labels"][0],
+            proba=dict(zip([str(c) for c in e["classes"]], e["proba"][0])),
             servers=["nginx"]))
     # an nginx variable (mlpredict_score): the same request to a location
     # that reads it before returning 200 and to one that does not
@@ -510,8 +541,8 @@ EDGE_SERVER = """        mlpredict_score %s/bot.mlp $bot_score {
 """
 
 
-def bench_http(forest, mixed):
-    cases = http_cases(forest, mixed)
+def bench_http(forest, mixed, svm):
+    cases = http_cases(forest, mixed, svm)
     results, answers = {}, {}
     d = os.path.join(WORK, "nginx-http")
     os.makedirs(d, exist_ok=True)
@@ -530,6 +561,10 @@ def bench_http(forest, mixed):
         locs.append("        location = /v1/models/mixed {\n"
                     "            mlpredict %s;\n"
                     "        }\n" % mixed["path"])
+    if svm:
+        locs.append("        location = /v1/models/svc_digits {\n"
+                    "            mlpredict %s;\n"
+                    "        }\n" % svm["models"]["svc_digits"]["path"])
     conf = os.path.join(d, "nginx.conf")
     errlog = os.path.join(d, "error.log")
     with open(conf, "w") as f:
@@ -601,7 +636,7 @@ def core_models():
     return names
 
 
-def bench_core(mixed):
+def bench_core(mixed, svm):
     import common
     rows_dir = os.path.join(WORK, "rows")
     os.makedirs(rows_dir, exist_ok=True)
@@ -638,14 +673,30 @@ def bench_core(mixed):
         res += run_json_lines("core: mixed rows (bodies)", pinned(
             SERVER_CPU, [core, "-j"] + t + mixed_args(mixed)), 1800)
 
-    log("python: scikit-learn on", len(names), "models, XGBoost%s"
-        % (" and the mixed pipeline" if mixed_ok else ""))
+    svm_ok = False
+    if svm:
+        try:
+            svm_ok = check_svm(core, svm)
+        except Exception as e:  # noqa: BLE001
+            fail("svm: answers refused before timing: %s" % e)
+    if svm_ok:
+        log("core: svm, mlp_predict and parse + predict + write")
+        res += run_json_lines("core: svm, mlp_predict", pinned(
+            SERVER_CPU, [core, "-j", "-w", "predict"] + t
+            + svm_rows_args(svm)), 1800)
+        res += run_json_lines("core: svm, request bodies", pinned(
+            SERVER_CPU, [core, "-j"] + t + svm_bodies_args(svm)), 1800)
+
+    log("python: scikit-learn on", len(names), "models, XGBoost%s%s"
+        % (" and the mixed pipeline" if mixed_ok else "",
+           ", the SVC and the SVR" if svm_ok else ""))
     xgb_dir = os.path.join(WORK, "xgb")
     py = run_json_lines("python: scikit-learn and XGBoost", pinned(
         SERVER_CPU, [PY, os.path.join(HERE, "bench_python.py"), "--json",
                      "-t", str(ARGS.core_time), "-r", str(ARGS.core_runs),
                      "--xgb-out", xgb_dir]
-        + (["--mixed", mixed["dir"]] if mixed_ok else []) + names), 1800)
+        + (["--mixed", mixed["dir"]] if mixed_ok else [])
+        + (["--svm", svm["dir"]] if svm_ok else []) + names), 1800)
 
     xgb_json = os.path.join(xgb_dir, "xgb_breast_cancer.json")
     xgb_mlp = os.path.join(xgb_dir, "xgb_breast_cancer.mlp")
@@ -663,7 +714,133 @@ def bench_core(mixed):
             SERVER_CPU, [core, "-j", "-w", "predict"] + t
             + ["%s=%s" % (xgb_mlp, os.path.join(rows_dir,
                                                "breast_cancer.f64"))]), 600)
-    return names, res, py, xgb_info, mixed if mixed_ok else None
+    return (names, res, py, xgb_info, mixed if mixed_ok else None,
+            svm if svm_ok else None)
+
+
+def svm_rows_args(svm):
+    return ["%s=%s" % (e["path"], os.path.join(svm["dir"], name + ".f64"))
+            for name, e in sorted(svm["models"].items())]
+
+
+def svm_bodies_args(svm):
+    return ["%s@%s" % (e["path"], os.path.join(svm["dir"], f["file"]))
+            for _, e in sorted(svm["models"].items()) for f in e["files"]]
+
+
+def svm_diff(e, r, label, values):
+    """How far one answer (class index or None, values) is from
+    scikit-learn's answer to row r: the largest |p - p_ref| of a
+    classifier (inf for another label), |y - y_ref| / max(1, |y_ref|) of a
+    regressor."""
+    if e["classifier"]:
+        if label != e["labels"][r]:
+            return math.inf
+        return max(abs(a - b) for a, b in zip(values, e["proba"][r]))
+    y = e["values"][r]
+    return abs(values[0] - y) / max(1.0, abs(y))
+
+
+def check_svm(core, svm):
+    """bench_core's answers before timing, against scikit-learn's predict
+    (and predict_proba) of the same rows, within 1e-9: mlp_predict's to all
+    10,000 rows in batches of 1, 100 and 10,000 (-a on the rows), and
+    mlp_handle_request's to every body file (-a on the bodies). True when
+    they all agree."""
+    d = svm["dir"]
+    models = svm["models"]
+    n = svm["rows"]
+    ok = True
+
+    names = sorted(models)
+    worst, count = {}, {}
+    for name, arg in zip(names, svm_rows_args(svm)):
+        answers = os.path.join(d, name + "_answers_rows.txt")
+        argv = [core, "-a", answers, arg]
+        record("core: svm, mlp_predict's answers checked before timing",
+               argv)
+        p = subprocess.run(argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=600)
+        if p.returncode != 0:
+            raise RuntimeError("bench_core -a exited %d: %s"
+                               % (p.returncode, p.stderr.strip()[-2000:]))
+        e = models[name]
+        with open(answers) as f:
+            for line in f:
+                v = line.split()
+                b, row, label = int(v[0]), int(v[1]), int(v[2])
+                diff = svm_diff(e, row % n, e["classes"][label]
+                                if label >= 0 else None,
+                                [float(x) for x in v[3:]])
+                key = (name, b)
+                worst[key] = max(worst.get(key, 0.0), diff)
+                count[key] = count.get(key, 0) + 1
+    for name in names:
+        e = models[name]
+        e["max_diff"] = 0.0
+        for b in (1, 100, 10000):
+            key = (name, b)
+            if count.get(key) != 10000:
+                raise RuntimeError("%s, batch %d: %s answers for 10000 rows"
+                                   % (name, b, count.get(key)))
+            log("svm %-11s mlp_predict batch %5d: 10000 rows, max |%s| = "
+                "%.3g" % (name, b, "p - scikit-learn's p" if e["classifier"]
+                          else "y - scikit-learn's y", worst[key]))
+            e["max_diff"] = max(e["max_diff"], worst[key])
+            if worst[key] > 1e-9:
+                fail("svm %s, mlp_predict batch %d: %s scikit-learn's by up "
+                     "to %.3g: not timed" % (
+                         name, b, "labels differ from" if
+                         math.isinf(worst[key]) else "answers differ from",
+                         worst[key]))
+                ok = False
+
+    answers = os.path.join(d, "answers_bodies.jsonl")
+    argv = [core, "-a", answers] + svm_bodies_args(svm)
+    record("core: svm, mlp_handle_request's answers checked before timing",
+           argv)
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError("bench_core -a exited %d: %s"
+                           % (p.returncode, p.stderr.strip()[-2000:]))
+    with open(answers) as f:
+        lines = f.read().splitlines()
+    i = 0
+    for name in names:
+        e = models[name]
+        for spec in e["files"]:
+            got = []
+            for _ in range(n // spec["batch"]):
+                a = json.loads(lines[i])
+                i += 1
+                got += a["predictions"] if "predictions" in a else [a]
+            if len(got) != n:
+                raise RuntimeError("%s: %d answers for %d rows"
+                                   % (spec["file"], len(got), n))
+            w = 0.0
+            for r, a in enumerate(got):
+                if e["classifier"]:
+                    probs = a.get("probabilities", {})
+                    values = [probs.get(str(c), math.inf)
+                              for c in e["classes"]]
+                    label = a.get("prediction")
+                else:   # {"prediction": y} for one row, y in a batch
+                    values = [a.get("prediction", math.inf)
+                              if isinstance(a, dict) else a]
+                    label = None
+                w = max(w, svm_diff(e, r, label, values))
+            log("svm %-28s %d rows: max diff from scikit-learn = %.3g"
+                % (spec["file"], n, w))
+            spec["max_diff"] = w
+            e["max_diff"] = max(e["max_diff"], w)
+            if w > 1e-9:
+                fail("svm %s: answers differ from scikit-learn's by up to "
+                     "%.3g: not timed" % (spec["file"], w))
+                ok = False
+    if i != len(lines):
+        raise RuntimeError("%d answers for %d bodies" % (len(lines), i))
+    return ok
 
 
 def mixed_args(mixed):
@@ -1023,6 +1200,98 @@ def mixed_table(res, py, mixed):
                   "speed-up vs predict_proba"], rows)
 
 
+SVM_TARGET_BATCH, SVM_TARGET_CORE, SVM_TARGET_HTTP = 10000, 5.0, 0.5
+
+
+def svm_section(res, py, svm, http):
+    """The SVC and the SVR: mlp_predict and the request path beside
+    scikit-learn, batch for batch, the SVC's HTTP rate beside `return 200`,
+    and the targets."""
+    pred = {(r["model"], r["batch"]): r["ns_per_row"] for r in res
+            if r["what"] == "predict"}
+    bodies = {r["file"]: r for r in res if r["what"] == "bodies"}
+    skl = {(r["model"], r["what"], r["batch"]): r["ns_per_row"] for r in py
+           if r["lib"] == "sklearn"}
+    rows, verdicts = [], []
+    for name, e in sorted(svm["models"].items()):
+        what = "predict+predict_proba" if e["classifier"] else "predict"
+        files = {f["batch"]: f["file"] for f in e["files"]}
+        for b in (1, 100, 10000):
+            ours = pred.get((name + ".mlp", b))
+            r = bodies.get(files.get(b), {})
+            h = r.get("handle_ns_per_row")
+            theirs = skl.get((name, what, b))
+            rows.append([name, b, fmt_ns(ours),
+                         fmt_ns(r.get("parse_ns_per_row")), fmt_ns(h),
+                         fmt_ns(theirs), what,
+                         fmt_ratio(theirs / ours) if ours and theirs
+                         else "-",
+                         fmt_ratio(theirs / h) if h and theirs else "-"])
+            if b == SVM_TARGET_BATCH:
+                if ours and theirs:
+                    x = theirs / ours
+                    verdicts.append(
+                        "%s, batch %s: mlp_predict %.2fx scikit-learn's %s "
+                        "(target %gx: %s)" % (name, "{:,}".format(b), x, what,
+                                              SVM_TARGET_CORE,
+                                              "met" if x >= SVM_TARGET_CORE
+                                              else "NOT met"))
+                else:
+                    verdicts.append("%s, batch %s: not measured%s"
+                                    % (name, "{:,}".format(b),
+                                       " (smoke run: too few rows saved "
+                                       "for scikit-learn)" if ARGS.smoke
+                                       else ""))
+    if http:
+        _, results = http
+        base = results.get(("return200", "nginx"), {}).get("rps")
+        rps = results.get(("svc", "nginx"), {}).get("rps")
+        if base and rps:
+            x = rps / base
+            verdicts.append(
+                "svc_digits over HTTP, 1 row: %.0f requests/s, %.2fx nginx "
+                "`return 200`'s %.0f (target %gx: %s)"
+                % (rps, x, base, SVM_TARGET_HTTP,
+                   "met" if x >= SVM_TARGET_HTTP else "NOT met"))
+    for v in verdicts:
+        note("svm target: " + v)
+    c, r = svm["models"]["svc_digits"], svm["models"]["svr_synth"]
+    return [
+        "### Support vector machines (kind 4)", "",
+        "bench/make_svm_model.py's models, exported with "
+        "`models/mlpredict_export.py`'s `export`: **svc_digits** "
+        "Pipeline(StandardScaler, SVC(probability=True, random_state=0)), "
+        "RBF (gamma=\"scale\" = %.4g), on digits' first 1,500 rows: 64 "
+        "features, 10 classes, %d support vectors (%d bytes); its rows are "
+        "digits' 1,797 in order, cycled. **svr_synth** "
+        "Pipeline(StandardScaler, SVR()), RBF (gamma %.4g), on 2,000 rows of "
+        "make_regression (20 features, 10 informative, noise 10, target "
+        "/ its std): %d support vectors (%d bytes); its rows are %d other "
+        "rows of the generator. Before timing, mlp_predict's answers to "
+        "10,000 rows (those rows, cycled) in batches of 1, 100 and 10,000 and "
+        "mlp_handle_request's to every body were compared with "
+        "scikit-learn's predict and predict_proba (SVC: labels equal, "
+        "probabilities at most %.2g apart) and predict (SVR: at most %.2g "
+        "apart, relative to max(1, |y|)); 1e-9 allowed. mlp_predict: label "
+        "and probabilities together, input copy subtracted; the request "
+        "path (`mlp_handle_request`: parse, predict, write the answer): a "
+        "named row at batch 1, `{\"instances\": [arrays]}` above, each "
+        "call the next body; scikit-learn on the same rows (one thread)."
+        % (c["gamma"], c["n_sv"], c["size"], r["gamma"], r["n_sv"],
+           r["size"], svm["rows"], c["max_diff"], r["max_diff"]), "",
+        table(["model", "batch", "mlp_predict ns/row",
+               "mlp_parse_request ns/row",
+               "request path ns/row (parse + predict + write)",
+               "scikit-learn ns/row", "scikit-learn call",
+               "speed-up (mlp_predict)", "speed-up (request path)"], rows),
+        "",
+        "Targets: mlp_predict at least %gx scikit-learn at batch %s; the "
+        "SVC's single-row request at least %gx nginx `return 200`."
+        % (SVM_TARGET_CORE, "{:,}".format(SVM_TARGET_BATCH),
+           SVM_TARGET_HTTP), ""] + [
+        "- " + v for v in verdicts] + [""]
+
+
 def memory_table(m):
     rows = []
     tot = {"rss": 0, "pss": 0, "model_rss": 0, "model_pss": 0,
@@ -1116,7 +1385,7 @@ def report(started, loads, http, core, mem):
             % (ARGS.connections, ARGS.seconds, ARGS.warmup), "",
             http_table(cases, results), ""]
     if core:
-        names, res, py, xgb_info, mixed = core
+        names, res, py, xgb_info, mixed, svm = core
         t1, t2, t3 = core_tables(names, res, py, xgb_info)
         lines += [
             "## Core, no HTTP", "",
@@ -1166,6 +1435,8 @@ def report(started, loads, http, core, mem):
                    e["n_rows"], e["missing"],
                    max(f.get("max_diff", 0.0) for f in mixed["files"])),
                 "", mixed_table(res, py, mixed), ""]
+        if svm:
+            lines += svm_section(res, py, svm, http)
     if mem:
         t, summary, startup = memory_table(mem)
         lines += ["## Memory and start-up", "", summary, "", t, "",
@@ -1238,12 +1509,12 @@ def main():
     load0 = open("/proc/loadavg").read().split()[:3]
     http = core = mem = None
     try:
-        forest, mixed = prepare()
+        forest, mixed, svm = prepare()
         if "http" in parts:
-            http = bench_http(forest, mixed)
+            http = bench_http(forest, mixed, svm)
         if "core" in parts:
             try:
-                core = bench_core(mixed)
+                core = bench_core(mixed, svm)
             except Exception as e:  # noqa: BLE001
                 fail("core benchmark: %s" % e)
         if "memory" in parts:
