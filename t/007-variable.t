@@ -655,3 +655,40 @@ upstream got 0.022524171002891502
 qr/mlpredict: scored \$bot_score/
 --- grep_error_log_out
 mlpredict: scored $bot_score
+
+
+
+=== TEST 36: one-vs-one decision values have no number per class: the variable is the label
+--- http_config
+    mlpredict_score $TEST_NGINX_MODELS/../ngx_http_mlpredict_module/test/data/iris_svc_ovo.mlp $iris {
+        input  a  $arg_a;
+        input  b  $arg_b;
+        input  c  $arg_c;
+        input  d  $arg_d;
+        label  $iris_label;
+    }
+--- config
+    location = /t {
+        return 200 "$iris $iris_label\n";
+    }
+--- request eval
+["GET /t?a=5.1&b=3.5&c=1.4&d=0.2", "GET /t?a=6.3&b=3.3&c=6.0&d=2.5"]
+--- response_body eval
+["setosa setosa\n", "virginica virginica\n"]
+
+
+
+=== TEST 37: and "class" is refused for them
+--- http_config
+    mlpredict_score $TEST_NGINX_MODELS/../ngx_http_mlpredict_module/test/data/iris_svc_ovo.mlp $iris {
+        input  a  $arg_a;
+        input  b  $arg_b;
+        input  c  $arg_c;
+        input  d  $arg_d;
+        class  setosa;
+    }
+--- config
+--- must_die
+--- error_log
+[emerg]
+answers decision values by pairs of classes (one-vs-one), none for class "setosa"

@@ -431,6 +431,22 @@ test_output_value(void)
               "its opposite for the first");
         mlp_model_close(m);
     }
+
+    /*
+     * one-vs-one decision values of three classes: three pairs, as many
+     * values as classes but none a class's own (test/data/README.md)
+     */
+
+    m = open_model("../ngx_http_mlpredict_module/test/data/iris_svc_ovo");
+
+    if (m != NULL) {
+        CHECK(values(m, iris, &out, &label, &e) == 0, "ovo: %s", e.message);
+        CHECK(label == 0, "ovo: setosa");
+        CHECK(mlp_output_value(m, out, 0, &v) == -1
+              && mlp_output_value(m, NULL, 2, NULL) == -1,
+              "ovo: no value per class");
+        mlp_model_close(m);
+    }
 }
 
 

@@ -226,11 +226,17 @@ int
 mlp_output_value(const mlp_model_t *m, const double *out, uint32_t k,
     double *v)
 {
+    int  pairs;
+
     if (k >= m->n_outputs) {
         return -1;
     }
 
-    if (m->out_width == m->n_outputs) {
+    /* three classes make three pairs too: the width alone cannot tell */
+    pairs = (m->answer == MLP_ANSWER_DECISION && m->kind == MLP_KIND_SVM
+             && !(m->svm_flags & MLP_SVM_OVR) && m->n_outputs > 2);
+
+    if (m->out_width == m->n_outputs && !pairs) {
         if (out != NULL) {
             *v = out[k];
         }
