@@ -989,6 +989,15 @@ mlp_warnings(mlp_eval_t *ev, mlp_metrics_t *mt, FILE *o, int json)
             }
         }
 
+        for (c = 0; c < ev->k; c++) {
+            if (mt->true_sum[c] == 0 && mt->pred_sum[c] != 0) {
+                MLP_WARN("  balanced accuracy leaves out \"%.64s\", "
+                         "predicted but absent from the labels (\"y_pred "
+                         "contains classes not in y_true\")",
+                         ev->s->classes[c].text);
+            }
+        }
+
         if (mt->unknown_rows) {
             MLP_WARN("  %llu rows with labels the model does not know: "
                      "wrong in accuracy, recall 0 in balanced accuracy, "

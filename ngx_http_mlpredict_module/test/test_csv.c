@@ -208,6 +208,27 @@ test_records(void)
            "(quote the whole field and double the quote)");
     expect("a record over the cap", "ab,cd\nabcdefghij,k\n", 19, 8,
            "L1[ab|cd]E2:1:a record longer than 8 bytes");
+    /* more fields than the reader takes: 1048577 empty ones */
+    {
+        char       *many;
+        size_t      n;
+        mlp_csv_t  *c;
+
+        n = 1048576;
+        many = malloc(n + 1);
+        memset(many, ',', n);
+        many[n] = '\n';
+
+        c = mlp_csv_open_mem(many, n + 1, 0);
+        CHECK(mlp_csv_read(c) == -1 && c->err_line == 1
+              && c->err_col == 1048577
+              && strstr(c->err, "more than 1048576 fields") != NULL,
+              "too many fields: %s at %zu:%zu", c->err, c->err_line,
+              c->err_col);
+        mlp_csv_close(c);
+        free(many);
+    }
+
     expect("a record over the cap in its second field",
            "abc,defghijk\n", 13, 8,
            "E1:2:a record longer than 8 bytes");
