@@ -543,8 +543,8 @@ mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
         fputs("}\n", stdout);
 
     } else {
-        printf("%s: %zu rows, label \"%s\"\n\n", in.path, ev.all->rows,
-               label);
+        printf("%s: %zu row%s, label \"%s\"\n\n", in.path, ev.all->rows,
+               ev.all->rows == 1 ? "" : "s", label);
         mlp_text_metrics(stdout, &ev, ev.all, "");
 
         if (ev.by_col >= 0) {
@@ -1242,18 +1242,33 @@ mlp_text_metrics(FILE *o, mlp_eval_t *ev, mlp_metrics_t *mt,
     mlp_class_t  *cl;
 
     if (ev->k == 0) {
-        fprintf(o, "%smean absolute error       %.6g\n"
-                "%smean squared error        %.6g\n"
-                "%sroot mean squared error   %.6g\n"
-                "%sR^2                       %.6g\n"
-                "%sexplained variance        %.6g\n"
-                "%smax error                 %.6g\n"
-                "%smedian absolute error     %.6g\n"
-                "%smean absolute %% error    %.6g\n",
-                indent, mt->mae, indent, mt->mse, indent, mt->rmse,
-                indent, mt->r2, indent, mt->explained_variance, indent,
-                mt->max_error, indent, mt->median_absolute_error, indent,
-                mt->mape);
+        static const char  *names[] = {
+            "mean absolute error", "mean squared error",
+            "root mean squared error", "R^2", "explained variance",
+            "max error", "median absolute error",
+            "mean absolute % error"
+        };
+        double  v[8];
+
+        v[0] = mt->mae;
+        v[1] = mt->mse;
+        v[2] = mt->rmse;
+        v[3] = mt->r2;
+        v[4] = mt->explained_variance;
+        v[5] = mt->max_error;
+        v[6] = mt->median_absolute_error;
+        v[7] = mt->mape;
+
+        /* undefined (null in the JSON) as "-" */
+        for (n = 0; n < 8; n++) {
+            if (isnan(v[n])) {
+                fprintf(o, "%s%-25s -\n", indent, names[n]);
+
+            } else {
+                fprintf(o, "%s%-25s %.6g\n", indent, names[n], v[n]);
+            }
+        }
+
         mlp_warnings(ev, mt, o, 0);
         return;
     }
