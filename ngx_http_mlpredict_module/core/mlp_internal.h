@@ -266,6 +266,7 @@ struct mlp_model_s {
     uint32_t                  svm_block;    /* rows the scratch holds */
 
     uint32_t                  answer;       /* MLP_ANSWER_* */
+    int                       decision_pairs;   /* one value a pair */
     uint32_t                  out_width;    /* values a row writes in out */
 
     size_t                    row_bound;    /* bytes one row's answer needs */

@@ -358,14 +358,15 @@ mlp_write_row(const mlp_model_t *m, const double *o, uint32_t label,
             return p;
         }
 
-        *p++ = (m->out_width == m->n_outputs) ? '{' : '[';
+        /* one value a class, keyed by label; or one a pair, in a list */
+        *p++ = m->decision_pairs ? '[' : '{';
 
         for (j = 0; j < m->out_width; j++) {
             if (j) {
                 *p++ = ',';
             }
 
-            if (m->out_width == m->n_outputs) {
+            if (!m->decision_pairs) {
                 memcpy(p, m->label_keys[j].s, m->label_keys[j].len);
                 p += m->label_keys[j].len;
             }
@@ -373,7 +374,7 @@ mlp_write_row(const mlp_model_t *m, const double *o, uint32_t label,
             p += mlp_write_double(o[j], p);
         }
 
-        *p++ = (m->out_width == m->n_outputs) ? '}' : ']';
+        *p++ = m->decision_pairs ? ']' : '}';
         *p++ = '}';
         return p;
     }

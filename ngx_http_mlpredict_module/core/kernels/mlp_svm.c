@@ -214,6 +214,9 @@ mlp_svm_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
         m->answer = MLP_ANSWER_DECISION;
         m->out_width = (k == 2) ? 1
                        : (m->svm_flags & MLP_SVM_OVR) ? k : pairs;
+
+        /* three classes make three pairs: the width alone cannot tell */
+        m->decision_pairs = (k > 2 && !(m->svm_flags & MLP_SVM_OVR));
     }
 
     return 0;

@@ -1177,7 +1177,9 @@ mlp_model_describe(mlp_model_t *m, char *err, size_t errlen)
 
     mlp_buf_printf(&b, "{\"kind\":\"%s\",\"task\":\"%s\",",
                    mlp_kind_names[m->kind],
-                   m->classifier ? "classification" : "regression");
+                   m->classifier ? "classification"
+                   : m->answer == MLP_ANSWER_OUTLIER ? "outlier_detection"
+                   : "regression");
     mlp_buf_printf(&b, "\"format_version\":%u,\"checksum\":\"crc32:%08x\","
                    "\"size\":%zu,\"n_features\":%u,\"features\":[",
                    m->version, m->checksum, m->size, m->n_features);
