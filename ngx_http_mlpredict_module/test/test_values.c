@@ -254,6 +254,51 @@ test_numbers(void)
         refused("iris", row, 400, want);
     }
 
+    /*
+     * Random decimals against jansson's strtod: the fast path (a mantissa
+     * of up to 19 digits below 2^53, a power of ten up to 22) and the
+     * strtod path give the same doubles as the JSON path.
+     */
+    srand(15);
+
+    for (i = 0; i < 3000; i++) {
+        int     k, n;
+        char    num[64], *q;
+
+        q = num;
+
+        if (rand() % 2) {
+            *q++ = '-';
+        }
+
+        n = 1 + rand() % 20;
+        *q++ = (char) ('1' + rand() % 9);
+
+        for (k = 1; k < n; k++) {
+            *q++ = (char) ('0' + rand() % 10);
+        }
+
+        if (rand() % 2) {
+            *q++ = '.';
+            n = 1 + rand() % 20;
+
+            for (k = 0; k < n; k++) {
+                *q++ = (char) ('0' + rand() % 10);
+            }
+        }
+
+        if (rand() % 2) {
+            q += sprintf(q, "e%d", rand() % 60 - 30);
+        }
+
+        *q = '\0';
+
+        row[0] = num;
+        snprintf(json, sizeof(json), "{\"features\": [%s, 3.5, 1.4, 0.2]}",
+                 num);
+        agree("iris", row, json);
+    }
+
     /* a NUL inside the value ends nothing: the whole value is read */
     {
         double       *out;

@@ -26,7 +26,15 @@
 
 static int mlp_text_number(const char *s, size_t len, mlp_alloc_t *a,
     double *out);
+
 static int mlp_text_shown(const char *s, size_t len, char *buf);
+
+
+/* exact powers of ten: a double holds 10^0 .. 10^22 exactly */
+static const double  mlp_pow10[] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+    1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
 
 
 const char *
@@ -269,20 +277,28 @@ mlp_output_value(const mlp_model_t *m, const double *out, uint32_t k,
 static int
 mlp_text_number(const char *s, size_t len, mlp_alloc_t *a, double *out)
 {
+    int          neg, exp_neg;
     char        *copy, *end, stack[MLP_NUMBER_STACK];
-    size_t       i, digits;
+    long         exp10, e;
+    double       v;
+    size_t       digits, i;
+    uint64_t     mant;
     const char  *p, *last;
 
     p = s;
     last = s + len;
+    neg = 0;
+    mant = 0;
     digits = 0;
+    exp10 = 0;
 
     if (p < last && (*p == '-' || *p == '+')) {
+        neg = (*p == '-');
         p++;
     }
 
     while (p < last && *p >= '0' && *p <= '9') {
-        p++;
+        mant = mant * 10 + (uint64_t) (*p++ - '0');
         digits++;
     }
 
@@ -290,8 +306,9 @@ mlp_text_number(const char *s, size_t len, mlp_alloc_t *a, double *out)
         p++;
 
         while (p < last && *p >= '0' && *p <= '9') {
-            p++;
+            mant = mant * 10 + (uint64_t) (*p++ - '0');
             digits++;
+            exp10--;
         }
     }
 
@@ -301,22 +318,53 @@ mlp_text_number(const char *s, size_t len, mlp_alloc_t *a, double *out)
 
     if (p < last && (*p == 'e' || *p == 'E')) {
         p++;
+        exp_neg = 0;
 
         if (p < last && (*p == '-' || *p == '+')) {
+            exp_neg = (*p == '-');
             p++;
         }
 
+        e = 0;
+
         for (i = 0; p < last && *p >= '0' && *p <= '9'; i++) {
+            if (e < 100000) {
+                e = e * 10 + (*p - '0');
+            }
+
             p++;
         }
 
         if (i == 0) {
             return -1;
         }
+
+        exp10 += exp_neg ? -e : e;
     }
 
     if (p != last) {
         return -1;
+    }
+
+    /*
+     * As the scanner reads JSON numbers: a mantissa below 2^53 and a power
+     * of ten up to 22 are exact doubles, so one multiplication or division
+     * rounds once, to the value strtod gives (Clinger's fast path).
+     */
+
+    if (digits <= 19 && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
+        v = (double) mant;
+
+        if (exp10 >= 0) {
+            v *= mlp_pow10[exp10];
+
+        } else {
+            v /= mlp_pow10[-exp10];
+        }
+
+        *out = neg ? -v : v;
+
+        return isfinite(*out) ? 0 : -1;
     }
 
     /* strtod needs a terminated string; a variable's value is not one */
