@@ -374,6 +374,10 @@ def check_eval(res, cli, what, path, csv_path, y, p, proba, classes,
     if rc != 0:
         res.fail("%s eval" % what, err.strip())
         return
+    if err:
+        # no progress line, nothing, when stderr is not a terminal
+        res.fail("%s eval" % what, "stderr not empty: %r" % err[:300])
+        return
     try:
         got = json.loads(out)
     except ValueError as e:
@@ -657,6 +661,64 @@ def reading(res, cli, tmp):
                   "%d missing cells" % text.count(",NA") if k else "")
 
 
+def progress(res, cli, tmp):
+    """A terminal on stderr: a file that takes more than a second (here a
+    pipe fed for two seconds) shows rows and rows/s, rewritten in place and
+    erased at the end; stdout has the answer."""
+    import pty
+    import threading
+    import time
+    model, X, names = make_examples.build("breast_cancer")
+    path = os.path.join(tmp, "progress.mlp")
+    export(model, path, names)
+    df = frame(X, names)
+    df["target"] = list(model.predict(np.asarray(X, dtype=float)))
+    text = df.to_csv(index=False)
+    header, body = text.split("\n", 1)
+    body = body.strip("\n").split("\n")
+    master, slave = pty.openpty()
+    p = subprocess.Popen([cli, "eval", path, "-", "--label", "target",
+                          "--json"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks, rows = 20, 0
+
+    def feed():
+        nonlocal rows
+        p.stdin.write((header + "\n").encode())
+        for _ in range(chunks):
+            block = "\n".join(body[i % len(body)] for i in range(700))
+            p.stdin.write((block + "\n").encode())
+            p.stdin.flush()
+            rows += 700
+            time.sleep(0.1)
+        p.stdin.close()
+    t = threading.Thread(target=feed)
+    t.start()
+    tty = b""
+    while True:
+        try:
+            b = os.read(master, 4096)
+        except OSError:
+            break
+        if not b:
+            break
+        tty += b
+    t.join()
+    out = p.stdout.read().decode()
+    p.wait()
+    os.close(master)
+    tty = tty.decode(errors="replace")
+    why = None
+    if p.returncode != 0:
+        why = "rc %d: %r" % (p.returncode, tty)
+    elif "rows/s" not in tty or "\r" not in tty or "\033[K" not in tty:
+        why = "no progress line on the terminal: %r" % tty[:300]
+    elif json.loads(out)["rows"] != rows:
+        why = "rows %r, fed %d" % (json.loads(out)["rows"], rows)
+    res.check("progress on a terminal", why, "%d rows in ~2 s" % rows)
+
+
 def main(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", default=os.path.join(ROOT, "build/mlpredict"))
@@ -682,6 +744,10 @@ def main(argv):
                 except Exception as e:
                     res.fail("%s edge cases" % name, "%s: %s"
                              % (type(e).__name__, e))
+            try:
+                progress(res, args.cli, tmp)
+            except Exception as e:
+                res.fail("progress", "%s: %s" % (type(e).__name__, e))
             try:
                 reading(res, args.cli, tmp)
             except Exception as e:
