@@ -520,8 +520,9 @@ mlp_csv_number(const char *s, size_t len, double *v)
 {
     int          neg, nd, e, esign, ev;
     char        *end;
+    unsigned     d;
     uint64_t     m;
-    const char  *p, *q, *last;
+    const char  *p, *q, *last, *dot;
 
     p = s;
     last = s + len;
@@ -532,26 +533,28 @@ mlp_csv_number(const char *s, size_t len, double *v)
         p++;
     }
 
+    /* digits and one point in one loop: one exit to mispredict, not two */
     m = 0;
     q = p;
+    dot = NULL;
 
-    while (p < last && (unsigned) (*p - '0') < 10) {
-        m = m * 10 + (uint64_t) (*p++ - '0');
-    }
+    for ( /* void */ ; p < last; p++) {
+        d = (unsigned) (*p - '0');
 
-    nd = (int) (p - q);
-    e = 0;
-
-    if (p < last && *p == '.') {
-        q = ++p;
-
-        while (p < last && (unsigned) (*p - '0') < 10) {
-            m = m * 10 + (uint64_t) (*p++ - '0');
+        if (d < 10) {
+            m = m * 10 + d;
+            continue;
         }
 
-        e = (int) -(p - q);
-        nd += (int) (p - q);
+        if (*p != '.' || dot != NULL) {
+            break;
+        }
+
+        dot = p;
     }
+
+    nd = (int) (p - q) - (dot != NULL);
+    e = dot ? (int) -(p - dot - 1) : 0;
 
     /*
      * at least one digit ("", "-", "." are not numbers), and no more than
