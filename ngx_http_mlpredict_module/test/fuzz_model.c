@@ -76,7 +76,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     json_decref(v);
 
     nf = mlp_model_n_features(m);
-    no = mlp_model_out_width(m);
+    no = mlp_model_out_width(m);          /* values a row writes */
 
     x = malloc(nf * sizeof(double));
     out = malloc(no * sizeof(double));
@@ -107,7 +107,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         }
 
         if (mlp_predict(m, x, 1, out, &label, &e) == 0
-            && mlp_model_is_classifier(m) && label >= no)
+            && mlp_model_is_classifier(m) && label >= mlp_model_n_outputs(m))
         {
             abort();
         }
