@@ -1508,7 +1508,7 @@ mlp_cli_predict_csv(mlp_model_t *m, int argc, char **argv)
     if (s->outlier || (s->decision && s->out_width == 1)) {
         len += sprintf(line + len, ",decision");
 
-    } else if (s->decision && s->out_width != k) {
+    } else if (s->decision && s->pairs) {
         for (c = 0; c < s->out_width; c++) {
             len += sprintf(line + len, ",decision_%u", c);
         }

@@ -35,6 +35,7 @@ mlp_score_create(const mlp_model_t *m, size_t block)
     s->out_width = m->out_width;
     s->proba = (m->answer == MLP_ANSWER_PROBA);
     s->decision = (m->answer == MLP_ANSWER_DECISION);
+    s->pairs = s->decision && m->decision_pairs;
     s->outlier = (m->answer == MLP_ANSWER_OUTLIER);
     s->col = calloc(m->n_inputs, sizeof(size_t));
     s->lines = malloc(s->block * sizeof(size_t));

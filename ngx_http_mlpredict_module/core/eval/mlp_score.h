@@ -49,6 +49,7 @@ typedef struct {
     uint32_t                  out_width;
     int                       proba;    /* a classifier's probabilities */
     int                       decision; /* a classifier's decision values */
+    int                       pairs;    /* ... one a pair of classes */
     int                       outlier;  /* one-class: 1 or -1, decision */
 } mlp_score_t;
 
