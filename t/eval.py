@@ -719,6 +719,42 @@ def progress(res, cli, tmp):
     res.check("progress on a terminal", why, "%d rows in ~2 s" % rows)
 
 
+def decision_pairs(res, cli, tmp):
+    """A one-vs-one SVC of three classes (test/data/iris_svc_ovo.mlp):
+    predict --csv writes its three pair values as decision_0..2, equal to
+    the JSON answer's list for the same batch of rows."""
+    path = os.path.join(ROOT, "ngx_http_mlpredict_module", "test", "data",
+                        "iris_svc_ovo.mlp")
+    if not os.path.exists(path):
+        return
+    from sklearn import datasets
+    X = datasets.load_iris().data[::5]
+    f = os.path.join(tmp, "ovo.csv")
+    pd.DataFrame(X, columns=list("abcd")).to_csv(f, index=False)
+    rc, out, err = run(cli, "predict", path, f, "--csv")
+    p = subprocess.run([cli, "predict", path], input=json.dumps(
+        {"instances": X.tolist()}).encode(), stdout=subprocess.PIPE)
+    want = json.loads(p.stdout)["predictions"]
+    why = None
+    if rc != 0:
+        why = err
+    else:
+        got = read_predict_csv(out)
+        if list(got.columns) != ["prediction", "decision_0", "decision_1",
+                                 "decision_2"]:
+            why = "columns %r" % list(got.columns)
+        else:
+            for i, w in enumerate(want):
+                row = got.iloc[i]
+                if row["prediction"] != w["prediction"] or [
+                        float(row["decision_%d" % j]) for j in range(3)] \
+                        != w["decision"]:
+                    why = "row %d: %r, JSON %r" % (i, list(row), w)
+                    break
+    res.check("one-vs-one decision values as JSON lists them", why,
+              "%d rows" % len(X))
+
+
 def main(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", default=os.path.join(ROOT, "build/mlpredict"))
@@ -744,6 +780,10 @@ def main(argv):
                 except Exception as e:
                     res.fail("%s edge cases" % name, "%s: %s"
                              % (type(e).__name__, e))
+            try:
+                decision_pairs(res, args.cli, tmp)
+            except Exception as e:
+                res.fail("decision pairs", "%s: %s" % (type(e).__name__, e))
             try:
                 progress(res, args.cli, tmp)
             except Exception as e:
