@@ -56,6 +56,7 @@ unsigned char *
 mlp_writer_build(const mlp_writer_t *w, size_t *len)
 {
     size_t          off, total, i;
+    uint32_t        version;
     unsigned char  *p, *e;
 
     total = MLP_HEADER_SIZE + (size_t) w->n * MLP_SECTION_SIZE;
@@ -70,8 +71,17 @@ mlp_writer_build(const mlp_writer_t *w, size_t *len)
         return NULL;
     }
 
+    /* version 1 unless a section needs version 2, as the exporter writes */
+    version = 1;
+
+    for (i = 0; i < w->n; i++) {
+        if (w->sec[i].id >= MLP_SEC_INPUT_NAMES) {
+            version = 2;
+        }
+    }
+
     memcpy(p, "MLPREDCT", 8);
-    mlp_put32(p + 8, MLP_FORMAT_VERSION);
+    mlp_put32(p + 8, version);
     mlp_put32(p + 12, 0x01020304);
     mlp_put64(p + 16, total);
     mlp_put32(p + 32, w->kind);
