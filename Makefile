@@ -94,11 +94,11 @@ $(BUILD)/fuzz_%: $(MOD)/test/fuzz_%.c $(MOD)/test/fuzz_common.h $(CORE_SRCS) \
 	@mkdir -p $(BUILD)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
 
-# run:target:seed corpus:model (the request fuzzers on a model with string
-# categories too)
+# run:target:seed corpora (comma-separated):model (the request fuzzers on a
+# model with string categories too)
 FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
              request_churn:request:$(MOD)/test/corpus/churn:models/churn.mlp \
-             model:model:models:- \
+             model:model:models,$(MOD)/test/corpus/model:- \
              scan:scan:$(MOD)/test/corpus/request:models/iris.mlp \
              scan_churn:scan:$(MOD)/test/corpus/churn:models/churn.mlp \
              csv:csv:$(MOD)/test/corpus/csv:- \
@@ -116,7 +116,7 @@ fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model $(BUILD)/fuzz_scan \
 	    MLP_FUZZ_MODEL=$$model $(BUILD)/fuzz_$$target \
 	        -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
 	        -print_final_stats=1 -artifact_prefix=$(BUILD)/$$run- \
-	        $(BUILD)/corpus/$$run $$seeds > $$log 2>&1 \
+	        $(BUILD)/corpus/$$run $${seeds//,/ } > $$log 2>&1 \
 	        || { tail -40 $$log; exit 1; }; \
 	    grep -E '^Done|stat::number_of_executed_units|DONE' $$log; \
 	done

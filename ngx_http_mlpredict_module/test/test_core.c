@@ -1743,6 +1743,21 @@ test_svm(void)
     refused_spec(sp, "prob_a and prob_b (ids 66, 67) and flag probability",
                  "probability without its sections");
 
+    /* found by fuzz_model: the flag, prob_a, and no prob_b */
+    {
+        static const double  pa[] = { 1.0 };
+
+        sp = svm_spec(MLP_SVM_LINEAR, MLP_SVM_PROBABILITY);
+        sp.s[sp.n++] = (sec_t) { 66, 1, pa, sizeof(pa), 1 };
+        refused_spec(sp, "prob_a and prob_b (ids 66, 67) and flag "
+                     "probability", "probability with prob_a alone");
+
+        sp = svm_spec(MLP_SVM_LINEAR, 0);
+        sp.s[sp.n++] = (sec_t) { 67, 1, pa, sizeof(pa), 1 };
+        refused_spec(sp, "prob_a and prob_b (ids 66, 67) and flag "
+                     "probability", "prob_b alone without the flag");
+    }
+
     sp = svm_spec(MLP_SVM_LINEAR, 0);
     bad[0] = 2;
     bad[1] = 1;

@@ -115,9 +115,11 @@ mlp_svm_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
         return -1;
     }
 
-    if ((by_id[MLP_SEC_SVM_PROB_A] != NULL
-         || by_id[MLP_SEC_SVM_PROB_B] != NULL)
-        != ((m->svm_flags & MLP_SVM_PROBABILITY) != 0))
+    /* each of the two present exactly when the flag is (fuzzing found one) */
+    if ((by_id[MLP_SEC_SVM_PROB_A] != NULL)
+        != ((m->svm_flags & MLP_SVM_PROBABILITY) != 0)
+        || (by_id[MLP_SEC_SVM_PROB_B] != NULL)
+           != ((m->svm_flags & MLP_SVM_PROBABILITY) != 0))
     {
         mlp_fail(err, errlen, "prob_a and prob_b (ids 66, 67) and flag "
                  "probability must come together");
