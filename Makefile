@@ -10,7 +10,7 @@ CC         ?= cc
 CFLAGS     ?= -O2 -g -ffp-contract=off
 CORE_CFLAGS = -std=c99 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
               -Werror -I$(MOD)/core $(CFLAGS)
-LIBS       := -ljansson -lopenblas -lm
+LIBS       := -ljansson -lopenblas -lm $(if $(filter x86_64,$(shell uname -m)),-lmvec)
 
 # Debian packages: `make run` (and `make`) installs what serving needs, any
 # other goal (tests, fuzzers, benchmark) what the tests need too

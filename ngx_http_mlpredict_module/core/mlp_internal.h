@@ -262,6 +262,8 @@ struct mlp_model_s {
     uint32_t                 *sv_start;     /* first vector of each class */
     const uint32_t           *sv_count;
     double                   *sv_norm;      /* |v|^2, at load */
+    double                   *sv_coef_t;    /* sv_coef by vector, at load */
+    uint32_t                 *sv_pair;      /* class, coef row -> pair */
     double                   *scratch;      /* kernel values: one thread */
     uint32_t                  svm_block;    /* rows the scratch holds */
 
@@ -302,6 +304,7 @@ int mlp_trees_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
 int mlp_svm_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
     size_t errlen);
 void mlp_svm_free(mlp_model_t *m);
+void mlp_vexp(double *v, size_t n);
 int mlp_svm_predict(const mlp_model_t *m, double *x, size_t rows,
     double *out, uint32_t *labels);
 int mlp_model_doubles(const mlp_model_t *m, const mlp_section_t *s,

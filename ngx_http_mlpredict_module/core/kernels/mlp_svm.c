@@ -23,6 +23,8 @@
 
 static void mlp_svm_kernel(const mlp_model_t *m, const double *x,
     size_t rows, double *k);
+static void mlp_svm_pairs(const mlp_model_t *m, const double *kr,
+    double *dec, double *loc);
 static uint32_t mlp_svm_vote(const mlp_model_t *m, const double *dec);
 static void mlp_svm_ovr(const mlp_model_t *m, const double *dec, double *o);
 static void mlp_svm_probability(const mlp_model_t *m, const double *dec,
@@ -34,7 +36,7 @@ int
 mlp_svm_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
     size_t errlen)
 {
-    uint32_t          i, k, pairs;
+    uint32_t          i, j, k, l, c, pairs;
     uint64_t          sum, width;
     const double     *kp;
     const uint32_t   *pa;
@@ -179,6 +181,40 @@ mlp_svm_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
         return -1;
     }
 
+    /*
+     * A vector of class c meets coefficient row l in pair (l, c) when
+     * l < c, else in pair (c, l + 1). Walking the vectors in order with
+     * the rows side by side keeps each pair's sum in libsvm's order (class
+     * i's vectors, then class j's) without a dependent chain per pair.
+     */
+    if (m->svm_type <= MLP_SVM_NU_SVC) {
+        m->sv_coef_t = malloc((size_t) m->n_sv * (k - 1) * sizeof(double));
+        m->sv_pair = malloc((size_t) k * (k - 1) * sizeof(uint32_t));
+
+        if (m->sv_coef_t == NULL || m->sv_pair == NULL) {
+            mlp_fail(err, errlen, "out of memory");
+            return -1;
+        }
+
+        for (i = 0; i < m->n_sv; i++) {
+            for (l = 0; l < k - 1; l++) {
+                m->sv_coef_t[(size_t) i * (k - 1) + l] =
+                    m->sv_coef[(size_t) l * m->n_sv + i];
+            }
+        }
+
+        for (c = 0; c < k; c++) {
+            for (l = 0; l < k - 1; l++) {
+                i = (l < c) ? l : c;
+                j = (l < c) ? c : l + 1;
+
+                /* pairs are numbered (0,1), (0,2), ..., (1,2), ... */
+                m->sv_pair[c * (k - 1) + l] =
+                    i * k - i * (i + 1) / 2 + (j - i - 1);
+            }
+        }
+    }
+
     for (i = 0; i < m->n_sv; i++) {
         m->sv_norm[i] = cblas_ddot((blasint) m->n_features,
                                    m->sv + (size_t) i * m->n_features, 1,
@@ -230,6 +266,8 @@ mlp_svm_free(mlp_model_t *m)
 {
     free(m->sv_start);
     free(m->sv_norm);
+    free(m->sv_coef_t);
+    free(m->sv_pair);
     free(m->scratch);
 }
 
@@ -240,8 +278,8 @@ mlp_svm_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
 {
     double          *kv, *dec, *o, *work, s;
     size_t           r0, r, nb, n_sv;
-    uint32_t         i, j, p, t, k, best;
-    const double    *c1, *c2, *kr;
+    uint32_t         i, p, k, best;
+    const double    *kr;
 
     k = m->n_class;
     n_sv = m->n_sv;
@@ -287,25 +325,13 @@ mlp_svm_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
             }
 
             /* libsvm's decision value of each pair i < j */
-            for (i = 0, p = 0; i < k; i++) {
-                for (j = i + 1; j < k; j++, p++) {
-                    c1 = m->sv_coef + (size_t) (j - 1) * n_sv;
-                    c2 = m->sv_coef + (size_t) i * n_sv;
-                    s = 0.0;
+            mlp_svm_pairs(m, kr, dec, work);
 
-                    for (t = 0; t < m->sv_count[i]; t++) {
-                        s += c1[m->sv_start[i] + t] * kr[m->sv_start[i] + t];
-                    }
+            for (p = 0; p < m->n_pairs; p++) {
+                dec[p] -= m->rho[p];
 
-                    for (t = 0; t < m->sv_count[j]; t++) {
-                        s += c2[m->sv_start[j] + t] * kr[m->sv_start[j] + t];
-                    }
-
-                    dec[p] = s - m->rho[p];
-
-                    if (!isfinite(dec[p])) {
-                        return -1;
-                    }
+                if (!isfinite(dec[p])) {
+                    return -1;
                 }
             }
 
@@ -395,8 +421,10 @@ mlp_svm_kernel(const mlp_model_t *m, const double *x, size_t nb, double *k)
 
             for (i = 0; i < n_sv; i++) {
                 d = xx + m->sv_norm[i] - 2.0 * kr[i];
-                kr[i] = exp(-m->gamma * (d > 0.0 ? d : 0.0));
+                kr[i] = -m->gamma * (d > 0.0 ? d : 0.0);
             }
+
+            mlp_vexp(kr, n_sv);
 
             break;
 
@@ -404,6 +432,84 @@ mlp_svm_kernel(const mlp_model_t *m, const double *x, size_t nb, double *k)
             for (i = 0; i < n_sv; i++) {
                 kr[i] = tanh(m->gamma * kr[i] + m->coef0);
             }
+        }
+    }
+}
+
+
+/*
+ * Each pair's sum of coefficient times kernel value, in libsvm's order:
+ * a class's vectors add to its k - 1 pairs side by side. With k - 1 known
+ * to the compiler the sums stay in registers, so a vector costs one add's
+ * latency however many pairs it feeds; more classes share the loop in
+ * memory.
+ */
+
+#define MLP_SVM_UNROLLED  15
+
+static inline __attribute__((always_inline)) void
+mlp_svm_class(const mlp_model_t *m, const double *kr, double *dec,
+    double *loc, uint32_t c, uint32_t k1)
+{
+    double            v;
+    uint32_t          l, t, end;
+    const double     *cf;
+    const uint32_t   *mp;
+
+    mp = m->sv_pair + c * k1;
+
+    /* pairs (l, c) go on from class l's part; (c, j) start here */
+#pragma GCC unroll 16
+    for (l = 0; l < k1; l++) {
+        loc[l] = (l < c) ? dec[mp[l]] : 0.0;
+    }
+
+    end = m->sv_start[c] + m->sv_count[c];
+    cf = m->sv_coef_t + (size_t) m->sv_start[c] * k1;
+
+    for (t = m->sv_start[c]; t < end; t++, cf += k1) {
+        v = kr[t];
+
+    #pragma GCC unroll 16
+    for (l = 0; l < k1; l++) {
+            loc[l] += cf[l] * v;
+        }
+    }
+
+#pragma GCC unroll 16
+    for (l = 0; l < k1; l++) {
+        dec[mp[l]] = loc[l];
+    }
+}
+
+
+static void
+mlp_svm_pairs(const mlp_model_t *m, const double *kr, double *dec,
+    double *work)
+{
+    double    loc[MLP_SVM_UNROLLED];
+    uint32_t  c, k1;
+
+    k1 = m->n_class - 1;
+
+    for (c = 0; c < m->n_class; c++) {
+
+        switch (k1) {
+
+#define MLP_SVM_CASE(n)                                                       \
+        case n:                                                               \
+            mlp_svm_class(m, kr, dec, loc, c, n);                             \
+            break;
+
+        MLP_SVM_CASE(1)  MLP_SVM_CASE(2)  MLP_SVM_CASE(3)  MLP_SVM_CASE(4)
+        MLP_SVM_CASE(5)  MLP_SVM_CASE(6)  MLP_SVM_CASE(7)  MLP_SVM_CASE(8)
+        MLP_SVM_CASE(9)  MLP_SVM_CASE(10) MLP_SVM_CASE(11) MLP_SVM_CASE(12)
+        MLP_SVM_CASE(13) MLP_SVM_CASE(14) MLP_SVM_CASE(15)
+
+#undef MLP_SVM_CASE
+
+        default:
+            mlp_svm_class(m, kr, dec, work, c, k1);
         }
     }
 }
