@@ -932,12 +932,13 @@ def smaps(pid, model_path):
                 tot[k] = int(v.split()[0])
     mrss = mpss = 0
     inside = False
-    real = os.path.realpath(model_path)
+    # the module serves a sealed in-memory copy of the file, named after it
+    copy = "/memfd:mlpredict:%s (deleted)" % os.path.basename(model_path)
     with open("/proc/%d/smaps" % pid) as f:
         for line in f:
             if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
                 parts = line.split(None, 5)
-                inside = len(parts) == 6 and parts[5].strip() == real
+                inside = len(parts) == 6 and parts[5].strip() == copy
             elif inside and line.startswith("Rss:"):
                 mrss += int(line.split()[1])
             elif inside and line.startswith("Pss:"):

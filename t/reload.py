@@ -10,7 +10,9 @@ in time and count, 127.0.0.1 only):
   1. a second model is written beside it and renamed over model.mlp, then
      SIGHUP: every answer stays 200, and the answers switch to the new
      model's (compared with `mlpredict predict` on each file);
-  2. a corrupt file is renamed over model.mlp, then SIGHUP: nginx refuses the
+  2. the served file is truncated, written into and copied over in place:
+     the workers keep answering from the copy they loaded, none dies;
+  3. a corrupt file is renamed over model.mlp, then SIGHUP: nginx refuses the
      new configuration, logs the path and the reason, and keeps serving the
      model it had.
 The same file also defines a variable (mlpredict_score), read by a location
@@ -95,20 +97,28 @@ def raw(url):
         return r.read()
 
 
-def check_shared(master, path):
-    """Each worker maps the file once, though two locations and a variable
-    name it."""
+def workers_of(master):
     with open("/proc/%d/task/%d/children" % (master, master)) as f:
-        workers = [int(p) for p in f.read().split()]
-    counts = []
+        return sorted(int(p) for p in f.read().split())
+
+
+def check_shared(master, path):
+    """Each worker maps one copy of the model, though two locations and a
+    variable name it: the sealed memory the master read the file into, not
+    the file itself, which an overwrite in place could change."""
+    workers = workers_of(master)
+    name = "/memfd:mlpredict:" + os.path.basename(path) + " (deleted)"
+    counts, files = [], []
     for pid in workers:
         with open("/proc/%d/maps" % pid) as f:
-            counts.append(sum(1 for line in f
-                              if line.rstrip().endswith(" " + path)))
-    check(len(workers) == 2 and counts == [1, 1],
+            lines = [line.rstrip() for line in f]
+        counts.append(sum(1 for line in lines if line.endswith(" " + name)))
+        files.append(sum(1 for line in lines if line.endswith(" " + path)))
+    check(len(workers) == 2 and counts == [1, 1] and files == [0, 0],
           "two locations and a variable, two workers, one mapping of the "
-          "file each",
-          "workers %r, mappings %r" % (workers, counts))
+          "model's copy each, none of the file",
+          "workers %r, copies %r, file mappings %r" % (workers, counts,
+                                                       files))
 
 
 def main():
@@ -257,7 +267,30 @@ http {
                   tmp, "logs", "error.log")).read()[-1500:]))
         time.sleep(0.5)
 
-        # 2. a corrupt file: refused, v2 keeps serving
+        # 2. the served file changed in place, no rename, no reload: a
+        # truncation, a write into its middle, a cp over it. The workers
+        # serve the copy they have: nothing changes, nobody dies of SIGBUS
+        workers = workers_of(proc.pid)
+        served = os.path.join(tmp, "model.mlp")
+        size = os.path.getsize(served)
+        with open(served, "r+b") as f:
+            f.truncate(size // 2)
+        time.sleep(0.3)
+        with open(served, "r+b") as f:
+            f.seek(size // 4)
+            f.write(b"\xff" * 4096)
+        time.sleep(0.3)
+        shutil.copyfile(os.path.join(tmp, "v1.mlp"), served)
+        time.sleep(0.3)
+        check(workers_of(proc.pid) == workers,
+              "the file truncated, written into and copied over in place: "
+              "the same workers serve", "%r, then %r"
+              % (workers, workers_of(proc.pid)))
+        check(get(url)["checksum"] == sums["v2"]
+              and post(url, body) == (200, want["v2"]),
+              "and they still answer v2's, the model they loaded")
+
+        # 3. a corrupt file: refused, v2 keeps serving
         with open(os.path.join(tmp, "model.mlp"), "rb") as f:
             data = bytearray(f.read())
         data[len(data) // 2] ^= 0xff
@@ -301,6 +334,8 @@ http {
         check("model.mlp" in log and "checksum mismatch" in log
               and "[emerg]" in log,
               "the refused reload is logged with the file and the reason")
+        check("exited on signal" not in log, "no worker died",
+              log[-1500:])
         check(proc.poll() is None, "nginx is still running")
 
     finally:

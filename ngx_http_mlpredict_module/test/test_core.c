@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mlp_internal.h"
 #include "test_check.h"
@@ -1805,6 +1806,78 @@ test_examples(const char *dir)
 }
 
 
+/*
+ * A loaded model is the loader's own copy: the file truncated, written
+ * into or replaced in place afterwards changes nothing (a mapping of the
+ * file died of SIGBUS on truncation). A sparse file larger than memory is
+ * refused before anything is allocated for it.
+ */
+
+static void
+test_copy(const char *dir)
+{
+    int           fd;
+    char          path[1024], tmp[] = "/tmp/mlp-copy-XXXXXX", err[MLP_ERR_LEN];
+    char         *resp, *want;
+    FILE         *in;
+    size_t        n;
+    mlp_error_t   e;
+    mlp_model_t  *m;
+    static const char  row[] = "{\"features\": [5.9, 3.0, 5.1, 1.8]}";
+
+    snprintf(path, sizeof(path), "%s/iris.mlp", dir);
+    in = fopen(path, "rb");
+    fd = mkstemp(tmp);
+    CHECK(in != NULL && fd != -1, "copy of %s", path);
+
+    if (in == NULL || fd == -1) {
+        return;
+    }
+
+    n = fread(file, 1, sizeof(file), in);
+    fclose(in);
+    CHECK(write(fd, file, n) == (ssize_t) n, "write %s", tmp);
+
+    m = mlp_model_open(tmp, err, sizeof(err));
+    CHECK(m != NULL, "%s: %s", tmp, err);
+
+    if (m == NULL) {
+        close(fd);
+        unlink(tmp);
+        return;
+    }
+
+    CHECK(handle(m, row, 1, &resp, &e) == 0, "iris row: %s", e.message);
+    want = strdup(resp);
+
+    /* truncated to its header, then its middle overwritten */
+    CHECK(ftruncate(fd, 64) == 0, "truncate");
+    CHECK(handle(m, row, 1, &resp, &e) == 0 && strcmp(resp, want) == 0,
+          "the same answer after the file is truncated: %s", resp);
+
+    memset(file, 0xff, n);
+    CHECK(pwrite(fd, file, n, 0) == (ssize_t) n, "overwrite");
+    CHECK(handle(m, row, 1, &resp, &e) == 0 && strcmp(resp, want) == 0,
+          "the same answer after the file is overwritten: %s", resp);
+
+    CHECK(mlp_model_info(m, &n) != NULL && strstr(mlp_model_info(m, &n),
+                                                  "\"kind\"") != NULL,
+          "metadata intact");
+
+    mlp_model_close(m);
+    free(want);
+
+    /* a sparse file bigger than any machine's memory */
+    CHECK(ftruncate(fd, (off_t) 1 << 40) == 0, "sparse");
+    m = mlp_model_open(tmp, err, sizeof(err));
+    CHECK(m == NULL && strstr(err, "larger than the machine's memory"),
+          "a sparse file larger than memory: %s", err);
+
+    close(fd);
+    unlink(tmp);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1826,6 +1899,7 @@ main(int argc, char **argv)
 
     if (argc > 1) {
         test_examples(argv[1]);
+        test_copy(argv[1]);
     }
 
     printf("%d passed, %d failed\n", passed, failed);

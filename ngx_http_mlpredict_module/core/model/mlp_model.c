@@ -6,6 +6,11 @@
  * every count, offset and value.
  */
 
+/* memfd_create and file seals; nginx defines it only in its own headers */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -32,6 +37,8 @@ typedef struct {
 } mlp_buf_t;
 
 
+static void *mlp_model_copy(int fd, const char *path, size_t size,
+    char *err, size_t errlen);
 static mlp_model_t *mlp_model_parse(const unsigned char *p, size_t size,
     char *err, size_t errlen);
 static int mlp_model_sections(mlp_model_t *m, mlp_section_t *sec,
@@ -91,6 +98,133 @@ mlp_fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 
+/*
+ * The file's bytes, copied once into memory of our own that nobody can
+ * change: a mapping of the file itself would let a `cp` over it (or a
+ * truncation) change what was validated, or kill a worker with SIGBUS. The
+ * copy is shared memory (a sealed memfd, named after the file in
+ * /proc/PID/maps), so every worker forked from the master and every
+ * location naming the file still read one copy.
+ */
+
+static void *
+mlp_model_copy(int fd, const char *path, size_t size, char *err,
+    size_t errlen)
+{
+    int          mfd;
+    char         name[64];
+    void        *p;
+    size_t       got;
+    ssize_t      n;
+    uint64_t     ram;
+    const char  *base;
+
+    /* the copy is real memory: a sparse file must not exhaust it */
+    ram = (uint64_t) sysconf(_SC_PHYS_PAGES)
+          * (uint64_t) sysconf(_SC_PAGESIZE);
+
+    if ((uint64_t) size > ram) {
+        mlp_fail(err, errlen, "file of %zu bytes, larger than the machine's "
+                 "memory (%llu bytes)", size, (unsigned long long) ram);
+        return NULL;
+    }
+
+    base = strrchr(path, '/');
+    base = (base != NULL) ? base + 1 : path;
+    snprintf(name, sizeof(name), "mlpredict:%s", base);
+
+#ifdef MFD_ALLOW_SEALING
+    mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (mfd == -1) {
+        mlp_fail(err, errlen, "cannot create the model's memory: %s",
+                 strerror(errno));
+        return NULL;
+    }
+
+    if (ftruncate(mfd, (off_t) size) == -1) {
+        mlp_fail(err, errlen, "cannot size the model's memory: %s",
+                 strerror(errno));
+        close(mfd);
+        return NULL;
+    }
+
+    /* populated: one fault a page would cost more than the copy */
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+             mfd, 0);
+#else
+    mfd = -1;
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+             -1, 0);
+#endif
+
+    if (p == MAP_FAILED) {
+        mlp_fail(err, errlen, "cannot map the model's memory: %s",
+                 strerror(errno));
+        if (mfd != -1) {
+            close(mfd);
+        }
+        return NULL;
+    }
+
+    for (got = 0; got < size; got += (size_t) n) {
+        n = pread(fd, (char *) p + got, size - got, (off_t) got);
+
+        if (n == -1 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+
+        if (n <= 0) {
+            if (n == 0) {
+                mlp_fail(err, errlen, "file shrank while read: %zu of %zu "
+                         "bytes", got, size);
+            } else {
+                mlp_fail(err, errlen, "cannot read: %s", strerror(errno));
+            }
+
+            munmap(p, size);
+            if (mfd != -1) {
+                close(mfd);
+            }
+            return NULL;
+        }
+    }
+
+#ifdef MFD_ALLOW_SEALING
+    /* read-only from here on, for this process and every one it forks */
+    munmap(p, size);
+
+    if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE
+                                | F_SEAL_SEAL)
+        == -1)
+    {
+        mlp_fail(err, errlen, "cannot seal the model's memory: %s",
+                 strerror(errno));
+        close(mfd);
+        return NULL;
+    }
+
+    p = mmap(NULL, size, PROT_READ, MAP_SHARED, mfd, 0);
+    close(mfd);
+
+    if (p == MAP_FAILED) {
+        mlp_fail(err, errlen, "cannot map the model's memory: %s",
+                 strerror(errno));
+        return NULL;
+    }
+#else
+    if (mprotect(p, size, PROT_READ) == -1) {
+        mlp_fail(err, errlen, "cannot protect the model's memory: %s",
+                 strerror(errno));
+        munmap(p, size);
+        return NULL;
+    }
+#endif
+
+    return p;
+}
+
+
 mlp_model_t *
 mlp_model_open(const char *path, char *err, size_t errlen)
 {
@@ -125,15 +259,10 @@ mlp_model_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
 
-    /*
-     * A shared read-only mapping: every worker forked from the master and
-     * every location naming this file read the same page-cache pages.
-     */
-    p = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    p = mlp_model_copy(fd, path, (size_t) st.st_size, err, errlen);
     close(fd);
 
-    if (p == MAP_FAILED) {
-        mlp_fail(err, errlen, "cannot mmap: %s", strerror(errno));
+    if (p == NULL) {
         return NULL;
     }
 
