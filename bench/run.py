@@ -222,6 +222,24 @@ def to_us(v, unit):
     return float(v) * {"us": 1, "ms": 1e3, "s": 1e6, "m": 6e7}[unit]
 
 
+def proc_cpu(pid):
+    """CPU seconds (user + system) of pid and every process under it: the
+    server's own cost, whatever the load generator's."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0, [pid]
+    while todo:
+        q = todo.pop()
+        try:
+            with open("/proc/%d/stat" % q) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            with open("/proc/%d/task/%d/children" % (q, q)) as f:
+                todo.extend(int(x) for x in f.read().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / tick
+
+
 def parse_wrk(out):
     r = {}
     m = WRK_RE["rps"].search(out)
@@ -463,7 +481,7 @@ def http_cases(forest, mixed, svm):
     return cases
 
 
-def run_server_cases(server, port, cases, results, answers):
+def run_server_cases(server, port, cases, results, answers, pid):
     for c in cases:
         if server not in c["servers"]:
             continue
@@ -493,10 +511,14 @@ def run_server_cases(server, port, cases, results, answers):
             if ARGS.warmup > 0:
                 wrk(port, c["path"], c["body"], ARGS.warmup, record_it=False,
                     headers=c.get("headers", ()))
+            cpu0 = proc_cpu(pid)
             out = wrk(port, c["path"], c["body"], ARGS.seconds,
                       headers=c.get("headers", ()))
+            cpu1 = proc_cpu(pid)
             r = parse_wrk(out)
             r["raw"] = out
+            if r["requests"]:
+                r["cpu_us"] = (cpu1 - cpu0) / r["requests"] * 1e6
             results[key] = r
             log("%-10s %-9s %10.0f req/s  p50 %s  p99 %s  errors %d"
                 % (c["id"], server, r["rps"], fmt_us(r["p50"]),
@@ -599,7 +621,7 @@ def bench_http(forest, mixed, svm):
             stop_all()
             continue
         try:
-            run_server_cases(name, port, cases, results, answers)
+            run_server_cases(name, port, cases, results, answers, p.pid)
         finally:
             stop(p)
         if name == "nginx":
@@ -1075,6 +1097,7 @@ def table(head, rows):
 
 def http_table(cases, results):
     base = results.get(("return200", "nginx"), {}).get("rps")
+    base_cpu = results.get(("return200", "nginx"), {}).get("cpu_us")
     end = results.get(("return200_end", "nginx"), {}).get("rps")
     if base and end and abs(end / base - 1) > 0.1:
         note("nginx `return 200` moved by %+.0f%% between the start and the "
@@ -1098,21 +1121,24 @@ def http_table(cases, results):
             r = results.get((c["id"], server), {})
             srv = "nginx" if c["id"].startswith("return200") else label
             if "error" in r:
-                rows.append([c["title"], srv, "FAILED", "", "", "", "", "",
-                             ""])
+                rows.append([c["title"], srv, "FAILED"] + [""] * 8)
                 continue
             if "rps" not in r:
                 continue
             rps = r["rps"]
+            cpu = r.get("cpu_us")
             rows.append([
                 c["title"], srv, "%.0f" % rps, fmt_us(r["p50"]),
                 fmt_us(r["p99"]), r["errors"],
                 fmt_ratio(rps / base) if base else "-",
                 fmt_ratio(rps / g) if g else "-",
+                "%.1f us" % cpu if cpu else "-",
+                fmt_ratio(cpu / base_cpu) if cpu and base_cpu else "-",
                 "%.0f" % (rps * c["rows"]) if c["kind"] == "batch" else "",
             ])
     return table(["case", "server", "requests/s", "p50", "p99", "errors",
-                  "vs return 200", "vs gunicorn", "rows/s"], rows)
+                  "vs return 200", "vs gunicorn", "server CPU a request",
+                  "CPU vs return 200", "rows/s"], rows)
 
 
 def core_tables(names, res, py, xgb_info):
@@ -1254,6 +1280,13 @@ def svm_section(res, py, svm, http):
                 "`return 200`'s %.0f (target %gx: %s)"
                 % (rps, x, base, SVM_TARGET_HTTP,
                    "met" if x >= SVM_TARGET_HTTP else "NOT met"))
+        cpu = results.get(("svc", "nginx"), {}).get("cpu_us")
+        base_cpu = results.get(("return200", "nginx"), {}).get("cpu_us")
+        if cpu and base_cpu:
+            verdicts.append(
+                "svc_digits over HTTP, 1 row: %.1f us of nginx CPU a "
+                "request, `return 200` %.1f us: %.2fx its rate by CPU"
+                % (cpu, base_cpu, base_cpu / cpu))
     for v in verdicts:
         note("svm target: " + v)
     c, r = svm["models"]["svc_digits"], svm["models"]["svr_synth"]
