@@ -202,8 +202,13 @@ ngx_http_mlpredict_score_block(ngx_conf_t *cf, ngx_command_t *dummy,
 
         if (n == NGX_ERROR || (ngx_uint_t) n >= sc->n_outputs) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid output \"%V\": the model has %ui, "
-                               "numbered from 0", &value[1], sc->n_outputs);
+                               "invalid output \"%V\": the model has %ui "
+                               "%s, numbered from 0", &value[1],
+                               sc->n_outputs,
+                               mlp_model_is_classifier(sc->model->model)
+                               ? "classes (\"output\" is "
+                               "for regressors with several targets)"
+                               : "targets");
             return NGX_CONF_ERROR;
         }
 
@@ -310,7 +315,10 @@ ngx_http_mlpredict_score_input(ngx_conf_t *cf, ngx_http_mlpredict_score_t *sc,
 
         var.len = p - var.data;
 
-        if (p == last && var.len > 0) {
+        /* $1 .. $9 are regex captures, which only a script reads */
+        if (p == last && var.len > 0
+            && !(var.data[0] >= '0' && var.data[0] <= '9'))
+        {
             in->index = ngx_http_get_variable_index(cf, &var);
 
             if (in->index == NGX_ERROR) {
@@ -400,16 +408,20 @@ ngx_http_mlpredict_score_check(ngx_conf_t *cf, ngx_http_mlpredict_score_t *sc)
     }
 
     for (k = 0; k < sc->n_outputs; k++) {
-        buf = ngx_pnalloc(cf->pool, 4096);
+        if (mlp_model_class_text(m, k, NULL, 0, &len) != 0) {
+            return NGX_CONF_ERROR;
+        }
+
+        buf = ngx_pnalloc(cf->pool, len ? len : 1);
         if (buf == NULL) {
             return NGX_CONF_ERROR;
         }
 
-        if (mlp_model_class_text(m, k, (char *) buf, 4096, &len) != 0) {
+        if (mlp_model_class_text(m, k, (char *) buf, len, &len) != 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "mlpredict_score %V: class %ui of \"%V\" is "
-                               "over 4096 bytes", &sc->name, k,
-                               &sc->model->path);
+                               "mlpredict_score %V: class %ui of \"%V\" "
+                               "does not decode to text (a NUL in it?)",
+                               &sc->name, k, &sc->model->path);
             return NGX_CONF_ERROR;
         }
 

@@ -692,3 +692,39 @@ mlpredict: scored $bot_score
 --- error_log
 [emerg]
 answers decision values by pairs of classes (one-vs-one), none for class "setosa"
+
+
+
+=== TEST 38: an input from a regex capture ($1 of the location)
+--- http_config eval
+(my $c = $main::HttpConfig) =~ s/\$arg_len/\$1/;
+$c
+--- config
+    location ~ ^/cap/(\d+)$ {
+        return 200 "$bot_score $bot_label\n";
+    }
+--- request eval
+"GET /cap/180?mm=0&t=0.5"
+--- more_headers eval
+$main::Bot
+--- response_body
+0.9967302475027543 bot
+--- no_error_log
+[error]
+
+
+
+=== TEST 39: "output" on a classifier names what the model has
+--- http_config
+    mlpredict_score $TEST_NGINX_MODELS/iris.mlp $iris {
+        input  sepal_length_cm  $arg_a;
+        input  sepal_width_cm   $arg_b;
+        input  petal_length_cm  $arg_c;
+        input  petal_width_cm   $arg_d;
+        output 5;
+    }
+--- config
+--- must_die
+--- error_log
+[emerg]
+invalid output "5": the model has 3 classes ("output" is for regressors with several targets)

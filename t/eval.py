@@ -36,6 +36,8 @@ One line per check, then "N passed, N failed"; exit status 1 on failure.
 """
 
 import argparse
+import csv
+import io
 import json
 import math
 import os
@@ -110,7 +112,10 @@ def run(cli, *args):
 
 
 def key(c):
-    """A class as the JSON report keys it: the label as text."""
+    """A class as the JSON report keys it: the label as text (a bool as
+    JSON writes it)."""
+    if isinstance(c, (np.bool_, bool)):
+        return "true" if c else "false"
     if isinstance(c, (np.integer, int)):
         return str(int(c))
     if isinstance(c, (np.floating, float)):
@@ -388,6 +393,8 @@ def check_eval(res, cli, what, path, csv_path, y, p, proba, classes,
     else:
         want = ref_regression(y, proba)
     why = diff(got, want, "eval")
+    if why is None and any(w != w.strip() for w in got.get("warnings", [])):
+        why = "warnings padded for the text report: %r" % got["warnings"]
     if why is None and groups is not None:
         by = got.get("by", {})
         for g in dict.fromkeys(groups):
@@ -597,6 +604,24 @@ def reading(res, cli, tmp):
     expect("numbers as strtod reads them", header + "\n" + rows(
         lambda r: ",".join(("%.17e" % v) for v in r) + "\n"), X)
 
+    # a kept column whose name and values are longer than the line buffer
+    # the output starts with (its header once overflowed it)
+    long_name, long_value = "n" * 70000, "v" * 70000
+    f = os.path.join(tmp, "read_long.csv")
+    with open(f, "w") as fh:
+        fh.write(long_name + "," + header + "\n" + rows(
+            lambda r: long_value + "," + cells(r) + "\n"))
+    rc, out, err = run(cli, "predict", path, f, "--csv", "--keep", long_name)
+    got = list(csv.reader(io.StringIO(out))) if rc == 0 else []
+    want = model.predict(X)
+    res.check("csv: a kept column of 70000-byte name and values",
+              None if len(got) == len(X) + 1
+              and got[0] == [long_name, "prediction"]
+              and all(g[0] == long_value for g in got[1:])
+              and all(abs(float(g[1]) - w) <= RTOL * abs(w)
+                      for g, w in zip(got[1:], want))
+              else "rc %d, %s" % (rc, (err or out)[:200]))
+
     def refused(what, text, needles):
         f = os.path.join(tmp, "bad.csv")
         with open(f, "w") as fh:
@@ -755,6 +780,31 @@ def decision_pairs(res, cli, tmp):
               "%d rows" % len(X))
 
 
+def bool_labels(res, cli, tmp):
+    """Classes True and False (a bool target): the exporter writes them as
+    JSON booleans, pandas writes the label column as True and False."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    data = load_breast_cancer()
+    names = ["f%d" % j for j in range(data.data.shape[1])]
+    X, y = data.data, data.target == 1
+    model = make_pipeline(StandardScaler(),
+                          LogisticRegression(max_iter=1000)).fit(X, y)
+    path = os.path.join(tmp, "bool.mlp")
+    export(model, path, names)
+    rng = np.random.default_rng(7)
+    yl = np.where(rng.random(len(y)) < FLIP, ~y, y)
+    df = frame(X, names)
+    df["label"] = yl
+    csv_path = os.path.join(tmp, "bool.csv")
+    write(df, csv_path)
+    check_eval(res, cli, "bool classes", path, csv_path, list(yl),
+               list(model.predict(X)), model.predict_proba(X),
+               list(model.classes_))
+
+
 def main(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", default=os.path.join(ROOT, "build/mlpredict"))
@@ -788,6 +838,10 @@ def main(argv):
                 progress(res, args.cli, tmp)
             except Exception as e:
                 res.fail("progress", "%s: %s" % (type(e).__name__, e))
+            try:
+                bool_labels(res, args.cli, tmp)
+            except Exception as e:
+                res.fail("bool classes", "%s: %s" % (type(e).__name__, e))
             try:
                 reading(res, args.cli, tmp)
             except Exception as e:

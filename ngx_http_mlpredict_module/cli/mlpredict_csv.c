@@ -957,7 +957,8 @@ mlp_warnings(mlp_eval_t *ev, mlp_metrics_t *mt, FILE *o, int json)
         snprintf(msg, sizeof(msg), __VA_ARGS__);                              \
         if (json) {                                                           \
             fputs(n++ ? "," : "", o);                                         \
-            mlp_json_str(o, msg, strlen(msg));                                \
+            mlp_json_str(o, msg + strspn(msg, " "),                           \
+                         strlen(msg) - strspn(msg, " "));                     \
         } else {                                                              \
             fprintf(o, "%s%s\n", n++ ? "" : "\nwarnings:\n", msg);            \
         }                                                                     \
@@ -1482,7 +1483,35 @@ mlp_cli_predict_csv(mlp_model_t *m, int argc, char **argv)
         keep_col[n_keep++] = (size_t) col;
     }
 
-    /* the header: kept columns, prediction, a probability a class */
+    /*
+     * the header: kept columns, prediction, a probability a class. Its
+     * bound first (a name quoted is at most twice its length and two
+     * quotes; a number at most 10 digits): long names or many classes
+     * outgrow the line buffer the rows start with.
+     */
+    len = 2 + 24 * ((size_t) n_out + s->out_width + 2);
+
+    for (j = 0; j < n_keep; j++) {
+        len += 2 * in.header[keep_col[j]].len + 3;
+    }
+
+    for (c = 0; c < k; c++) {
+        len += 2 * (s->classes[c].len + 9) + 3;
+    }
+
+    if (len > line_cap) {
+        char  *grown;
+
+        grown = realloc(line, len);
+        if (grown == NULL) {
+            fprintf(stderr, "mlpredict: out of memory\n");
+            goto done;
+        }
+
+        line = grown;
+        line_cap = len;
+    }
+
     len = 0;
 
     for (j = 0; j < n_keep; j++) {

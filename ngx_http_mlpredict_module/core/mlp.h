@@ -157,7 +157,10 @@ int mlp_model_input_takes_missing(const mlp_model_t *m, uint32_t i);
 int mlp_output_value(const mlp_model_t *m, const double *out, uint32_t k,
     double *v);
 
-/* A class label as plain text ("yes", 0); -1 if none or over size bytes. */
+/*
+ * A class label as plain text ("yes", 0); -1 if none or over size bytes.
+ * With buf NULL, *len is a bound of its length, for sizing buf.
+ */
 int mlp_model_class_text(const mlp_model_t *m, uint32_t k, char *buf,
     size_t size, size_t *len);
 

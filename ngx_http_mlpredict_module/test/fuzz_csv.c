@@ -114,8 +114,11 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     FILE        *f;
     char        *copy, *a, *b;
-    size_t       na, nb, block;
+    size_t       na, nb, block, cap;
     mlp_csv_t   *c;
+
+    /* small caps put the record buffer's edge within short inputs */
+    static const size_t  caps[] = { 4096, 64, 17, 1 << 20 };
 
     if (size == 0) {
         return 0;
@@ -123,6 +126,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
     /* the first byte picks the block size and the record cap */
     block = 1 + data[0] % 7;
+    cap = caps[(data[0] / 7) % 4];
     data++;
     size--;
 
@@ -131,13 +135,13 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     a = fuzz_a;
     b = fuzz_b;
 
-    c = mlp_csv_open_mem(copy, size, 4096);
+    c = mlp_csv_open_mem(copy, size, cap);
     na = fuzz_dump(c, a, FUZZ_DUMP_MAX);
     mlp_csv_close(c);
 
     if (size > 0) {
         f = fmemopen(copy, size, "rb");
-        c = mlp_csv_open_file(f, 4096);
+        c = mlp_csv_open_file(f, cap);
         c->in_size = block;
         nb = fuzz_dump(c, b, FUZZ_DUMP_MAX);
         mlp_csv_close(c);

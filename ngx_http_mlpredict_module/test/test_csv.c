@@ -229,6 +229,51 @@ test_records(void)
         free(many);
     }
 
+    /*
+     * A quoted field that leaves the record buffer one byte short, its NUL
+     * filling it, then an unquoted field: the room left was computed as
+     * (size_t) -1, and the copy ran past the buffer (found by review, an
+     * ASan heap overflow). At every size the buffer doubles through.
+     */
+    {
+        char       *in;
+        size_t      q, n, len, b;
+        mlp_csv_t  *c;
+        FILE       *f;
+
+        for (q = 4095; q <= 16383; q = 2 * q + 1) {
+            n = 100000;
+            len = q + 3 + n + 1;
+            in = malloc(len);
+            in[0] = '"';
+            memset(in + 1, 'a', q);
+            in[q + 1] = '"';
+            in[q + 2] = ',';
+            memset(in + q + 3, 'b', n);
+            in[len - 1] = '\n';
+
+            for (b = 0; b < 2; b++) {
+                f = NULL;
+                c = b ? mlp_csv_open_file(f = fmemopen(in, len, "rb"), 0)
+                      : mlp_csv_open_mem(in, len, 0);
+                CHECK(mlp_csv_read(c) == 1 && c->n_fields == 2
+                      && c->fields[0].len == q && c->fields[1].len == n
+                      && c->fields[1].s[n] == '\0'
+                      && c->fields[1].s[0] == 'b'
+                      && c->fields[1].s[n - 1] == 'b',
+                      "a %zu-byte quoted field, then %zu bytes (%s)", q, n,
+                      b ? "file" : "buffer");
+                mlp_csv_close(c);
+
+                if (f != NULL) {
+                    fclose(f);
+                }
+            }
+
+            free(in);
+        }
+    }
+
     expect("a record over the cap in its second field",
            "abc,defghijk\n", 13, 8,
            "E1:2:a record longer than 8 bytes");

@@ -388,6 +388,8 @@ test_accessors(void)
               "class 2");
         CHECK(mlp_model_class_text(m, 1, buf, 4, &len) == -1,
               "a class longer than the buffer");
+        CHECK(mlp_model_class_text(m, 1, NULL, 0, &len) == 0 && len >= 5,
+              "a bound of the class's length: %zu", len);
 
         mlp_model_close(m);
     }

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -125,6 +126,12 @@ mlp_score_classes(mlp_score_t *s)
             if (v != NULL && json_is_number(v)) {
                 s->classes[i].is_number = 1;
                 s->classes[i].value = json_number_value(v);
+
+            } else if (v != NULL && json_is_boolean(v)) {
+                /* pandas writes them True and False */
+                s->classes[i].is_bool = 1;
+                s->classes[i].value = json_is_true(v);
+                s->numeric_classes = 0;
 
             } else {
                 s->numeric_classes = 0;
@@ -383,7 +390,9 @@ mlp_score_label(const mlp_score_t *s, const char *text, size_t len)
 
     for (i = 0; i < s->n_classes; i++) {
         if (s->classes[i].len == len
-            && memcmp(s->classes[i].text, text, len) == 0)
+            && (s->classes[i].is_bool
+                ? strncasecmp(s->classes[i].text, text, len) == 0
+                : memcmp(s->classes[i].text, text, len) == 0))
         {
             return (long) i;
         }

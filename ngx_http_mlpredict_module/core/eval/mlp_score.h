@@ -23,6 +23,7 @@ typedef struct {
     const char               *text;     /* the label as text, decoded */
     size_t                    len;
     int                       is_number;
+    int                       is_bool;  /* JSON true or false */
     double                    value;
 } mlp_class_t;
 

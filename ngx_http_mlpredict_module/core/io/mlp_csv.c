@@ -313,7 +313,9 @@ mlp_csv_record(mlp_csv_t *c)
                 /* copied as scanned, as far as the record buffer has room */
                 p = c->p;
                 end = c->end;
-                room = c->rec_cap - c->rec_len - 1;
+                /* a quoted field's NUL may have filled it to the brim */
+                room = (c->rec_cap > c->rec_len + 1)
+                       ? c->rec_cap - c->rec_len - 1 : 0;
 
                 if ((size_t) (end - p) > room) {
                     end = p + room;

@@ -81,6 +81,12 @@ mlp_model_class_text(const mlp_model_t *m, uint32_t k, char *buf,
         return -1;
     }
 
+    /* decoding never lengthens a JSON string */
+    if (buf == NULL) {
+        *len = m->labels[k].len;
+        return 0;
+    }
+
     if (m->labels[k].s[0] != '"') {
         if (m->labels[k].len > size) {
             return -1;
