@@ -18,7 +18,7 @@ SERVE_PACKAGES := nginx nginx-dev libjansson-dev libopenblas-dev gcc make
 TEST_PACKAGES  := $(SERVE_PACKAGES) perl python3-sklearn python3-xgboost \
                   python3-numpy python3-pandas python3-statsmodels curl wrk \
                   clang libclang-rt-14-dev python3-flask gunicorn util-linux \
-                  libsvm-tools libsvm-dev
+                  libsvm-tools libsvm-dev valgrind
 PACKAGES   := $(if $(filter-out run module all deps,\
                   $(or $(MAKECMDGOALS),all)),$(TEST_PACKAGES),$(SERVE_PACKAGES))
 
@@ -27,7 +27,8 @@ CORE_SRCS  := $(wildcard $(MOD)/core/*.c $(MOD)/core/*/*.c)
 CORE_HDRS  := $(wildcard $(MOD)/core/*.h $(MOD)/core/*/*.h)
 SO         := $(BUILD)/$(MOD).so
 
-.PHONY: all deps module run test unit parity nginx-test reload fuzz \
+.PHONY: all deps module run test unit parity nginx-test reload valgrind \
+        asan-test fuzz \
         fuzz-long models clean bench bench-smoke
 
 all: module $(BUILD)/mlpredict
@@ -157,6 +158,64 @@ nginx-test: module
 	@inc=; perl -MTest::Nginx::Socket -e1 2>/dev/null || inc="-I t/compat"; \
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(SO) \
 	TEST_NGINX_MODELS=$(CURDIR)/models prove $$inc t/
+
+# The module built with AddressSanitizer and UndefinedBehaviorSanitizer
+# (the distro tree has nginx's headers, not its sources: the module is
+# instrumented, and the sanitizer runtimes are preloaded into the distro
+# binary by a wrapper), then the Test::Nginx suite and t/asan_corpus.py's
+# bad requests of every kind through it: any report fails.
+ASAN_DIR   := $(BUILD)/asan
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -ffp-contract=off \
+              -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ASAN_SO    := $(ASAN_DIR)/$(MOD).so
+
+$(ASAN_DIR)/nginx-src/objs/Makefile: config Makefile | deps
+	rm -rf $(ASAN_DIR)/nginx-src
+	mkdir -p $(ASAN_DIR)
+	cp -r $(NGINX_SRC) $(ASAN_DIR)/nginx-src
+	cd $(ASAN_DIR)/nginx-src && { \
+	    flags=(--with-compat); \
+	    if [ -f conf_flags ]; then source ./conf_flags; \
+	        flags=("$${NGX_CONF_FLAGS[@]}"); fi; \
+	    ./configure "$${flags[@]}" --with-cc-opt="$(ASAN_FLAGS)" \
+	        --with-ld-opt="-fsanitize=address,undefined" \
+	        --add-dynamic-module=$(CURDIR) \
+	        > ../configure.log 2>&1 || { tail -20 ../configure.log; exit 1; }; }
+
+$(ASAN_SO): $(ASAN_DIR)/nginx-src/objs/Makefile $(wildcard $(MOD)/*.c) \
+            $(wildcard $(MOD)/*.h) $(CORE_SRCS) $(CORE_HDRS)
+	$(MAKE) -s -C $(ASAN_DIR)/nginx-src -f objs/Makefile modules >/dev/null
+	install -m 755 $(ASAN_DIR)/nginx-src/objs/$(MOD).so $@
+
+asan-test: $(ASAN_SO) $(BUILD)/mlpredict
+	rm -rf $(ASAN_DIR)/reports && mkdir -p $(ASAN_DIR)/reports
+	printf '%s\n' '#!/bin/sh' \
+	    'LD_PRELOAD="$(shell $(CC) -print-file-name=libasan.so) $(shell $(CC) -print-file-name=libubsan.so)" \' \
+	    'ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$(CURDIR)/$(ASAN_DIR)/reports/asan \' \
+	    'UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/$(ASAN_DIR)/reports/ubsan \' \
+	    'exec $(NGINX) "$$@"' > $(ASAN_DIR)/nginx
+	chmod +x $(ASAN_DIR)/nginx
+	@inc=; perl -MTest::Nginx::Socket -e1 2>/dev/null || inc="-I t/compat"; \
+	TEST_NGINX_BINARY=$(CURDIR)/$(ASAN_DIR)/nginx TEST_NGINX_TIMEOUT=10 \
+	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(ASAN_SO) \
+	TEST_NGINX_MODELS=$(CURDIR)/models prove $$inc t/
+	$(PYTHON) t/asan_corpus.py --nginx $(CURDIR)/$(ASAN_DIR)/nginx \
+	    --module $(CURDIR)/$(ASAN_SO) --corpus $(BUILD)/corpus
+	@if ls $(ASAN_DIR)/reports/* >/dev/null 2>&1; then \
+	    head -60 $(ASAN_DIR)/reports/*; echo "sanitizer reports above"; \
+	    exit 1; fi; echo "asan-test: no sanitizer report"
+
+# The Test::Nginx suite with nginx under valgrind memcheck (master_process
+# off, as Test::Nginx's valgrind mode runs it), then t/valgrind.py's verdict
+# on the reports: no memcheck error, no definite leak through our code.
+# The compatible runner always: it writes a report a process for the check.
+valgrind: module
+	rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
+	TEST_NGINX_USE_VALGRIND=1 TEST_NGINX_VALGRIND_LOG_DIR=$(CURDIR)/$(BUILD)/valgrind \
+	TEST_NGINX_TIMEOUT=30 TEST_NGINX_MASTER_PROCESS=off \
+	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(SO) \
+	TEST_NGINX_MODELS=$(CURDIR)/models prove -I t/compat t/
+	$(PYTHON) t/valgrind.py $(BUILD)/valgrind
 
 reload: module $(BUILD)/mlpredict
 	$(PYTHON) t/reload.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \

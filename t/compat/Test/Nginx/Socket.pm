@@ -172,6 +172,7 @@ our $ReusePort         = $ENV{TEST_NGINX_REUSE_PORT};
 our $WorkerUser        = $ENV{TEST_NGINX_WORKER_USER};
 our $Verbose           = $ENV{TEST_NGINX_VERBOSE};
 our $Randomize         = $ENV{TEST_NGINX_RANDOMIZE};
+our $UseValgrind       = $ENV{TEST_NGINX_USE_VALGRIND};
 our $ConfigPreamble    = '';
 our $FilterHttpConfig;
 our @EnvToNginx;
@@ -963,6 +964,20 @@ sub _spawn_nginx {
         push @cmd, '-e', $ErrLogFile;
     }
     push @cmd, '-p', "$ServRoot/", '-c', $ConfFile;
+
+    # as the real module: a number means its default memcheck options,
+    # anything else is the options themselves
+    if ($UseValgrind) {
+        my @opts = $UseValgrind =~ /^\d+$/
+            ? ('--tool=memcheck', '--leak-check=full', '--keep-debuginfo=yes')
+            : split ' ', $UseValgrind;
+        push @opts, '--suppressions=valgrind.suppress'
+            if $UseValgrind =~ /^\d+$/ && -f 'valgrind.suppress';
+        # (compat only) one report file a process, for a script to read
+        push @opts, "--log-file=$ENV{TEST_NGINX_VALGRIND_LOG_DIR}/%p.log"
+            if $ENV{TEST_NGINX_VALGRIND_LOG_DIR};
+        unshift @cmd, 'valgrind', '-q', @opts, '--gen-suppressions=all';
+    }
 
     my $pid = fork();
     bail_out("fork() failed: $!") unless defined $pid;
