@@ -845,7 +845,8 @@ ngx_http_mlpredict_variable(ngx_http_request_t *r,
 
     case NGX_HTTP_MLPREDICT_VAR_ERROR:
         if (r->headers_out.status < NGX_HTTP_BAD_REQUEST) {
-            break;
+            v->not_found = 1;
+            return NGX_OK;
         }
 
         name = ngx_http_mlpredict_reasons[ngx_http_mlpredict_reason(r, ctx)];

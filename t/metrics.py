@@ -132,7 +132,9 @@ error_log logs/error.log info;
 pid logs/nginx.pid;
 events { worker_connections 256; }
 http {
-    log_format ml '$pid $status $mlpredict_model $mlpredict_rows';
+    log_format ml '$pid $status $mlpredict_model $mlpredict_model_version '
+                  '$mlpredict_rows $mlpredict_prediction $mlpredict_core_us '
+                  '$mlpredict_error';
     access_log logs/access.log ml;
     mlpredict_metrics_zone mlpredict 1m;
     server {
@@ -252,8 +254,31 @@ http {
         expect_all("before reload")
 
         with open(os.path.join(tmp, "logs", "access.log")) as f:
-            pids = {line.split()[0] for line in f if " iris " in line}
+            lines = [line.split() for line in f]
+        pids = {w[0] for w in lines if w[2] == "iris"}
         check(len(pids) == 2, "both workers answered iris", repr(pids))
+
+        # the access log variables, one line per kind of request sent
+        st, _, body = request(iris, row)
+        first = json.loads(body)["prediction"]
+        sent["2xx"] += 1
+        sent["rows"] += 1
+        sent["core"] += 1
+        kinds = {}
+        for w in lines:
+            if w[2] == "iris":
+                    kinds.setdefault((w[1], w[4], w[7]), w)
+        got = sorted(" ".join(w[1:5] + [w[5], "N" if w[6].isdigit() else
+                                        w[6], w[7]]) for w in kinds.values())
+        want = sorted([
+            "200 iris 1 1 %s N -" % first,      # one row
+            "200 iris 1 3 %s N -" % first,      # a batch, same first row
+            "400 iris 1 0 - N invalid_input",   # the core refused it
+            "415 iris 1 - - - unsupported_media_type",
+            "405 iris 1 - - - method_not_allowed",
+        ])
+        check(got == want, "access log: model, version, rows, first "
+              "prediction, core us, error reason", "%r != %r" % (got, want))
 
         # a reload: new workers, the same zone, the counts carry on
         with open(os.path.join(tmp, "logs", "nginx.pid")) as f:
