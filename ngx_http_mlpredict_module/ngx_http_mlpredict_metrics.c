@@ -631,11 +631,16 @@ ngx_http_mlpredict_write_labels(u_char *p, ngx_http_mlpredict_slot_t *s)
     ngx_uint_t   i, k;
 
     for (k = 0; k < 2; k++) {
-        p = ngx_cpymem(p, k ? ",version=\"" : "{model=\"",
-                       k ? sizeof(",version=\"") - 1 : sizeof("{model=\"") - 1);
+        if (k == 0) {
+            p = ngx_cpymem(p, "{model=\"", sizeof("{model=\"") - 1);
+            v = s->name;
+            len = s->name_len;
 
-        v = k ? s->version : s->name;
-        len = k ? s->version_len : s->name_len;
+        } else {
+            p = ngx_cpymem(p, ",version=\"", sizeof(",version=\"") - 1);
+            v = s->version;
+            len = s->version_len;
+        }
 
         /* the text format's label escapes */
         for (i = 0; i < len; i++) {
