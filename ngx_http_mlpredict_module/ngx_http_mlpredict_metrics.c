@@ -398,7 +398,7 @@ ngx_http_mlpredict_log_handler(ngx_http_request_t *r)
     uint64_t                                 us;
     ngx_msec_int_t                           ms;
     ngx_uint_t                               status, i;
-    ngx_time_t                              *tp;
+    struct timespec                          ts;
     ngx_http_mlpredict_slot_t               *s;
     ngx_http_mlpredict_model_t              *mm;
     ngx_http_mlpredict_metrics_ctx_t        *ctx;
@@ -436,12 +436,15 @@ ngx_http_mlpredict_log_handler(ngx_http_request_t *r)
         (void) ngx_atomic_fetch_add(&s->rows, ctx->outcome.rows);
     }
 
-    /* as $request_time: from the request's start, milliseconds */
-    ngx_time_update();
-    tp = ngx_timeofday();
+    /*
+     * as $request_time, from the request's start in milliseconds, but to
+     * the clock's present rather than nginx's cached time
+     */
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
 
-    ms = (ngx_msec_int_t) (tp->sec - r->start_sec) * 1000
-         + (ngx_msec_int_t) tp->msec - (ngx_msec_int_t) r->start_msec;
+    ms = (ngx_msec_int_t) (ts.tv_sec - r->start_sec) * 1000
+         + (ngx_msec_int_t) (ts.tv_nsec / 1000000)
+         - (ngx_msec_int_t) r->start_msec;
     us = (uint64_t) ngx_max(ms, 0) * 1000;
 
     ngx_http_mlpredict_observe(&s->request,
