@@ -268,3 +268,70 @@ POST /iris
 {"features": [5.1, 3.5, 1.4, 0.2]}
 --- response_body_like: ^\{"prediction":"setosa"
 --- error_code: 200
+
+
+
+=== TEST 20: mlpredict_metrics needs a zone
+--- config
+    location = /metrics {
+        mlpredict_metrics;
+    }
+--- must_die
+--- error_log
+"mlpredict_metrics" directive needs an mlpredict_metrics_zone at the http level before it
+
+
+
+=== TEST 21: a zone under 8 pages is refused
+--- http_config
+    mlpredict_metrics_zone m 4k;
+--- config
+    location = /metrics {
+        mlpredict_metrics;
+    }
+--- must_die
+--- error_log
+invalid mlpredict_metrics_zone size "4k"
+
+
+
+=== TEST 22: /metrics: text format 0.0.4, the model's info and zero counters
+--- http_config
+    mlpredict_metrics_zone mlpredict_t22 64k;
+--- config
+    location = /metrics {
+        mlpredict_metrics;
+    }
+
+    location = /iris {
+        mlpredict $TEST_NGINX_MODELS/iris.mlp;
+    }
+--- request
+GET /metrics
+--- response_headers
+Content-Type: text/plain; version=0.0.4; charset=utf-8
+--- response_body_like eval
+qr{# TYPE mlpredict_requests_total counter\n.*
+^mlpredict_requests_total\{model="iris",version="1",status_class="5xx"\}\ 0\n.*
+^mlpredict_errors_total\{model="iris",version="1",reason="invalid_input"\}\ 0\n.*
+^mlpredict_core_duration_seconds_bucket\{model="iris",version="1",le="\+Inf"\}\ 0\n.*
+^mlpredict_model_info\{model="iris",version="1",checksum="crc32:[0-9a-f]{8}",loaded="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\}\ 1\n}msx
+--- error_code: 200
+
+
+
+=== TEST 23: /metrics takes GET and HEAD only
+--- http_config
+    mlpredict_metrics_zone mlpredict_t23 64k;
+--- config
+    mlpredict_json_errors on;
+
+    location = /metrics {
+        mlpredict_metrics;
+    }
+--- request
+POST /metrics
+x
+--- response_body
+{"error":"method not allowed"}
+--- error_code: 405
