@@ -477,11 +477,10 @@ ngx_http_mlpredict_observe(ngx_http_mlpredict_histogram_t *h,
 }
 
 
-/* the exposition's text per slot at most, labels escaped at most twice */
+/* a line of the exposition at most, but for its labels' values */
 #define NGX_HTTP_MLPREDICT_LINE                                              \
     (sizeof("mlpredict_request_duration_seconds_bucket{model=\"\","          \
             "version=\"\",le=\"\",checksum=\"crc32:00000000\"} ")            \
-     + 2 * (NGX_HTTP_MLPREDICT_NAME_LEN + NGX_HTTP_MLPREDICT_VERSION_LEN)    \
      + 64 + NGX_ATOMIC_T_LEN + NGX_INT64_LEN)
 
 #define NGX_HTTP_MLPREDICT_LINES                                             \
@@ -540,9 +539,14 @@ ngx_http_mlpredict_metrics_handler(ngx_http_request_t *r)
 
     sp = mcf->slots.elts;
 
-    size = sizeof(ngx_http_mlpredict_help)
-           + mcf->slots.nelts * NGX_HTTP_MLPREDICT_LINES
-             * NGX_HTTP_MLPREDICT_LINE;
+    /* label values are escaped into twice their length at most */
+    size = sizeof(ngx_http_mlpredict_help);
+
+    for (i = 0; i < mcf->slots.nelts; i++) {
+        size += NGX_HTTP_MLPREDICT_LINES
+                * (NGX_HTTP_MLPREDICT_LINE
+                   + 2 * (sp[i]->name_len + sp[i]->version_len));
+    }
 
     start = ngx_pnalloc(r->pool, size);
     if (start == NULL) {
@@ -937,7 +941,8 @@ ngx_http_mlpredict_errors_header_filter(ngx_http_request_t *r)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_mlpredict_metrics_module);
 
-    if (lcf == NULL || !lcf->json_errors
+    /* a page error_page redirected to is the configuration's choice */
+    if (!lcf->json_errors || (r->error_page && r->internal)
         || ngx_http_mlpredict_location_model(r) != NULL)
     {
         return ngx_http_next_header_filter(r);

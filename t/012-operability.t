@@ -335,3 +335,21 @@ x
 --- response_body
 {"error":"method not allowed"}
 --- error_code: 405
+
+
+
+=== TEST 24: a page error_page redirects to is left as configured
+--- config
+    mlpredict_json_errors on;
+    error_page 404 /custom;
+
+    location = /custom {
+        return 200 "custom page\n";
+    }
+--- request
+GET /nowhere
+--- response_headers
+Content-Type: text/plain
+--- response_body
+custom page
+--- error_code: 404
