@@ -18,7 +18,7 @@ SERVE_PACKAGES := nginx nginx-dev libjansson-dev libopenblas-dev gcc make
 TEST_PACKAGES  := $(SERVE_PACKAGES) perl python3-sklearn python3-xgboost \
                   python3-numpy python3-pandas python3-statsmodels curl wrk \
                   clang libclang-rt-14-dev python3-flask gunicorn util-linux \
-                  libsvm-tools libsvm-dev valgrind
+                  libsvm-tools libsvm-dev valgrind prometheus
 PACKAGES   := $(if $(filter-out run module all deps,\
                   $(or $(MAKECMDGOALS),all)),$(TEST_PACKAGES),$(SERVE_PACKAGES))
 
@@ -27,8 +27,8 @@ CORE_SRCS  := $(wildcard $(MOD)/core/*.c $(MOD)/core/*/*.c)
 CORE_HDRS  := $(wildcard $(MOD)/core/*.h $(MOD)/core/*/*.h)
 SO         := $(BUILD)/$(MOD).so
 
-.PHONY: all deps module run test unit parity nginx-test reload valgrind \
-        asan-test fuzz \
+.PHONY: all deps module run test unit parity nginx-test reload metrics \
+        valgrind asan-test fuzz \
         fuzz-long models clean bench bench-smoke
 
 all: module $(BUILD)/mlpredict
@@ -62,9 +62,8 @@ $(BUILD)/nginx-src/objs/Makefile: config Makefile | deps
 	        --add-dynamic-module=$(CURDIR) \
 	        > ../configure.log 2>&1 || { tail -20 ../configure.log; exit 1; }; }
 
-$(SO): $(BUILD)/nginx-src/objs/Makefile $(MOD)/$(MOD).c \
-       $(MOD)/ngx_http_mlpredict_variable.c $(MOD)/ngx_http_mlpredict.h \
-       $(CORE_SRCS) $(CORE_HDRS)
+$(SO): $(BUILD)/nginx-src/objs/Makefile $(wildcard $(MOD)/*.c) \
+       $(wildcard $(MOD)/*.h) $(CORE_SRCS) $(CORE_HDRS)
 	$(MAKE) -s -C $(BUILD)/nginx-src -f objs/Makefile modules >/dev/null
 	install -m 755 $(BUILD)/nginx-src/objs/$(MOD).so $@
 
@@ -221,7 +220,11 @@ reload: module $(BUILD)/mlpredict
 	$(PYTHON) t/reload.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \
 	    --cli $(BUILD)/mlpredict
 
-test: unit fuzz bench-smoke parity nginx-test reload
+# The Prometheus metrics, checked by Debian's promtool and a real Prometheus.
+metrics: module
+	$(PYTHON) t/metrics.py --nginx $(NGINX) --module $(CURDIR)/$(SO)
+
+test: unit fuzz bench-smoke parity nginx-test reload metrics
 
 # The benchmark (bench/README.md): HTTP side by side with nginx `return 200`
 # and gunicorn + Flask + scikit-learn, the core without HTTP, memory with a

@@ -210,10 +210,12 @@ ngx_http_mlpredict_body_handler(ngx_http_request_t *r)
 {
     char                           *resp;
     size_t                          resp_len;
-    ngx_int_t                       rc;
+    uint64_t                        t0;
+    ngx_int_t                       rc, failed;
     ngx_str_t                       body;
     mlp_alloc_t                     a;
     mlp_error_t                     e;
+    mlp_outcome_t                   oc;
     ngx_http_mlpredict_loc_conf_t  *mlcf;
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mlpredict_module);
@@ -228,11 +230,18 @@ ngx_http_mlpredict_body_handler(ngx_http_request_t *r)
     a.alloc = ngx_http_mlpredict_alloc;
     a.data = r->pool;
 
-    if (mlp_handle_request(mlcf->model->model, (char *) body.data, body.len,
-                           (size_t) mlcf->max_batch, &a, &resp, &resp_len,
-                           &e)
-        != 0)
-    {
+    ngx_memzero(&oc, sizeof(mlp_outcome_t));
+
+    t0 = ngx_http_mlpredict_clock();
+
+    failed = mlp_handle_request_outcome(mlcf->model->model,
+                                        (char *) body.data, body.len,
+                                        (size_t) mlcf->max_batch, &a, &resp,
+                                        &resp_len, &oc, &e);
+
+    ngx_http_mlpredict_note(r, &oc, ngx_http_mlpredict_clock() - t0, failed);
+
+    if (failed) {
         if (e.status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "mlpredict: %s", e.message);
@@ -420,6 +429,17 @@ ngx_http_mlpredict_send_error(ngx_http_request_t *r, ngx_uint_t status,
     len = mlp_write_error(message, (char *) p, size);
 
     return ngx_http_mlpredict_send(r, status, p, len);
+}
+
+
+ngx_http_mlpredict_model_t *
+ngx_http_mlpredict_location_model(ngx_http_request_t *r)
+{
+    ngx_http_mlpredict_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mlpredict_module);
+
+    return mlcf->model;
 }
 
 

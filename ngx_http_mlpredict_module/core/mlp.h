@@ -93,6 +93,8 @@ mlp_model_t *mlp_model_load_mem(const void *data, size_t size, char *err,
 void mlp_model_close(mlp_model_t *m);
 
 uint32_t mlp_model_kind(const mlp_model_t *m);
+/* the CRC-32 of the file, as its header gives it and load checked */
+uint32_t mlp_model_checksum(const mlp_model_t *m);
 uint32_t mlp_model_n_features(const mlp_model_t *m);
 uint32_t mlp_model_n_inputs(const mlp_model_t *m);
 uint32_t mlp_model_n_outputs(const mlp_model_t *m);
@@ -131,6 +133,23 @@ int mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
 int mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, char **resp, size_t *resp_len,
     mlp_error_t *err);
+
+/*
+ * What a request came to, for logs and metrics: rows is set once the body
+ * parsed, predicted once the rows are predicted (the first row's class, or
+ * its first output value for a regressor).
+ */
+typedef struct {
+    size_t                    rows;
+    int                       predicted;
+    uint32_t                  first_label;
+    double                    first_value;
+} mlp_outcome_t;
+
+/* mlp_handle_request, filling *oc (zeroed by the caller) if not NULL. */
+int mlp_handle_request_outcome(const mlp_model_t *m, const char *body,
+    size_t len, size_t max_rows, mlp_alloc_t *a, char **resp,
+    size_t *resp_len, mlp_outcome_t *oc, mlp_error_t *err);
 
 /*
  * One row as text, a value per input in the model's input order

@@ -88,6 +88,16 @@ mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, char **resp, size_t *resp_len,
     mlp_error_t *err)
 {
+    return mlp_handle_request_outcome(m, body, len, max_rows, a, resp,
+                                      resp_len, NULL, err);
+}
+
+
+int
+mlp_handle_request_outcome(const mlp_model_t *m, const char *body,
+    size_t len, size_t max_rows, mlp_alloc_t *a, char **resp,
+    size_t *resp_len, mlp_outcome_t *oc, mlp_error_t *err)
+{
     char           *buf;
     double         *out, *x, *work;
     uint32_t       *labels;
@@ -95,6 +105,10 @@ mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
 
     if (mlp_parse_request(m, body, len, max_rows, a, &req, err) != 0) {
         return -1;
+    }
+
+    if (oc != NULL) {
+        oc->rows = req.rows;
     }
 
     x = req.x;
@@ -141,6 +155,12 @@ mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
 
     if (mlp_predict(m, x, req.rows, out, labels, err) != 0) {
         return -1;
+    }
+
+    if (oc != NULL && req.rows > 0) {
+        oc->predicted = 1;
+        oc->first_label = m->classifier ? labels[0] : 0;
+        oc->first_value = out[0];
     }
 
     *resp = buf;

@@ -1221,6 +1221,57 @@ test_requests(void)
 }
 
 
+/* what a request came to, for the logs and metrics: as the answers say */
+
+static void
+outcome(mlp_model_t *m, const char *body, int ok, size_t rows, int predicted,
+    uint32_t label, double value)
+{
+    int            rc;
+    char          *resp;
+    size_t         len;
+    mlp_error_t    e;
+    mlp_outcome_t  oc;
+    mlp_alloc_t    a = { arena_alloc, NULL };
+
+    arena_used = 0;
+    memset(&oc, 0, sizeof(oc));
+
+    rc = mlp_handle_request_outcome(m, body, strlen(body), 10, &a, &resp,
+                                    &len, &oc, &e);
+
+    CHECK((rc == 0) == ok && oc.rows == rows && oc.predicted == predicted
+          && (!predicted || (oc.first_label == label
+                             && oc.first_value == value)),
+          "%s: outcome rc %d rows %zu predicted %d label %u value %g",
+          body, rc, oc.rows, oc.predicted, oc.first_label, oc.first_value);
+}
+
+
+static void
+test_outcome(void)
+{
+    char          err[MLP_ERR_LEN];
+    spec_t        sp;
+    mlp_model_t  *m;
+
+    sp = linear_spec();
+    m = load(build(&sp), err);
+    outcome(m, "{\"features\": [3, 6, 3.5]}", 1, 1, 1, 0, 1.5);
+    outcome(m, "{\"instances\": [[3, 6, 3.5], [1, 2, 3]]}", 1, 2, 1, 0,
+            1.5);
+    outcome(m, "{\"a\": 1e308, \"b\": 2, \"c\": 1e308}", 0, 1, 0, 0, 0);
+    outcome(m, "{\"a\": 1,", 0, 0, 0, 0, 0);
+    mlp_model_close(m);
+
+    /* class 0 ("no") at 0.5 each: the first of the ties, as answered */
+    sp = binary_spec();
+    m = load(build(&sp), err);
+    outcome(m, "{\"x\": 0.5, \"y\": 0.5}", 1, 1, 1, 0, 0.5);
+    mlp_model_close(m);
+}
+
+
 static void
 test_writer(void)
 {
@@ -1891,6 +1942,7 @@ main(int argc, char **argv)
     test_loader_mutations();
     test_kernels();
     test_requests();
+    test_outcome();
     test_writer();
     test_trees();
     test_scan();

@@ -1566,6 +1566,13 @@ mlp_model_kind(const mlp_model_t *m)
 
 
 uint32_t
+mlp_model_checksum(const mlp_model_t *m)
+{
+    return m->checksum;
+}
+
+
+uint32_t
 mlp_model_n_features(const mlp_model_t *m)
 {
     return m->n_features;
