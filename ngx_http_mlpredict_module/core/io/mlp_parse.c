@@ -456,6 +456,8 @@ int
 mlp_parse_request(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, mlp_request_t *req, mlp_error_t *err)
 {
+    req->explain = 0;
+
     if (mlp_scan_request(m, body, len, max_rows, a, req) == 0) {
         return 0;
     }
