@@ -1798,7 +1798,6 @@ test_explain(void)
     int           i;
     char          err[MLP_ERR_LEN];
     void         *scratch;
-    size_t        size;
     double        x[3], phi[3];
     spec_t        sp;
     mlp_error_t   e;
@@ -1899,8 +1898,6 @@ test_explain(void)
           "linear without mean: %s", m ? e.message : err);
     mlp_model_close(m);
 
-    size = 0;
-    (void) size;
 }
 
 static void

@@ -571,12 +571,12 @@ static void
 mlp_shap_recurse(mlp_shap_t *c, uint32_t n, mlp_path_t *parent,
     uint32_t len, double z, double o, uint32_t d)
 {
-    double             iz, io, zl, zr, wt;
-    uint32_t           i, k, f, hot, right;
-    mlp_path_t        *p;
-    const double      *lv;
-    const mlp_node_t  *nd;
-    const mlp_model_t *m;
+    double              iz, io, zl, zr, wt;
+    uint32_t            i, k, f, hot, right;
+    mlp_path_t         *p;
+    const double       *lv;
+    const mlp_node_t   *nd;
+    const mlp_model_t  *m;
 
     m = c->m;
     p = parent + len;
