@@ -98,6 +98,7 @@ $(BUILD)/fuzz_%: $(MOD)/test/fuzz_%.c $(MOD)/test/fuzz_common.h $(CORE_SRCS) \
 # model with string categories too)
 FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
              request_churn:request:$(MOD)/test/corpus/churn:models/churn.mlp \
+             request_forest:request:$(MOD)/test/corpus/request:models/iris_forest.mlp \
              model:model:models,$(MOD)/test/corpus/model:- \
              scan:scan:$(MOD)/test/corpus/request:models/iris.mlp \
              scan_churn:scan:$(MOD)/test/corpus/churn:models/churn.mlp \
@@ -151,6 +152,8 @@ parity: module $(BUILD)/mlpredict
 	    --module $(CURDIR)/$(SO) --port 1992
 	$(PYTHON) t/parity_svm.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
 	    --module $(CURDIR)/$(SO) --port 1993
+	$(PYTHON) t/explain.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
+	    --module $(CURDIR)/$(SO) --port 1994
 
 # The real Test::Nginx when installed, else the compatible runner in t/compat.
 nginx-test: module

@@ -116,6 +116,8 @@ SEC_TREE_SCALES = 33
 SEC_NODES = 34
 SEC_LEAF_VALUES = 35
 SEC_INIT = 36
+SEC_FEATURE_MEAN = 50
+SEC_NODE_COVER = 51
 SEC_SVM_PARAMS = 60
 SEC_SVM_KERNEL = 61
 SEC_SUPPORT_VECTORS = 62
@@ -185,6 +187,7 @@ class _Plan:
         self.producer = None          # JSON object text
         self.scaler_mean = None       # (d,) f64 or None
         self.scaler_scale = None      # (d,) f64 or None
+        self.feature_mean = None      # (d,) f64: E[feature], explanations
         self.coef = None              # (rows, d) f64
         self.intercept = None         # (rows,) f64
         self.estimator_name = None
@@ -631,9 +634,11 @@ class _TreeBuilder:
         self.n_nodes = 0
         self.n_leaves = 0
         self.max_depth = 0
+        self.covers = []         # one f64 array per tree, node order
+        self.has_cover = True    # every tree came with its node cover
 
     def add(self, what, left, right, feature, threshold, leaf_values,
-            is_leaf, default_left=None, group=0, scale=1.0):
+            is_leaf, default_left=None, group=0, scale=1.0, cover=None):
         """Append one tree given as arrays over its original node ids (root
         0): children, split feature and threshold, is_leaf, the leaf value
         vectors ((n, leaf_width), only leaf rows are read), and optionally
@@ -707,6 +712,15 @@ class _TreeBuilder:
         vals = np.ascontiguousarray(vals[order[leaf_mask]])
         if not np.all(np.isfinite(vals)):
             raise ValueError("%s: a leaf value is not finite" % what)
+        if cover is None:
+            self.has_cover = False
+        else:
+            cov = np.asarray(cover, dtype=np.float64)[order]
+            # TreeSHAP divides by the cover: a node never reached in
+            # training has none, so such a model is written without it
+            if not np.all(np.isfinite(cov)) or np.any(cov <= 0):
+                self.has_cover = False
+            self.covers.append(cov)
         self.nodes.append(nodes)
         self.leaves.append(vals)
         self.roots.append(base)
@@ -726,7 +740,8 @@ def _add_sklearn_tree(tb, what, tree, leaf_values, group=0, scale=1.0):
     left = tree.children_left
     right = tree.children_right
     tb.add(what, left, right, tree.feature, tree.threshold, leaf_values,
-           left == -1, group=group, scale=scale)
+           left == -1, group=group, scale=scale,
+           cover=tree.weighted_n_node_samples)
 
 
 def _classes(est, what):
@@ -998,7 +1013,7 @@ def _plan_hgb(est, plan, name, categorical=False):
             tb.add(what, nodes["left"], nodes["right"], feature,
                    threshold, nodes["value"], is_leaf,
                    default_left=nodes["missing_go_to_left"].astype(bool),
-                   group=g)
+                   group=g, cover=nodes["count"].astype(np.float64))
     plan.kind = KIND_TREES
     plan.link = link
     plan.n_outputs = n_outputs
@@ -2235,6 +2250,10 @@ def _tree_sections(plan):
     if plan.init is not None and np.any(plan.init != 0.0):
         out.append((SEC_INIT, DTYPE_F64, _f64_blob(plan.init, "init"),
                     plan.n_groups))
+    if tb.has_cover and tb.covers:
+        cover = np.concatenate(tb.covers)
+        out.append((SEC_NODE_COVER, DTYPE_F64, _f64_blob(cover, "cover"),
+                    cover.size))
     return out
 
 
@@ -2291,6 +2310,10 @@ def _serialize(plan):
                          rows * plan.n_features))
         sections.append((SEC_INTERCEPT, DTYPE_F64,
                          _f64_blob(plan.intercept, "intercept"), rows))
+    if plan.feature_mean is not None:
+        sections.append((SEC_FEATURE_MEAN, DTYPE_F64,
+                         _f64_blob(plan.feature_mean, "feature mean"),
+                         plan.n_features))
     v2 = _v2_sections(plan)
     sections.extend(v2)
     # svm sections came with version 2: a version 1 reader refuses them
@@ -2354,7 +2377,33 @@ def _write_atomic(path, data):
         pass
 
 
-def export(model, path, feature_names=None, sample=None):
+def _feature_mean(model, plan, train):
+    """The training mean of each estimator feature (section 50), which a
+    linear model's explanations start from: from `train` (the training
+    inputs, through the preprocessing), else a StandardScaler's mean_."""
+    if plan.kind not in (KIND_LINEAR, KIND_LOGISTIC):
+        return None
+    if train is None:
+        if plan.v2 is None and plan.scaler_mean is not None:
+            scaler = _split_model(model)[0]
+            if scaler.with_mean:
+                return np.asarray(scaler.mean_, dtype=np.float64).copy()
+        return None
+    if plan.v2 is not None:
+        prep = _decompose(model)[0]
+        Z = _transform_all(prep, train)
+    else:
+        Z = np.asarray(train, dtype=np.float64)
+    if Z.ndim != 2 or Z.shape[1] != plan.n_features or Z.shape[0] == 0:
+        raise ValueError("train has shape %s; the estimator takes %d "
+                         "features" % (Z.shape, plan.n_features))
+    mean = Z.mean(axis=0)
+    if not np.all(np.isfinite(mean)):
+        raise ValueError("the training mean of a feature is not finite")
+    return mean
+
+
+def export(model, path, feature_names=None, sample=None, train=None):
     """Write `model` to `path` in the mlpredict format.
 
     model: a fitted LinearRegression, Ridge, Lasso, ElasticNet,
@@ -2386,10 +2435,17 @@ def export(model, path, feature_names=None, sample=None):
     for the usual pipelines; pass `sample` when a string column reaches no
     such step (a dropped column, say).
 
+    train: optional, the training inputs (what fit was given).  Linear
+    models then carry the mean of each estimator feature (section 50),
+    which their explanations need; without it only a Pipeline(
+    StandardScaler, linear model) can be explained (the scaler's mean_).
+    Tree models carry their node cover (section 51) without it.
+
     Returns a dict describing what was written.  Raises ValueError for a model
     that cannot be exported, naming the step and the reason.
     """
     plan = _plan(model, feature_names, sample)
+    plan.feature_mean = _feature_mean(model, plan, train)
     data, crc = _serialize(plan)
     _write_atomic(path, data)
     return {

@@ -23,6 +23,7 @@
 typedef struct {
     ngx_http_mlpredict_model_t  *model;
     ngx_int_t                    max_batch;
+    ngx_flag_t                   explain;
 } ngx_http_mlpredict_loc_conf_t;
 
 
@@ -90,6 +91,13 @@ static ngx_command_t  ngx_http_mlpredict_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mlpredict_loc_conf_t, max_batch),
       &ngx_http_mlpredict_max_batch_bounds },
+
+    { ngx_string("mlpredict_explain"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mlpredict_loc_conf_t, explain),
+      NULL },
 
       ngx_null_command
 };
@@ -234,10 +242,10 @@ ngx_http_mlpredict_body_handler(ngx_http_request_t *r)
 
     t0 = ngx_http_mlpredict_clock();
 
-    failed = mlp_handle_request_outcome(mlcf->model->model,
-                                        (char *) body.data, body.len,
-                                        (size_t) mlcf->max_batch, &a, &resp,
-                                        &resp_len, &oc, &e);
+    failed = mlp_handle_request_flags(mlcf->model->model, (char *) body.data,
+                                      body.len, (size_t) mlcf->max_batch,
+                                      mlcf->explain ? MLP_ALLOW_EXPLAIN : 0,
+                                      &a, &resp, &resp_len, &oc, &e);
 
     ngx_http_mlpredict_note(r, &oc, ngx_http_mlpredict_clock() - t0, failed);
 
@@ -817,6 +825,7 @@ ngx_http_mlpredict_create_loc_conf(ngx_conf_t *cf)
      */
 
     mlcf->max_batch = NGX_CONF_UNSET;
+    mlcf->explain = NGX_CONF_UNSET;
 
     return mlcf;
 }
@@ -832,6 +841,9 @@ ngx_http_mlpredict_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->max_batch, prev->max_batch,
                          NGX_HTTP_MLPREDICT_MAX_BATCH);
+
+    /* off: an explanation costs more per row and discloses the model */
+    ngx_conf_merge_value(conf->explain, prev->explain, 0);
 
     /*
      * A nested location does not inherit the model, but the unnamed

@@ -109,7 +109,9 @@ DT_F64, DT_STRINGS, DT_U32, DT_NODE = 1, 2, 3, 4
 KNOWN_SECTIONS = {1: DT_STRINGS, 2: DT_STRINGS, 3: DT_STRINGS, 10: DT_F64,
                   11: DT_F64, 20: DT_F64, 21: DT_F64, 30: DT_U32, 31: DT_U32,
                   32: DT_U32, 33: DT_F64, 34: DT_NODE, 35: DT_F64,
-                  36: DT_F64}
+                  36: DT_F64,
+                  # explanations: feature_mean, node_cover (any version)
+                  50: DT_F64, 51: DT_F64}
 ELEMENT_SIZE = {DT_F64: 8, DT_U32: 4, DT_NODE: 16}
 NODE_DTYPE = np.dtype([("threshold", "<f8"), ("a", "<u4"), ("info", "<u4")])
 

@@ -226,6 +226,8 @@ mlp_usage(void)
             "usage: mlpredict info MODEL\n"
             "       mlpredict predict MODEL [FILE]   (JSON body, stdin "
             "by default)\n"
+            "       mlpredict explain MODEL [FILE]   (the same, each row "
+            "with its contributions)\n"
             "       mlpredict predict MODEL DATA.csv --csv "
             "[--keep COLUMN,...]\n"
             "       mlpredict eval MODEL DATA.csv --label COLUMN "
@@ -296,7 +298,9 @@ main(int argc, char **argv)
         }
     }
 
-    if (strcmp(argv[1], "predict") != 0 || argc > 4) {
+    if ((strcmp(argv[1], "predict") != 0 && strcmp(argv[1], "explain") != 0)
+        || argc > 4)
+    {
         mlp_model_close(m);
         return mlp_usage();
     }
@@ -329,8 +333,11 @@ main(int argc, char **argv)
     a.data = &blocks;
 
     /* no batch limit here: the file is the user's own */
-    rc = mlp_handle_request(m, body, len, (size_t) -1, &a, &resp, &resp_len,
-                            &e);
+    rc = mlp_handle_request_flags(m, body, len, (size_t) -1,
+                                  MLP_ALLOW_EXPLAIN
+                                  | (argv[1][0] == 'e' ? MLP_FORCE_EXPLAIN
+                                                       : 0),
+                                  &a, &resp, &resp_len, NULL, &e);
 
     if (rc == 0) {
         fwrite(resp, 1, resp_len, stdout);

@@ -57,6 +57,7 @@ typedef struct {
     mlp_shape_e               shape;
     size_t                    rows;
     double                   *x;        /* rows * n_features, row-major */
+    int                       explain;  /* "explain": true */
 } mlp_request_t;
 
 
@@ -183,10 +184,38 @@ int mlp_output_value(const mlp_model_t *m, const double *out, uint32_t k,
 int mlp_model_class_text(const mlp_model_t *m, uint32_t k, char *buf,
     size_t size, size_t *len);
 
+/*
+ * Explanations: each input's additive contribution to each explained
+ * margin (the raw score before the link), so that the contributions of a
+ * row plus the base value equal its margin. Linear models: coef * (x -
+ * E[x]) through the preprocessing; trees: exact path-dependent TreeSHAP.
+ * mlp_explain_check: 0, or -1 with a 400 naming why this model cannot.
+ * mlp_explain: x as mlp_predict takes it (rows * n_features, before
+ * mlp_predict changes it), unchanged; phi receives rows * groups *
+ * n_inputs values; scratch is mlp_explain_scratch(m) bytes, 8-aligned.
+ */
+int mlp_explain_check(const mlp_model_t *m, mlp_error_t *err);
+uint32_t mlp_explain_groups(const mlp_model_t *m);
+const double *mlp_explain_base(const mlp_model_t *m);
+size_t mlp_explain_scratch(const mlp_model_t *m);
+int mlp_explain(const mlp_model_t *m, const double *x, size_t rows,
+    double *phi, void *scratch, mlp_error_t *err);
+
+/* Parse, predict, explain where asked and allowed, and answer. */
+#define MLP_ALLOW_EXPLAIN       0x01
+#define MLP_FORCE_EXPLAIN       0x02    /* as if "explain": true */
+int mlp_handle_request_flags(const mlp_model_t *m, const char *body,
+    size_t len, size_t max_rows, unsigned flags, mlp_alloc_t *a, char **resp,
+    size_t *resp_len, mlp_outcome_t *oc, mlp_error_t *err);
+
 /* Writing answers. */
 size_t mlp_response_bound(const mlp_model_t *m, size_t rows);
 size_t mlp_write_response(const mlp_model_t *m, const mlp_request_t *req,
     const double *out, const uint32_t *labels, char *buf);
+size_t mlp_explain_response_bound(const mlp_model_t *m, size_t rows);
+size_t mlp_write_explained(const mlp_model_t *m, const mlp_request_t *req,
+    const double *out, const uint32_t *labels, const double *phi,
+    char *buf);
 size_t mlp_write_error(const char *message, char *buf, size_t size);
 size_t mlp_write_double(double v, char *buf);
 size_t mlp_write_double_printf(double v, char *buf);

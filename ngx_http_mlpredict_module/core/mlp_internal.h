@@ -41,6 +41,8 @@
 #define MLP_SEC_OUTPUT_COLUMNS  46
 #define MLP_SEC_TARGET          47
 #define MLP_SEC_CAT_BITSETS     48
+#define MLP_SEC_FEATURE_MEAN    50
+#define MLP_SEC_NODE_COVER      51
 #define MLP_SEC_SVM_PARAMS      60
 #define MLP_SEC_SVM_KERNEL      61
 #define MLP_SEC_SVM_VECTORS     62
@@ -273,6 +275,21 @@ struct mlp_model_s {
 
     size_t                    row_bound;    /* bytes one row's answer needs */
 
+    /* explanations (mlp_explain.c), all settled at load */
+    const double             *feature_mean; /* E[feature]: NULL, none */
+    const double             *cover;        /* per node: NULL, none */
+    int                       explains;     /* 1: an exact method applies */
+    char                      explain_why[160]; /* else: why not */
+    uint32_t                  explain_groups;   /* margins explained */
+    int                       explain_keyed;    /* by class label */
+    uint32_t                 *feature_input;    /* feature -> input */
+    double                   *explain_base;     /* per group */
+    double                   *tree_expect;      /* trees * leaf_width */
+    size_t                    explain_scratch;  /* bytes a row needs */
+    size_t                    explain_bound;    /* bytes it adds a row */
+    char                     *explain_keys;     /* "input": of each */
+    size_t                   *explain_key_off;  /* n_inputs + 1 */
+
     char                     *info;
     size_t                    info_len;
 };
@@ -328,6 +345,11 @@ long mlp_table_find(const uint32_t *table, uint32_t mask,
     const mlp_str_t *str, const char *s, size_t len);
 int mlp_model_strings(const mlp_section_t *s, const unsigned char *p,
     mlp_str_t **out, const char *what, char *err, size_t errlen);
+
+/* explanations (mlp_explain.c) */
+int mlp_explain_load(mlp_model_t *m, char *err, size_t errlen);
+void mlp_explain_free(mlp_model_t *m);
+#define MLP_EXPLAIN_MAX_DEPTH   256
 
 /* the input schema and the steps (mlp_schema.c, mlp_steps.c) */
 int mlp_schema_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,

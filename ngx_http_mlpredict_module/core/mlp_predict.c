@@ -88,8 +88,8 @@ mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, char **resp, size_t *resp_len,
     mlp_error_t *err)
 {
-    return mlp_handle_request_outcome(m, body, len, max_rows, a, resp,
-                                      resp_len, NULL, err);
+    return mlp_handle_request_flags(m, body, len, max_rows, MLP_ALLOW_EXPLAIN,
+                                    a, resp, resp_len, NULL, err);
 }
 
 
@@ -98,8 +98,19 @@ mlp_handle_request_outcome(const mlp_model_t *m, const char *body,
     size_t len, size_t max_rows, mlp_alloc_t *a, char **resp,
     size_t *resp_len, mlp_outcome_t *oc, mlp_error_t *err)
 {
+    return mlp_handle_request_flags(m, body, len, max_rows, MLP_ALLOW_EXPLAIN,
+                                    a, resp, resp_len, oc, err);
+}
+
+
+int
+mlp_handle_request_flags(const mlp_model_t *m, const char *body, size_t len,
+    size_t max_rows, unsigned flags, mlp_alloc_t *a, char **resp,
+    size_t *resp_len, mlp_outcome_t *oc, mlp_error_t *err)
+{
     char           *buf;
-    double         *out, *x, *work;
+    void           *scratch;
+    double         *out, *x, *work, *phi;
     uint32_t       *labels;
     mlp_request_t   req;
 
@@ -109,6 +120,34 @@ mlp_handle_request_outcome(const mlp_model_t *m, const char *body,
 
     if (oc != NULL) {
         oc->rows = req.rows;
+    }
+
+    if (flags & MLP_FORCE_EXPLAIN) {
+        req.explain = 1;
+    }
+
+    if (req.explain) {
+        if (!(flags & MLP_ALLOW_EXPLAIN)) {
+            mlp_error_set(err, 403, "explanations are off here "
+                          "(mlpredict_explain off)");
+            return -1;
+        }
+
+        if (mlp_explain_check(m, err) != 0) {
+            return -1;
+        }
+
+        /* the contributions: bounded like the matrix after the steps */
+        if (req.rows * m->explain_groups * m->n_inputs
+            > MLP_STEPS_MATRIX / sizeof(double))
+        {
+            mlp_error_set(err, 413, "%zu rows make %zu contributions, over "
+                          "the %d MiB a request may take: send fewer rows",
+                          req.rows,
+                          req.rows * m->explain_groups * m->n_inputs,
+                          MLP_STEPS_MATRIX / (1024 * 1024));
+            return -1;
+        }
     }
 
     x = req.x;
@@ -144,9 +183,29 @@ mlp_handle_request_outcome(const mlp_model_t *m, const char *body,
         }
     }
 
+    phi = NULL;
+
+    if (req.explain) {
+        /* before mlp_predict, which changes x in place */
+        phi = a->alloc(a->data, req.rows * m->explain_groups * m->n_inputs
+                                * sizeof(double) + 1);
+        scratch = a->alloc(a->data, m->explain_scratch + 1);
+
+        if (phi == NULL || scratch == NULL) {
+            mlp_error_set(err, 500, "out of memory");
+            return -1;
+        }
+
+        if (mlp_explain(m, x, req.rows, phi, scratch, err) != 0) {
+            return -1;
+        }
+    }
+
     out = a->alloc(a->data, req.rows * m->out_width * sizeof(double));
     labels = a->alloc(a->data, req.rows * sizeof(uint32_t));
-    buf = a->alloc(a->data, mlp_response_bound(m, req.rows));
+    buf = a->alloc(a->data, req.explain ? mlp_explain_response_bound(m,
+                                                                 req.rows)
+                                        : mlp_response_bound(m, req.rows));
 
     if (out == NULL || labels == NULL || buf == NULL) {
         mlp_error_set(err, 500, "out of memory");
@@ -164,7 +223,9 @@ mlp_handle_request_outcome(const mlp_model_t *m, const char *body,
     }
 
     *resp = buf;
-    *resp_len = mlp_write_response(m, &req, out, labels, buf);
+    *resp_len = req.explain
+                ? mlp_write_explained(m, &req, out, labels, phi, buf)
+                : mlp_write_response(m, &req, out, labels, buf);
 
     return 0;
 }

@@ -1830,6 +1830,128 @@ test_svm(void)
 }
 
 
+
+/*
+ * Explanations: the sections they need refused at load when damaged, and
+ * TreeSHAP and the linear contributions by hand on the small models.
+ * Tree 0 with covers 10 | 4, 6 | 3, 3: E = 0.4 * 1 + 0.6 * 3 = 2.2; for
+ * (x, y) = (0.7, 0.9) the Shapley values of the two features are, from
+ * f({}) = 2.2, f({x}) = 3, f({y}) = 1.6, f({x, y}) = 2: phi_x = 0.6,
+ * phi_y = -0.8; tree 1 (a leaf) adds 8 to the base and nothing else.
+ */
+
+static double  ex_cover[6];
+static double  ex_fmean[3];
+
+
+static void
+test_explain(void)
+{
+    int           i;
+    char          err[MLP_ERR_LEN];
+    void         *scratch;
+    double        x[3], phi[3];
+    spec_t        sp;
+    mlp_error_t   e;
+    mlp_model_t  *m;
+    static const double  cover[6] = { 10, 4, 6, 3, 3, 10 };
+
+    memcpy(ex_cover, cover, sizeof(cover));
+    sp = trees_spec(MLP_TREE_MISSING);
+    sp.s[sp.n++] = (sec_t) { 51, 1, ex_cover, sizeof(ex_cover), 6 };
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "trees with node_cover refused: %s", err);
+
+    if (m != NULL) {
+        CHECK(mlp_explain_check(m, &e) == 0, "trees with cover cannot "
+              "explain: %s", e.message);
+        CHECK(mlp_explain_groups(m) == 1, "one margin");
+        CHECK(fabs(mlp_explain_base(m)[0] - 10.7) < 1e-12, "base %.17g, "
+              "want 0.5 + 2.2 + 8", mlp_explain_base(m)[0]);
+        scratch = malloc(mlp_explain_scratch(m) + 8);
+        x[0] = 0.7;
+        x[1] = 0.9;
+        CHECK(mlp_explain(m, x, 1, phi, scratch, &e) == 0, "explain: %s",
+              e.message);
+        CHECK(fabs(phi[0] - 0.6) < 1e-12 && fabs(phi[1] + 0.8) < 1e-12,
+              "TreeSHAP by hand: %.17g %.17g, want 0.6 -0.8", phi[0],
+              phi[1]);
+        free(scratch);
+        mlp_model_close(m);
+    }
+
+    /* damaged covers: a count, a zero, a negative, NaN */
+    sp = trees_spec(MLP_TREE_MISSING);
+    sp.s[sp.n++] = (sec_t) { 51, 1, ex_cover, 5 * sizeof(double), 5 };
+    refused(build(&sp), "node_cover has 5 values", "cover count");
+
+    for (i = 0; i < 3; i++) {
+        memcpy(ex_cover, cover, sizeof(cover));
+        ex_cover[3] = (i == 0) ? 0.0 : (i == 1) ? -1.0 : NAN;
+        sp = trees_spec(MLP_TREE_MISSING);
+        sp.s[sp.n++] = (sec_t) { 51, 1, ex_cover, sizeof(ex_cover), 6 };
+        refused(build(&sp), i == 2 ? "not finite" : "need > 0",
+                "bad cover value");
+    }
+
+    /* a tree model without cover loads, and says why it cannot explain */
+    sp = trees_spec(MLP_TREE_MISSING);
+    m = load(build(&sp), err);
+    CHECK(m != NULL && mlp_explain_check(m, &e) != 0 && e.status == 400
+          && strstr(e.message, "node_cover") != NULL,
+          "trees without cover: %s", m ? e.message : err);
+    mlp_model_close(m);
+
+    /* linear: coef * (x - E[x]) / scale, base at E[x] */
+    ex_fmean[0] = 3.0;
+    ex_fmean[1] = 2.0;
+    ex_fmean[2] = 2.0;
+    sp = linear_spec();
+    sp.s[sp.n++] = (sec_t) { 50, 1, ex_fmean, sizeof(ex_fmean), 3 };
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "linear with feature_mean refused: %s", err);
+
+    if (m != NULL) {
+        x[0] = 5.0;
+        x[1] = 6.0;
+        x[2] = 2.5;
+        CHECK(mlp_explain(m, x, 1, phi, NULL, &e) == 0, "explain: %s",
+              e.message);
+        CHECK(phi[0] == 1.0 && phi[1] == -2.0 && phi[2] == 0.5,
+              "linear contributions %g %g %g, want 1 -2 0.5", phi[0],
+              phi[1], phi[2]);
+        /* 2 + (3-1)/2 - 2 (2-2)/4 + 0.5 (2-3)/0.5 = 2 */
+        CHECK(mlp_explain_base(m)[0] == 2.0, "linear base %g, want 2",
+              mlp_explain_base(m)[0]);
+        mlp_model_close(m);
+    }
+
+    sp = linear_spec();
+    sp.s[sp.n++] = (sec_t) { 50, 1, ex_fmean, 2 * sizeof(double), 2 };
+    refused(build(&sp), "feature_mean has 2 values", "mean count");
+
+    ex_fmean[1] = INFINITY;
+    sp = linear_spec();
+    sp.s[sp.n++] = (sec_t) { 50, 1, ex_fmean, sizeof(ex_fmean), 3 };
+    refused(build(&sp), "feature_mean[1] is not finite", "mean infinite");
+
+    /* cover in a linear model */
+    memcpy(ex_cover, cover, sizeof(cover));
+    sp = linear_spec();
+    sp.s[sp.n++] = (sec_t) { 51, 1, ex_cover, sizeof(ex_cover), 6 };
+    refused(build(&sp), "node_cover (id 51) in a model of kind 1",
+            "cover in a linear model");
+
+    /* a linear model without the means loads, and cannot explain */
+    sp = linear_spec();
+    m = load(build(&sp), err);
+    CHECK(m != NULL && mlp_explain_check(m, &e) != 0
+          && strstr(e.message, "feature_mean") != NULL,
+          "linear without mean: %s", m ? e.message : err);
+    mlp_model_close(m);
+
+}
+
 static void
 test_examples(const char *dir)
 {
@@ -1948,6 +2070,7 @@ main(int argc, char **argv)
     test_scan();
     test_schema();
     test_svm();
+    test_explain();
 
     if (argc > 1) {
         test_examples(argv[1]);

@@ -75,7 +75,11 @@ mlp_writer_build(const mlp_writer_t *w, size_t *len)
     version = 1;
 
     for (i = 0; i < w->n; i++) {
-        if (w->sec[i].id >= MLP_SEC_INPUT_NAMES) {
+        /* the explanations' sections are read at any version */
+        if (w->sec[i].id >= MLP_SEC_INPUT_NAMES
+            && w->sec[i].id != MLP_SEC_FEATURE_MEAN
+            && w->sec[i].id != MLP_SEC_NODE_COVER)
+        {
             version = 2;
         }
     }

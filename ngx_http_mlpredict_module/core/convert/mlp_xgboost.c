@@ -51,6 +51,8 @@ typedef struct {
     double                   *leaves;
     uint64_t                  n_leaves;
     uint64_t                  cap_leaves;
+    double                   *cover;        /* per node: sum_hessian */
+    int                       has_cover;    /* every node's, and > 0 */
 } mlp_xgb_build_t;
 
 
@@ -156,6 +158,7 @@ mlp_convert_xgboost(const char *in, const char *out, char *err,
 
     rc = -1;
     memset(&b, 0, sizeof(b));
+    b.has_cover = 1;
     roots = groups = map = queue = NULL;
     scales = inits = NULL;
     names = labels = producer = NULL;
@@ -471,6 +474,12 @@ mlp_convert_xgboost(const char *in, const char *out, char *err,
     mlp_writer_add(&w, MLP_SEC_INIT, MLP_DTYPE_F64, inits, n_groups * 8,
                    n_groups);
 
+    /* explanations (TreeSHAP) need each node's hessian sum, its cover */
+    if (b.has_cover) {
+        mlp_writer_add(&w, MLP_SEC_NODE_COVER, MLP_DTYPE_F64, b.cover,
+                       b.n_nodes * 8, b.n_nodes);
+    }
+
     rc = mlp_writer_save(&w, out, err, errlen);
 
 done:
@@ -478,6 +487,7 @@ done:
     json_decref(root);
     free(b.nodes);
     free(b.leaves);
+    free(b.cover);
     free(roots);
     free(groups);
     free(scales);
@@ -503,9 +513,9 @@ mlp_xgb_tree(json_t *tree, size_t t, uint32_t n_features, mlp_xgb_build_t *b,
     uint32_t *map, uint32_t *queue, char *err, size_t errlen)
 {
     void        *np;
-    double       l, r, f, c, dl;
+    double       l, r, f, c, dl, h;
     size_t       n, i, head, tail, reached, cap;
-    json_t      *left, *right, *feat, *cond, *defl, *stype;
+    json_t      *left, *right, *feat, *cond, *defl, *stype, *hess;
     uint64_t     base, at;
     mlp_node_t  *nd;
 
@@ -515,6 +525,12 @@ mlp_xgb_tree(json_t *tree, size_t t, uint32_t n_features, mlp_xgb_build_t *b,
     cond = json_object_get(tree, "split_conditions");
     defl = json_object_get(tree, "default_left");
     stype = json_object_get(tree, "split_type");
+    hess = json_object_get(tree, "sum_hessian");
+
+    if (json_array_size(hess) != json_array_size(left)) {
+        /* no cover: the file is written, only not explained */
+        b->has_cover = 0;
+    }
 
     n = json_array_size(left);
 
@@ -538,6 +554,14 @@ mlp_xgb_tree(json_t *tree, size_t t, uint32_t n_features, mlp_xgb_build_t *b,
         }
 
         b->nodes = np;
+
+        np = realloc(b->cover, cap * sizeof(double));
+        if (np == NULL) {
+            mlp_fail(err, errlen, "out of memory");
+            return -1;
+        }
+
+        b->cover = np;
         b->cap_nodes = cap;
     }
 
@@ -571,6 +595,17 @@ mlp_xgb_tree(json_t *tree, size_t t, uint32_t n_features, mlp_xgb_build_t *b,
         i = queue[head++];
         at = base + map[i];
         nd = &b->nodes[at];
+
+        if (b->has_cover) {
+            if (mlp_xgb_number(json_array_get(hess, i), &h) != 0
+                || !isfinite(h) || !(h > 0))
+            {
+                b->has_cover = 0;
+
+            } else {
+                b->cover[at] = h;
+            }
+        }
 
         if (mlp_xgb_number(json_array_get(left, i), &l) != 0
             || mlp_xgb_number(json_array_get(right, i), &r) != 0

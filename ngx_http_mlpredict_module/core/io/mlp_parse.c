@@ -456,6 +456,8 @@ int
 mlp_parse_request(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, mlp_request_t *req, mlp_error_t *err)
 {
+    req->explain = 0;
+
     if (mlp_scan_request(m, body, len, max_rows, a, req) == 0) {
         return 0;
     }
@@ -472,7 +474,7 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
 {
     int                  rc;
     size_t               r, n;
-    json_t              *root, *inst, *feat;
+    json_t              *root, *inst, *feat, *expl;
     json_error_t         e;
 
     if (len == 0) {
@@ -515,6 +517,21 @@ mlp_parse_json(const mlp_model_t *m, const char *body, size_t len,
                       "{\"instances\": [...]}, {\"features\": [...]} or "
                       "{\"feature_name\": value, ...}", mlp_json_type(root));
         goto done;
+    }
+
+    /* "explain" beside the rows, unless the model has such a feature */
+    req->explain = 0;
+    expl = json_object_get(root, "explain");
+
+    if (expl != NULL && mlp_model_feature_index(m, "explain", 7) < 0) {
+        if (!json_is_boolean(expl)) {
+            mlp_error_set(err, 400, "\"explain\" must be true or false, "
+                          "not %s", mlp_json_type(expl));
+            goto done;
+        }
+
+        req->explain = json_is_true(expl);
+        json_object_del(root, "explain");
     }
 
     inst = json_object_get(root, "instances");

@@ -425,3 +425,130 @@ mlp_write_row(const mlp_model_t *m, const double *o, uint32_t label,
 
     return p;
 }
+
+
+size_t
+mlp_explain_response_bound(const mlp_model_t *m, size_t rows)
+{
+    /* a batch's regressor rows become objects: {"prediction":} more */
+    return mlp_response_bound(m, rows)
+           + rows * (m->explain_bound + sizeof("{\"prediction\":}"));
+}
+
+
+/* One group's contributions: {"input":v,...}. */
+
+static char *
+mlp_write_contributions(const mlp_model_t *m, const double *phi, char *p)
+{
+    size_t    len;
+    uint32_t  i;
+
+    *p++ = '{';
+
+    for (i = 0; i < m->n_inputs; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        len = m->explain_key_off[i + 1] - m->explain_key_off[i];
+        memcpy(p, m->explain_keys + m->explain_key_off[i], len);
+        p += len;
+        p += mlp_write_double(phi[i], p);
+    }
+
+    *p++ = '}';
+
+    return p;
+}
+
+
+/*
+ * An explained row: the row's answer as an object, then
+ * "contributions":{"input":v,...},"base_value":v; keyed by class label
+ * when several margins are explained (a multiclass model).
+ */
+
+static char *
+mlp_write_explained_row(const mlp_model_t *m, const double *o,
+    uint32_t label, const double *phi, char *p)
+{
+    uint32_t       g, G;
+    const double  *base;
+
+    p = mlp_write_row(m, o, label, 0, p);
+
+    /* every non-batch answer is an object: reopen it */
+    p--;
+    p = mlp_cpy(p, ",\"contributions\":");
+    G = m->explain_groups;
+    base = m->explain_base;
+
+    if (!m->explain_keyed) {
+        p = mlp_write_contributions(m, phi, p);
+        p = mlp_cpy(p, ",\"base_value\":");
+        p += mlp_write_double(base[0], p);
+        *p++ = '}';
+        return p;
+    }
+
+    *p++ = '{';
+
+    for (g = 0; g < G; g++) {
+        if (g) {
+            *p++ = ',';
+        }
+
+        memcpy(p, m->label_keys[g].s, m->label_keys[g].len);
+        p += m->label_keys[g].len;
+        p = mlp_write_contributions(m, phi + (size_t) g * m->n_inputs, p);
+    }
+
+    p = mlp_cpy(p, "},\"base_value\":{");
+
+    for (g = 0; g < G; g++) {
+        if (g) {
+            *p++ = ',';
+        }
+
+        memcpy(p, m->label_keys[g].s, m->label_keys[g].len);
+        p += m->label_keys[g].len;
+        p += mlp_write_double(base[g], p);
+    }
+
+    return mlp_cpy(p, "}}");
+}
+
+
+size_t
+mlp_write_explained(const mlp_model_t *m, const mlp_request_t *req,
+    const double *out, const uint32_t *labels, const double *phi, char *buf)
+{
+    char    *p;
+    size_t   r, stride;
+
+    p = buf;
+    stride = (size_t) m->explain_groups * m->n_inputs;
+
+    if (req->shape != MLP_SHAPE_INSTANCES) {
+        p = mlp_write_explained_row(m, out, labels ? labels[0] : 0, phi, p);
+        *p++ = '\n';
+        return p - buf;
+    }
+
+    p = mlp_cpy(p, "{\"predictions\":[");
+
+    for (r = 0; r < req->rows; r++) {
+        if (r) {
+            *p++ = ',';
+        }
+
+        p = mlp_write_explained_row(m, out + r * m->out_width,
+                                    labels ? labels[r] : 0,
+                                    phi + r * stride, p);
+    }
+
+    p = mlp_cpy(p, "]}\n");
+
+    return p - buf;
+}

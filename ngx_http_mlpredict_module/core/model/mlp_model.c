@@ -315,6 +315,7 @@ mlp_model_close(mlp_model_t *m)
     free(m->tree_depth);
     mlp_svm_free(m);
     mlp_schema_free(m);
+    mlp_explain_free(m);
     free(m);
 }
 
@@ -501,7 +502,8 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
     if (mlp_model_sections(m, sec, n, err, errlen) != 0
         || mlp_model_index(m, err, errlen) != 0
         || mlp_model_labels(m, err, errlen) != 0
-        || mlp_model_describe(m, err, errlen) != 0)
+        || mlp_model_describe(m, err, errlen) != 0
+        || mlp_explain_load(m, err, errlen) != 0)
     {
         goto failed;
     }
@@ -548,6 +550,8 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
         case MLP_SEC_NODES:
         case MLP_SEC_LEAF_VALUES:
         case MLP_SEC_INIT:
+        case MLP_SEC_FEATURE_MEAN:
+        case MLP_SEC_NODE_COVER:
             break;
         case MLP_SEC_INPUT_NAMES:
         case MLP_SEC_INPUT_INFO:
@@ -767,6 +771,22 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
         }
     }
 
+    /* explanations: the training means, the trees' node cover */
+
+    if (by_id[MLP_SEC_FEATURE_MEAN] != NULL
+        && mlp_model_doubles(m, by_id[MLP_SEC_FEATURE_MEAN], m->n_features,
+                             &m->feature_mean, "feature_mean", err, errlen)
+           != 0)
+    {
+        return -1;
+    }
+
+    if (by_id[MLP_SEC_NODE_COVER] != NULL && m->kind != MLP_KIND_TREES) {
+        mlp_fail(err, errlen, "node_cover (id 51) in a model of kind %u",
+                 m->kind);
+        return -1;
+    }
+
     for (i = MLP_SEC_SVM_PARAMS; m->kind != MLP_KIND_SVM && i <= MLP_SEC_MAX;
          i++)
     {
@@ -800,6 +820,14 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
         }
 
         if (mlp_trees_load(m, by_id, err, errlen) != 0) {
+            return -1;
+        }
+
+        if (by_id[MLP_SEC_NODE_COVER] != NULL
+            && mlp_model_doubles(m, by_id[MLP_SEC_NODE_COVER], m->n_nodes,
+                                 &m->cover, "node_cover", err, errlen)
+               != 0)
+        {
             return -1;
         }
 
