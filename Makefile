@@ -62,7 +62,8 @@ $(BUILD)/nginx-src/objs/Makefile: config Makefile | deps
 	        > ../configure.log 2>&1 || { tail -20 ../configure.log; exit 1; }; }
 
 $(SO): $(BUILD)/nginx-src/objs/Makefile $(MOD)/$(MOD).c \
-       $(MOD)/ngx_http_mlpredict_variable.c $(MOD)/ngx_http_mlpredict.h \
+       $(MOD)/ngx_http_mlpredict_variable.c $(MOD)/ngx_http_mlpredict_protocol.c \
+       $(MOD)/ngx_http_mlpredict.h \
        $(CORE_SRCS) $(CORE_HDRS)
 	$(MAKE) -s -C $(BUILD)/nginx-src -f objs/Makefile modules >/dev/null
 	install -m 755 $(BUILD)/nginx-src/objs/$(MOD).so $@

@@ -83,41 +83,40 @@ mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
 }
 
 
+/*
+ * Rows of inputs (rows * n_inputs, as the parsers make them) through the
+ * steps and the estimator: *out rows * out_width values, *labels a class
+ * a row, both from a.
+ */
+
 int
-mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
-    size_t max_rows, mlp_alloc_t *a, char **resp, size_t *resp_len,
-    mlp_error_t *err)
+mlp_predict_inputs(const mlp_model_t *m, double *in, size_t rows,
+    mlp_alloc_t *a, double **outp, uint32_t **labelsp, mlp_error_t *err)
 {
-    char           *buf;
-    double         *out, *x, *work;
-    uint32_t       *labels;
-    mlp_request_t   req;
+    double    *out, *x, *work;
+    uint32_t  *labels;
 
-    if (mlp_parse_request(m, body, len, max_rows, a, &req, err) != 0) {
-        return -1;
-    }
-
-    x = req.x;
+    x = in;
 
     if (m->schema) {
         /*
          * The steps widen rows: the features they make, and the work each
          * row costs (its work row), bounded like the matrix of the inputs
          */
-        if (req.rows * (m->n_features > m->n_columns ? m->n_features
-                                                     : m->n_columns)
+        if (rows * (m->n_features > m->n_columns ? m->n_features
+                                                 : m->n_columns)
             > MLP_STEPS_MATRIX / sizeof(double))
         {
             mlp_error_set(err, 413, "%zu rows make %zu values after "
                           "preprocessing, over the %d MiB a request may "
-                          "take: send fewer rows", req.rows,
-                          req.rows * (m->n_features > m->n_columns
-                                      ? m->n_features : m->n_columns),
+                          "take: send fewer rows", rows,
+                          rows * (m->n_features > m->n_columns
+                                  ? m->n_features : m->n_columns),
                           MLP_STEPS_MATRIX / (1024 * 1024));
             return -1;
         }
 
-        x = a->alloc(a->data, req.rows * m->n_features * sizeof(double));
+        x = a->alloc(a->data, rows * m->n_features * sizeof(double));
         work = a->alloc(a->data, m->n_columns * sizeof(double));
 
         if (x == NULL || work == NULL) {
@@ -125,21 +124,53 @@ mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
             return -1;
         }
 
-        if (mlp_steps_apply(m, req.x, req.rows, 0, work, x, err) != 0) {
+        if (mlp_steps_apply(m, in, rows, 0, work, x, err) != 0) {
             return -1;
         }
     }
 
-    out = a->alloc(a->data, req.rows * m->out_width * sizeof(double));
-    labels = a->alloc(a->data, req.rows * sizeof(uint32_t));
-    buf = a->alloc(a->data, mlp_response_bound(m, req.rows));
+    out = a->alloc(a->data, rows * m->out_width * sizeof(double));
+    labels = a->alloc(a->data, rows * sizeof(uint32_t));
 
-    if (out == NULL || labels == NULL || buf == NULL) {
+    if (out == NULL || labels == NULL) {
         mlp_error_set(err, 500, "out of memory");
         return -1;
     }
 
-    if (mlp_predict(m, x, req.rows, out, labels, err) != 0) {
+    if (mlp_predict(m, x, rows, out, labels, err) != 0) {
+        return -1;
+    }
+
+    *outp = out;
+    *labelsp = labels;
+
+    return 0;
+}
+
+
+int
+mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
+    size_t max_rows, mlp_alloc_t *a, char **resp, size_t *resp_len,
+    mlp_error_t *err)
+{
+    char           *buf;
+    double         *out;
+    uint32_t       *labels;
+    mlp_request_t   req;
+
+    if (mlp_parse_request(m, body, len, max_rows, a, &req, err) != 0) {
+        return -1;
+    }
+
+    if (mlp_predict_inputs(m, req.x, req.rows, a, &out, &labels, err) != 0)
+    {
+        return -1;
+    }
+
+    buf = a->alloc(a->data, mlp_response_bound(m, req.rows));
+
+    if (buf == NULL) {
+        mlp_error_set(err, 500, "out of memory");
         return -1;
     }
 
