@@ -34,6 +34,7 @@ typedef struct {
     ngx_http_mlpredict_model_t  *model;
     ngx_str_t                    v2_meta;       /* built at configuration */
     ngx_str_t                    v2_ready;
+    ngx_str_t                    tf_meta;
     ngx_str_t                    tf_status;     /* this version's */
     ngx_str_t                    tf_status_all; /* every version's */
 } ngx_http_mlpredict_named_t;

@@ -291,6 +291,17 @@ ngx_http_mlpredict_protocol_init(ngx_conf_t *cf)
             return NGX_ERROR;
         }
 
+        nm[i].tf_meta.data = (u_char *) mlp_tf_metadata(nm[i].model->model,
+                                 (char *) nm[i].json_name.data,
+                                 nm[i].json_name.len,
+                                 (char *) nm[i].json_version.data,
+                                 nm[i].json_version.len, &a,
+                                 &nm[i].tf_meta.len);
+
+        if (nm[i].tf_meta.data == NULL) {
+            return NGX_ERROR;
+        }
+
         q = ngx_pnalloc(cf->pool, nm[i].json_name.len + 32);
         if (q == NULL) {
             return NGX_ERROR;
@@ -391,7 +402,7 @@ ngx_http_mlpredict_api_handler(ngx_http_request_t *r)
         s = rt.versioned ? &rt.named->tf_status : &rt.named->tf_status_all;
         break;
     default: /* ngx_http_mlpredict_tf_metadata */
-        s = &rt.named->v2_meta;
+        s = &rt.named->tf_meta;
         break;
     }
 
@@ -647,6 +658,7 @@ static ngx_int_t
 ngx_http_mlpredict_infer(ngx_http_request_t *r,
     ngx_http_mlpredict_route_t *rt, ngx_str_t *body)
 {
+    int                             verb, columnar;
     char                           *resp;
     off_t                           hlen;
     size_t                          resp_len, json_len;
@@ -662,13 +674,29 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mlpredict_module);
     nm = rt->named;
 
-    if (rt->route != ngx_http_mlpredict_v2_infer) {
-        return ngx_http_mlpredict_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
-                   "not implemented yet on this route");
-    }
-
     a.alloc = ngx_http_mlpredict_alloc;
     a.data = r->pool;
+
+    if (rt->route != ngx_http_mlpredict_v2_infer) {
+        verb = rt->route == ngx_http_mlpredict_tf_predict ? MLP_TF_PREDICT
+               : rt->route == ngx_http_mlpredict_tf_classify
+               ? MLP_TF_CLASSIFY : MLP_TF_REGRESS;
+
+        if (mlp_tf_parse(nm->model->model, (char *) body->data, body->len,
+                         verb, (size_t) mlcf->max_batch, &a, &req,
+                         &columnar, &e)
+            != 0
+            || mlp_tf_answer(nm->model->model, &req, verb, columnar, &a,
+                             &resp, &resp_len, &e)
+               != 0)
+        {
+            goto failed;
+        }
+
+        return ngx_http_mlpredict_api_send(r, NGX_HTTP_OK,
+                                           &ngx_http_mlpredict_api_json,
+                                           (u_char *) resp, resp_len);
+    }
 
     /* the binary tensor data extension: the JSON's length in a header */
     json_len = body->len;
@@ -715,13 +743,7 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
                          &json_len, &e)
            != 0)
     {
-        if (e.status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "mlpredict: %s", e.message);
-            return e.status;
-        }
-
-        return ngx_http_mlpredict_send_error(r, e.status, e.message);
+        goto failed;
     }
 
     if (json_len == resp_len) {
@@ -749,6 +771,16 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
     return ngx_http_mlpredict_api_send(r, NGX_HTTP_OK,
                                        &ngx_http_mlpredict_api_binary,
                                        (u_char *) resp, resp_len);
+
+failed:
+
+    if (e.status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "mlpredict: %s",
+                      e.message);
+        return e.status;
+    }
+
+    return ngx_http_mlpredict_send_error(r, e.status, e.message);
 }
 
 

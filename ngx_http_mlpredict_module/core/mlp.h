@@ -193,6 +193,21 @@ char *mlp_v2_metadata(const mlp_model_t *m, const char *name,
     size_t name_len, const char *versions, size_t versions_len,
     mlp_alloc_t *a, size_t *len);
 
+/* TF Serving's REST API: :predict, :classify, :regress (io/mlp_v2.c). */
+#define MLP_TF_PREDICT          0
+#define MLP_TF_CLASSIFY         1
+#define MLP_TF_REGRESS          2
+
+int mlp_tf_parse(const mlp_model_t *m, const char *body, size_t len,
+    int verb, size_t max_rows, mlp_alloc_t *a, mlp_v2_request_t *req,
+    int *columnar, mlp_error_t *err);
+char *mlp_tf_metadata(const mlp_model_t *m, const char *name,
+    size_t name_len, const char *version, size_t version_len,
+    mlp_alloc_t *a, size_t *len);
+int mlp_tf_answer(const mlp_model_t *m, const mlp_v2_request_t *req,
+    int verb, int columnar, mlp_alloc_t *a, char **resp, size_t *resp_len,
+    mlp_error_t *err);
+
 /* Writing answers. */
 size_t mlp_response_bound(const mlp_model_t *m, size_t rows);
 size_t mlp_write_response(const mlp_model_t *m, const mlp_request_t *req,

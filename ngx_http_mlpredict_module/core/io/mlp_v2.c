@@ -87,6 +87,7 @@ static const char *mlp_v2_name(json_t *t);
 static int mlp_v2_outputs_of(const mlp_model_t *m, unsigned *all);
 static const char *mlp_v2_label_type(const mlp_model_t *m);
 static char *mlp_v2_cpy(char *p, const char *s);
+static char *mlp_tf_class(const mlp_model_t *m, uint32_t k, char *p);
 static void mlp_v2_le(unsigned char *p, uint64_t v, size_t n);
 
 
@@ -1262,6 +1263,551 @@ mlp_v2_metadata(const mlp_model_t *m, const char *name, size_t name_len,
     }
 
     p = mlp_v2_cpy(p, "]}\n");
+
+    *len = p - buf;
+
+    return buf;
+}
+
+
+/*
+ * TF Serving's REST API: {"instances": [row, ...]} (rows as arrays, named
+ * objects, or values of a one-input model), {"inputs": {"name": [v, ...],
+ * ...}} (columnar) or {"inputs": [row, ...]}; {"examples": [{...}, ...]}
+ * for :classify and :regress. *columnar says how :predict answers.
+ */
+
+int
+mlp_tf_parse(const mlp_model_t *m, const char *body, size_t len, int verb,
+    size_t max_rows, mlp_alloc_t *a, mlp_v2_request_t *req, int *columnar,
+    mlp_error_t *err)
+{
+    int          rc;
+    long         j;
+    json_t      *root, *rows, *v, *col, *item;
+    size_t       n, r, klen, i, k;
+    const char  *key, *what;
+
+    memset(req, 0, sizeof(mlp_v2_request_t));
+    *columnar = 0;
+
+    if (len == 0) {
+        mlp_error_set(err, 400, "empty body: send {\"instances\": [...]}");
+        return -1;
+    }
+
+    root = mlp_json_load(body, len, a, err);
+    if (root == NULL) {
+        return -1;
+    }
+
+    rc = -1;
+    col = NULL;
+    rows = NULL;
+
+    if (!json_is_object(root)) {
+        mlp_error_set(err, 400, "the request must be a JSON object, not %s",
+                      mlp_json_type(root));
+        goto done;
+    }
+
+    json_object_keylen_foreach(root, key, klen, v) {
+        if (verb == MLP_TF_PREDICT && klen == 9
+            && memcmp(key, "instances", 9) == 0)
+        {
+            rows = v;
+
+        } else if (verb == MLP_TF_PREDICT && klen == 6
+                   && memcmp(key, "inputs", 6) == 0)
+        {
+            *columnar = 1;
+
+            if (json_is_object(v)) {
+                col = v;
+
+            } else {
+                rows = v;
+            }
+
+        } else if (verb != MLP_TF_PREDICT && klen == 8
+                   && memcmp(key, "examples", 8) == 0)
+        {
+            rows = v;
+
+        } else if (klen == 14 && memcmp(key, "signature_name", 14) == 0) {
+            /* one signature: any name is it */
+
+        } else {
+            mlp_error_set(err, 400, "unknown key \"%.*s\": send %s",
+                          mlp_shown(key, klen), key,
+                          verb == MLP_TF_PREDICT
+                          ? "\"instances\" or \"inputs\"" : "\"examples\"");
+            goto done;
+        }
+    }
+
+    what = verb == MLP_TF_PREDICT ? "\"instances\" or \"inputs\""
+                                  : "\"examples\"";
+
+    if (rows == NULL && col == NULL) {
+        mlp_error_set(err, 400, "no %s", what);
+        goto done;
+    }
+
+    if (col != NULL) {
+        /* columnar: every named input an array of its N values */
+        n = 0;
+
+        json_object_keylen_foreach(col, key, klen, v) {
+            if (!json_is_array(v) || json_array_size(v) == 0) {
+                mlp_error_set(err, 400, "\"inputs\": \"%.*s\" must be a "
+                              "non-empty array of values",
+                              mlp_shown(key, klen), key);
+                goto done;
+            }
+
+            if (n != 0 && json_array_size(v) != n) {
+                mlp_error_set(err, 400, "\"inputs\": \"%.*s\" has %zu "
+                              "values, another input %zu",
+                              mlp_shown(key, klen), key,
+                              json_array_size(v), n);
+                goto done;
+            }
+
+            n = json_array_size(v);
+        }
+
+        if (n == 0) {
+            mlp_error_set(err, 400, "\"inputs\" is empty");
+            goto done;
+        }
+
+    } else {
+        if (!json_is_array(rows) || json_array_size(rows) == 0) {
+            mlp_error_set(err, 400, "%s must be a non-empty array", what);
+            goto done;
+        }
+
+        n = json_array_size(rows);
+    }
+
+    if (n > max_rows) {
+        mlp_error_set(err, 413, "batch of %zu rows is over the limit of %zu "
+                      "(mlpredict_max_batch)", n, max_rows);
+        goto done;
+    }
+
+    /* each value took a byte of the body at least */
+    if (n * m->n_inputs > len && n * m->n_inputs * sizeof(double)
+                                 > 64 * 1024 * 1024)
+    {
+        mlp_error_set(err, 413, "%zu rows of %u inputs are more than a body "
+                      "of %zu bytes can hold", n, m->n_inputs, len);
+        goto done;
+    }
+
+    req->rows = n;
+    req->x = a->alloc(a->data, n * m->n_inputs * sizeof(double));
+
+    if (req->x == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        goto done;
+    }
+
+    if (col == NULL) {
+        for (r = 0; r < n; r++) {
+            v = json_array_get(rows, r);
+
+            if (verb != MLP_TF_PREDICT && !json_is_object(v)) {
+                mlp_error_set(err, 400, "example %zu must be an object of "
+                              "named features", r);
+                goto done;
+            }
+
+            if (m->n_inputs == 1 && !json_is_array(v) && !json_is_object(v))
+            {
+                if (mlp_parse_value(m, v, 0, r, 1, req->x + r, err) != 0) {
+                    goto done;
+                }
+
+                continue;
+            }
+
+            if (mlp_parse_row(m, v, r, 1, req->x + r * m->n_inputs, err)
+                != 0)
+            {
+                goto done;
+            }
+        }
+
+        rc = 0;
+        goto done;
+    }
+
+    for (i = 0; i < m->n_inputs; i++) {
+        for (r = 0; r < n; r++) {
+            req->x[r * m->n_inputs + i] = NAN;
+        }
+    }
+
+    json_object_keylen_foreach(col, key, klen, v) {
+        j = mlp_model_feature_index(m, key, klen);
+
+        if (j < 0) {
+            mlp_error_set(err, 400, "\"inputs\": unknown input \"%.*s\"",
+                          mlp_shown(key, klen), key);
+            goto done;
+        }
+
+        for (r = 0; r < n; r++) {
+            item = json_array_get(v, r);
+
+            /* [v] as a [N, 1] column's row */
+            if (json_is_array(item) && json_array_size(item) == 1) {
+                item = json_array_get(item, 0);
+            }
+
+            if (mlp_parse_value(m, item, (uint32_t) j, r, 1,
+                                req->x + r * m->n_inputs, err)
+                != 0)
+            {
+                goto done;
+            }
+        }
+    }
+
+    for (k = 0; k < m->n_inputs; k++) {
+        if (isnan(req->x[k]) && json_object_getn(col, m->input_names[k].s,
+                                                 m->input_names[k].len)
+                                == NULL
+            && !(m->inputs[k].flags & MLP_INPUT_MISSING))
+        {
+            mlp_error_set(err, 400, "\"inputs\": missing input \"%.*s\"",
+                          mlp_shown(m->input_names[k].s,
+                                    m->input_names[k].len),
+                          m->input_names[k].s);
+            goto done;
+        }
+    }
+
+    rc = 0;
+
+done:
+
+    mlp_json_release(root);
+
+    return rc;
+}
+
+
+/* A class label as a JSON string: TF Serving's classes are strings. */
+
+static char *
+mlp_tf_class(const mlp_model_t *m, uint32_t k, char *p)
+{
+    const mlp_str_t  *l;
+
+    l = &m->labels[k];
+
+    if (l->s[0] != '"') {
+        *p++ = '"';
+    }
+
+    memcpy(p, l->s, l->len);
+    p += l->len;
+
+    if (l->s[0] != '"') {
+        *p++ = '"';
+    }
+
+    return p;
+}
+
+
+int
+mlp_tf_answer(const mlp_model_t *m, const mlp_v2_request_t *req, int verb,
+    int columnar, mlp_alloc_t *a, char **resp, size_t *resp_len,
+    mlp_error_t *err)
+{
+    char      *buf, *p;
+    double    *out, v;
+    size_t     r, size, label;
+    uint32_t   k, *labels, w;
+    unsigned   all;
+    int        kk;
+
+    if (verb == MLP_TF_REGRESS && (m->classifier || m->n_outputs != 1
+                                   || m->answer != MLP_ANSWER_VALUE))
+    {
+        mlp_error_set(err, 400, ":regress needs a regressor of one target; "
+                      "use :predict");
+        return -1;
+    }
+
+    if (verb == MLP_TF_CLASSIFY && (!m->classifier
+                                    || mlp_output_value(m, NULL, 0, NULL)
+                                       != 0))
+    {
+        mlp_error_set(err, 400, ":classify needs a classifier with a score "
+                      "a class; use :predict");
+        return -1;
+    }
+
+    if (mlp_predict_inputs(m, req->x, req->rows, a, &out, &labels, err)
+        != 0)
+    {
+        return -1;
+    }
+
+    label = 26;
+
+    for (k = 0; m->classifier && k < m->n_outputs; k++) {
+        if (m->labels[k].len + 2 > label) {
+            label = m->labels[k].len + 2;
+        }
+    }
+
+    size = 256 + req->rows * (m->out_width + m->n_outputs + 1)
+                 * (label + 48);
+
+    buf = a->alloc(a->data, size);
+    if (buf == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        return -1;
+    }
+
+    p = buf;
+    w = m->out_width;
+
+    if (verb == MLP_TF_REGRESS) {
+        p = mlp_v2_cpy(p, "{\"result\":[");
+
+        for (r = 0; r < req->rows; r++) {
+            if (r) {
+                *p++ = ',';
+            }
+
+            p += mlp_write_double(out[r * w], p);
+        }
+
+        goto end;
+    }
+
+    if (verb == MLP_TF_CLASSIFY) {
+        p = mlp_v2_cpy(p, "{\"result\":[");
+
+        for (r = 0; r < req->rows; r++) {
+            *p++ = r ? ',' : '[';
+
+            if (r) {
+                *p++ = '[';
+            }
+
+            for (k = 0; k < m->n_outputs; k++) {
+                if (k) {
+                    *p++ = ',';
+                }
+
+                *p++ = '[';
+                p = mlp_tf_class(m, k, p);
+                *p++ = ',';
+                mlp_output_value(m, out + r * w, k, &v);
+                p += mlp_write_double(v, p);
+                *p++ = ']';
+            }
+
+            *p++ = ']';
+        }
+
+        goto end;
+    }
+
+    mlp_v2_outputs_of(m, &all);
+
+    if (all == MLP_V2_PREDICT) {
+        /* one output: the values themselves */
+        p = mlp_v2_cpy(p, columnar ? "{\"outputs\":[" : "{\"predictions\":[");
+
+        for (r = 0; r < req->rows; r++) {
+            if (r) {
+                *p++ = ',';
+            }
+
+            if (m->n_outputs == 1) {
+                p += mlp_write_double(out[r * w], p);
+                continue;
+            }
+
+            for (k = 0; k < m->n_outputs; k++) {
+                *p++ = k ? ',' : '[';
+                p += mlp_write_double(out[r * w + k], p);
+            }
+
+            *p++ = ']';
+        }
+
+        goto end;
+    }
+
+    /* several outputs: an object a row, or a list an output (columnar) */
+    p = mlp_v2_cpy(p, columnar ? "{\"outputs\":{" : "{\"predictions\":[");
+
+    for (kk = 0; kk < (columnar ? 2 : 1); kk++) {
+        if (columnar) {
+            p = mlp_v2_cpy(p, kk == 0 ? "\"predict\":[" : (all & MLP_V2_PROBA)
+                           ? ",\"predict_proba\":["
+                           : ",\"decision_function\":[");
+        }
+
+        for (r = 0; r < req->rows; r++) {
+            if (r) {
+                *p++ = ',';
+            }
+
+            if (!columnar || kk == 0) {
+                p = mlp_v2_cpy(p, columnar ? "" : "{\"predict\":");
+
+                if (m->answer == MLP_ANSWER_OUTLIER) {
+                    p = mlp_v2_cpy(p, out[r * w] > 0 ? "1" : "-1");
+
+                } else {
+                    memcpy(p, m->labels[labels[r]].s,
+                           m->labels[labels[r]].len);
+                    p += m->labels[labels[r]].len;
+                }
+            }
+
+            if (columnar && kk == 0) {
+                continue;
+            }
+
+            if (!columnar) {
+                p = mlp_v2_cpy(p, (all & MLP_V2_PROBA)
+                               ? ",\"predict_proba\":"
+                               : ",\"decision_function\":");
+            }
+
+            if (w == 1 && !(all & MLP_V2_PROBA)) {
+                p += mlp_write_double(out[r * w], p);
+
+            } else {
+                for (k = 0; k < w; k++) {
+                    *p++ = k ? ',' : '[';
+                    p += mlp_write_double(out[r * w + k], p);
+                }
+
+                *p++ = ']';
+            }
+
+            if (!columnar) {
+                *p++ = '}';
+            }
+        }
+
+        if (columnar) {
+            *p++ = ']';
+        }
+    }
+
+    if (columnar) {
+        p = mlp_v2_cpy(p, "}}\n");
+        goto done;
+    }
+
+end:
+
+    p = mlp_v2_cpy(p, "]}\n");
+
+done:
+
+    *resp = buf;
+    *resp_len = p - buf;
+
+    return 0;
+}
+
+
+/*
+ * TF Serving's GET .../metadata, built once at configuration: the one
+ * signature, serving_default, its inputs and outputs as TensorInfo.
+ */
+
+char *
+mlp_tf_metadata(const mlp_model_t *m, const char *name, size_t name_len,
+    const char *version, size_t version_len, mlp_alloc_t *a, size_t *len)
+{
+    char      *buf, *p;
+    size_t     size;
+    uint32_t   j, k;
+    unsigned   all;
+
+    size = 1024 + 2 * name_len + version_len;
+
+    for (j = 0; j < m->n_inputs; j++) {
+        size += 12 * m->input_names[j].len + 160;
+    }
+
+    buf = a->alloc(a->data, size);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = buf;
+    p = mlp_v2_cpy(p, "{\"model_spec\":{\"name\":");
+    memcpy(p, name, name_len);
+    p += name_len;
+    p = mlp_v2_cpy(p, ",\"signature_name\":\"\",\"version\":");
+    memcpy(p, version, version_len);
+    p += version_len;
+    p = mlp_v2_cpy(p, "},\"metadata\":{\"signature_def\":{\"signature_def\":"
+                   "{\"serving_default\":{\"inputs\":{");
+
+    for (j = 0; j < m->n_inputs; j++) {
+        if (j) {
+            *p++ = ',';
+        }
+
+        p += mlp_json_escape(m->input_names[j].s, m->input_names[j].len, p);
+        p = mlp_v2_cpy(p, m->inputs[j].kind == MLP_INPUT_CATEGORY
+                          ? ":{\"dtype\":\"DT_STRING\"" : ":{\"dtype\":"
+                          "\"DT_DOUBLE\"");
+        p = mlp_v2_cpy(p, ",\"tensor_shape\":{\"dim\":[{\"size\":\"-1\","
+                       "\"name\":\"\"}],\"unknown_rank\":false},\"name\":");
+        p += mlp_json_escape(m->input_names[j].s, m->input_names[j].len, p);
+        *p++ = '}';
+    }
+
+    p = mlp_v2_cpy(p, "},\"outputs\":{");
+    mlp_v2_outputs_of(m, &all);
+
+    for (k = 0; k < 3; k++) {
+        if (!(all & (1u << k))) {
+            continue;
+        }
+
+        p += sprintf(p, "%s\"%s\":{\"dtype\":\"%s\",\"tensor_shape\":{\"dim\":"
+                     "[{\"size\":\"-1\",\"name\":\"\"}", k ? "," : "",
+                     mlp_v2_out_names[k],
+                     k == 0 && mlp_v2_label_type(m)[0] == 'B'
+                     ? (mlp_v2_label_type(m)[1] == 'Y' ? "DT_STRING"
+                                                       : "DT_BOOL")
+                     : k == 0 && mlp_v2_label_type(m)[0] == 'I'
+                     ? "DT_INT64" : "DT_DOUBLE");
+
+        j = k == 0 ? (m->classifier || m->answer == MLP_ANSWER_OUTLIER
+                      ? 1 : m->n_outputs)
+                   : k == 1 ? m->n_outputs : m->out_width;
+
+        if (j != 1 || k == 1) {
+            p += sprintf(p, ",{\"size\":\"%u\",\"name\":\"\"}", j);
+        }
+
+        p += sprintf(p, "],\"unknown_rank\":false},\"name\":\"%s\"}",
+                     mlp_v2_out_names[k]);
+    }
+
+    p = mlp_v2_cpy(p, "},\"method_name\":\"tensorflow/serving/predict\"}}}}}"
+                   "\n");
 
     *len = p - buf;
 
