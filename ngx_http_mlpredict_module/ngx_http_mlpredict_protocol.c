@@ -53,6 +53,7 @@ static ngx_int_t ngx_http_mlpredict_infer(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mlpredict_api_send(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, u_char *data, size_t len);
 static ngx_str_t *ngx_http_mlpredict_api_type(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mlpredict_accepts_csv(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mlpredict_json_text(ngx_pool_t *pool,
     ngx_str_t *in, ngx_str_t *out);
 
@@ -61,6 +62,7 @@ static ngx_str_t  ngx_http_mlpredict_api_json =
     ngx_string("application/json");
 static ngx_str_t  ngx_http_mlpredict_api_binary =
     ngx_string("application/octet-stream");
+static ngx_str_t  ngx_http_mlpredict_api_csv = ngx_string("text/csv");
 
 static ngx_str_t  ngx_http_mlpredict_v2_server_meta = ngx_string(
     "{\"name\":\"mlpredict\",\"version\":\"" NGX_HTTP_MLPREDICT_API_VERSION
@@ -357,9 +359,9 @@ ngx_http_mlpredict_api_handler(ngx_http_request_t *r)
 
             return ngx_http_mlpredict_send_error(r,
                        NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                       "unsupported Content-Type: send application/json "
-                       "(or application/octet-stream with "
-                       "Inference-Header-Content-Length)");
+                       "unsupported Content-Type: send application/json, "
+                       "text/csv, or application/octet-stream with "
+                       "Inference-Header-Content-Length");
         }
 
         rc = ngx_http_read_client_request_body(r,
@@ -677,11 +679,49 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
     a.alloc = ngx_http_mlpredict_alloc;
     a.data = r->pool;
 
-    if (rt->route != ngx_http_mlpredict_v2_infer) {
-        verb = rt->route == ngx_http_mlpredict_tf_predict ? MLP_TF_PREDICT
-               : rt->route == ngx_http_mlpredict_tf_classify
-               ? MLP_TF_CLASSIFY : MLP_TF_REGRESS;
+    verb = rt->route == ngx_http_mlpredict_tf_predict ? MLP_TF_PREDICT
+           : rt->route == ngx_http_mlpredict_tf_classify
+           ? MLP_TF_CLASSIFY : MLP_TF_REGRESS;
 
+    if (ngx_http_mlpredict_api_type(r) == &ngx_http_mlpredict_api_csv) {
+        if (mlp_csv_request(nm->model->model, (char *) body->data,
+                            body->len, (size_t) mlcf->max_batch, &a, &req,
+                            &e)
+            != 0)
+        {
+            goto failed;
+        }
+
+        if (ngx_http_mlpredict_accepts_csv(r)) {
+            if (mlp_csv_answer(nm->model->model, &req, &a, &resp,
+                               &resp_len, &e)
+                != 0)
+            {
+                goto failed;
+            }
+
+            return ngx_http_mlpredict_api_send(r, NGX_HTTP_OK,
+                                               &ngx_http_mlpredict_api_csv,
+                                               (u_char *) resp, resp_len);
+        }
+
+        if (rt->route == ngx_http_mlpredict_v2_infer) {
+            goto answer;
+        }
+
+        if (mlp_tf_answer(nm->model->model, &req, verb, 0, &a, &resp,
+                          &resp_len, &e)
+            != 0)
+        {
+            goto failed;
+        }
+
+        return ngx_http_mlpredict_api_send(r, NGX_HTTP_OK,
+                                           &ngx_http_mlpredict_api_json,
+                                           (u_char *) resp, resp_len);
+    }
+
+    if (rt->route != ngx_http_mlpredict_v2_infer) {
         if (mlp_tf_parse(nm->model->model, (char *) body->data, body->len,
                          verb, (size_t) mlcf->max_batch, &a, &req,
                          &columnar, &e)
@@ -736,8 +776,14 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
 
     if (mlp_v2_parse(nm->model->model, (char *) body->data, body->len,
                      json_len, (size_t) mlcf->max_batch, &a, &req, &e)
-        != 0
-        || mlp_v2_answer(nm->model->model, (char *) nm->json_name.data,
+        != 0)
+    {
+        goto failed;
+    }
+
+answer:
+
+    if (mlp_v2_answer(nm->model->model, (char *) nm->json_name.data,
                          nm->json_name.len, (char *) nm->json_version.data,
                          nm->json_version.len, &req, &a, &resp, &resp_len,
                          &json_len, &e)
@@ -823,8 +869,9 @@ ngx_http_mlpredict_api_send(ngx_http_request_t *r, ngx_uint_t status,
 
 
 /*
- * The body's type: none or application/json, or application/octet-stream
- * (binary tensor data after a JSON header); NULL for any other.
+ * The body's type: none or application/json, application/octet-stream
+ * (binary tensor data after a JSON header), or text/csv; NULL for any
+ * other.
  */
 
 static ngx_str_t *
@@ -862,6 +909,13 @@ ngx_http_mlpredict_api_type(ngx_http_request_t *r)
         return &ngx_http_mlpredict_api_binary;
     }
 
+    if (n == ngx_http_mlpredict_api_csv.len
+        && ngx_strncasecmp(ct->data, ngx_http_mlpredict_api_csv.data, n)
+           == 0)
+    {
+        return &ngx_http_mlpredict_api_csv;
+    }
+
     return NULL;
 }
 
@@ -879,4 +933,41 @@ ngx_http_mlpredict_json_text(ngx_pool_t *pool, ngx_str_t *in,
                                (char *) out->data);
 
     return NGX_OK;
+}
+
+
+/* Accept names text/csv (a plain search: no quality values weighed). */
+
+static ngx_int_t
+ngx_http_mlpredict_accepts_csv(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Accept") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept", 6) == 0
+            && ngx_strlcasestrn(h[i].value.data,
+                                h[i].value.data + h[i].value.len,
+                                (u_char *) "text/csv", 8 - 1)
+               != NULL)
+        {
+            return 1;
+        }
+    }
 }

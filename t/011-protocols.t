@@ -2452,3 +2452,284 @@ no such route
 --- error_code: 404
 --- no_error_log
 [error]
+
+
+=== TEST 87: CSV: a header naming the inputs, v2 answer
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    mlpredict_model iris $TEST_NGINX_MODELS/iris_forest.mlp version=2;
+    mlpredict_model diabetes $TEST_NGINX_MODELS/diabetes.mlp;
+    mlpredict_model churn $TEST_NGINX_MODELS/churn.mlp;
+    mlpredict_model bc_svc $TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp;
+    mlpredict_model diabetes_hgb $TEST_NGINX_MODELS/diabetes_hgb.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- more_headers
+Content-Type: text/csv
+--- request eval
+"POST /v2/models/iris/versions/1/infer\n" . "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n"
+--- response_body_like eval
+qr/^\{"model_name":"iris","model_version":"1","outputs":\[\{"name":"predict","datatype":"BYTES","shape":\[2\],"data":\["setosa","virginica"\]\}/s
+--- error_code: 200
+--- no_error_log
+[error]
+
+
+
+=== TEST 88: CSV: no header, CRLF, TF Serving answer
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    mlpredict_model iris $TEST_NGINX_MODELS/iris_forest.mlp version=2;
+    mlpredict_model diabetes $TEST_NGINX_MODELS/diabetes.mlp;
+    mlpredict_model churn $TEST_NGINX_MODELS/churn.mlp;
+    mlpredict_model bc_svc $TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp;
+    mlpredict_model diabetes_hgb $TEST_NGINX_MODELS/diabetes_hgb.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- more_headers
+Content-Type: text/csv
+--- request eval
+"POST /v1/models/iris/versions/1:predict\n" . "5.1,3.5,1.4,0.2\r\n6.7,3.0,5.2,2.3\r\n"
+--- response_body_like eval
+qr/^\{"predictions":\[\{"predict":"setosa","predict_proba":\[[^\]]*\]\},\{"predict":"virginica",/s
+--- error_code: 200
+--- no_error_log
+[error]
+
+
+
+=== TEST 89: CSV: answered in CSV when Accept asks
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    mlpredict_model iris $TEST_NGINX_MODELS/iris_forest.mlp version=2;
+    mlpredict_model diabetes $TEST_NGINX_MODELS/diabetes.mlp;
+    mlpredict_model churn $TEST_NGINX_MODELS/churn.mlp;
+    mlpredict_model bc_svc $TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp;
+    mlpredict_model diabetes_hgb $TEST_NGINX_MODELS/diabetes_hgb.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- more_headers
+Content-Type: text/csv
+Accept: text/csv
+--- request eval
+"POST /v2/models/iris/versions/1/infer\n" . "petal_width_cm,sepal_length_cm,sepal_width_cm,petal_length_cm\n2.3,6.7,3.0,5.2\n0.2,5.1,3.5,1.4\n"
+--- response_body_like eval
+qr/^virginica,[0-9.e-]+,[0-9.e-]+,0\.9[0-9.e-]*\nsetosa,0\.9[0-9.e-]*,[0-9.e-]+,[0-9.e-]+\n$/s
+--- error_code: 200
+--- no_error_log
+[error]
+
+
+
+=== TEST 90: CSV: categories and NA where the model takes missing values
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    mlpredict_model iris $TEST_NGINX_MODELS/iris_forest.mlp version=2;
+    mlpredict_model diabetes $TEST_NGINX_MODELS/diabetes.mlp;
+    mlpredict_model churn $TEST_NGINX_MODELS/churn.mlp;
+    mlpredict_model bc_svc $TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp;
+    mlpredict_model diabetes_hgb $TEST_NGINX_MODELS/diabetes_hgb.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- more_headers
+Content-Type: text/csv
+Accept: text/csv, application/json;q=0.5
+--- request eval
+"POST /v1/models/churn:predict\n" . "age,income,tenure,support_calls,plan,region,contract\n40,NA,3,2,basic,north,monthly\n"
+--- response_body_like eval
+qr/^(yes|no),0\.[0-9]+,0\.[0-9]+\n$/s
+--- error_code: 200
+--- no_error_log
+[error]
+
+
+
+=== TEST 91: CSV: classify
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    mlpredict_model iris $TEST_NGINX_MODELS/iris_forest.mlp version=2;
+    mlpredict_model diabetes $TEST_NGINX_MODELS/diabetes.mlp;
+    mlpredict_model churn $TEST_NGINX_MODELS/churn.mlp;
+    mlpredict_model bc_svc $TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp;
+    mlpredict_model diabetes_hgb $TEST_NGINX_MODELS/diabetes_hgb.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- more_headers
+Content-Type: text/csv
+--- request eval
+"POST /v1/models/iris/versions/1:classify\n" . "6.7,3.0,5.2,2.3\n"
+--- response_body_like eval
+qr/^\{"result":\[\[\["setosa",[0-9.e-]+\],\["versicolor",[0-9.e-]+\],\["virginica",0\.9/s
+--- error_code: 200
+--- no_error_log
+[error]
+
+
+
+=== TEST 92: CSV: a short row
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    mlpredict_model iris $TEST_NGINX_MODELS/iris_forest.mlp version=2;
+    mlpredict_model diabetes $TEST_NGINX_MODELS/diabetes.mlp;
+    mlpredict_model churn $TEST_NGINX_MODELS/churn.mlp;
+    mlpredict_model bc_svc $TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp;
+    mlpredict_model diabetes_hgb $TEST_NGINX_MODELS/diabetes_hgb.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- more_headers
+Content-Type: text/csv
+--- request eval
+"POST /v1/models/iris:predict\n" . "5.1,3.5,1.4\n"
+--- response_body_like eval
+qr/^\{"error":"CSV line 1: 3 fields, the model takes 4"\}$/s
+--- error_code: 400
+--- no_error_log
+[error]
+
+
+
+=== TEST 93: CSV: not a number
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    mlpredict_model iris $TEST_NGINX_MODELS/iris_forest.mlp version=2;
+    mlpredict_model diabetes $TEST_NGINX_MODELS/diabetes.mlp;
+    mlpredict_model churn $TEST_NGINX_MODELS/churn.mlp;
+    mlpredict_model bc_svc $TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp;
+    mlpredict_model diabetes_hgb $TEST_NGINX_MODELS/diabetes_hgb.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- more_headers
+Content-Type: text/csv
+--- request eval
+"POST /v1/models/iris:predict\n" . "5.1,3.5,abc,1\n"
+--- response_body_like eval
+qr/must be a finite number, not \\"abc\\"/s
+--- error_code: 400
+--- no_error_log
+[error]
+
+
+
+=== TEST 94: CSV: an unclosed quote
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    mlpredict_model iris $TEST_NGINX_MODELS/iris_forest.mlp version=2;
+    mlpredict_model diabetes $TEST_NGINX_MODELS/diabetes.mlp;
+    mlpredict_model churn $TEST_NGINX_MODELS/churn.mlp;
+    mlpredict_model bc_svc $TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp;
+    mlpredict_model diabetes_hgb $TEST_NGINX_MODELS/diabetes_hgb.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- more_headers
+Content-Type: text/csv
+--- request eval
+"POST /v2/models/iris/infer\n" . "5.1,\"3.5,1\n"
+--- response_body_like eval
+qr/CSV line 1, column 2: a quoted field is never closed/s
+--- error_code: 400
+--- no_error_log
+[error]
+
+
+
+=== TEST 95: CSV: a header without a required input
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    mlpredict_model iris $TEST_NGINX_MODELS/iris_forest.mlp version=2;
+    mlpredict_model diabetes $TEST_NGINX_MODELS/diabetes.mlp;
+    mlpredict_model churn $TEST_NGINX_MODELS/churn.mlp;
+    mlpredict_model bc_svc $TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp;
+    mlpredict_model diabetes_hgb $TEST_NGINX_MODELS/diabetes_hgb.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- more_headers
+Content-Type: text/csv
+--- request eval
+"POST /v2/models/iris/infer\n" . "sepal_length_cm\n1\n"
+--- response_body_like eval
+qr/no column \\"sepal_width_cm\\"/s
+--- error_code: 400
+--- no_error_log
+[error]
+
+
+
+=== TEST 96: CSV: missing where the model takes none
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    mlpredict_model iris $TEST_NGINX_MODELS/iris_forest.mlp version=2;
+    mlpredict_model diabetes $TEST_NGINX_MODELS/diabetes.mlp;
+    mlpredict_model churn $TEST_NGINX_MODELS/churn.mlp;
+    mlpredict_model bc_svc $TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp;
+    mlpredict_model diabetes_hgb $TEST_NGINX_MODELS/diabetes_hgb.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- more_headers
+Content-Type: text/csv
+--- request eval
+"POST /v2/models/iris/infer\n" . "5.1,NA,1,1\n"
+--- response_body_like eval
+qr/is missing: this model has no rule for missing values/s
+--- error_code: 400
+--- no_error_log
+[error]

@@ -606,6 +606,33 @@ def checks(ngx, res, M):
     outs = json.loads(b).get("outputs") if st == 200 else None
     res.check("TF :predict columnar list, regressor",
               outs is not None and close(outs, lr.predict(Xd)), b[:300])
+    # CSV bodies (SageMaker's text/csv): header or none, JSON or CSV back
+    csv_rows = "\n".join(",".join(repr(v) for v in r) for r in X.tolist())
+    for hdr in (False, True):
+        body = ((",".join(names) + "\n") if hdr else "") + csv_rows + "\n"
+        st, h, b = ngx.call("/v2/models/iris/versions/1/infer", body.encode(),
+                            {"Content-Type": "text/csv"})
+        check_v2(res, "CSV%s -> v2 JSON" % (" with a header" * hdr),
+                 (st, h, b), "iris", "1", want)
+        st, h, b = ngx.call("/v1/models/iris/versions/1:predict",
+                            body.encode(), {"Content-Type": "text/csv",
+                                            "Accept": "text/csv"})
+        lines = b.decode().splitlines() if st == 200 else []
+        ok = (h.get("Content-Type") == "text/csv" and len(lines) == len(X)
+              and [ln.split(",")[0] for ln in lines] == list(est.predict(X))
+              and close([[float(v) for v in ln.split(",")[1:]]
+                         for ln in lines], est.predict_proba(X)))
+        res.check("CSV%s -> CSV" % (" with a header" * hdr), ok, b[:300])
+    body = "tag,signal\n" + "\n".join("%s,%r" % (t, v) for t, v in zip(
+        df.tag, df.signal)) + "\n"
+    st, h, b = ngx.call("/v1/models/tagged:predict", body.encode(),
+                        {"Content-Type": "text/csv"})
+    preds = json.loads(b).get("predictions") if st == 200 else None
+    res.check("CSV categories -> TF predictions", preds is not None
+              and [p["predict"] for p in preds] == pipe.predict(df).tolist()
+              and close([p["predict_proba"] for p in preds],
+                        pipe.predict_proba(df)), b[:300])
+
     st, h, b = ngx.call("/v1/models/nope:predict", {"instances": [1]})
     res.check("TF unknown model: 404 {error}", st == 404
               and "error" in json.loads(b), (st, b))

@@ -208,6 +208,13 @@ int mlp_tf_answer(const mlp_model_t *m, const mlp_v2_request_t *req,
     int verb, int columnar, mlp_alloc_t *a, char **resp, size_t *resp_len,
     mlp_error_t *err);
 
+/* A text/csv body on any protocol route, and the answer in CSV. */
+int mlp_csv_request(const mlp_model_t *m, const char *body, size_t len,
+    size_t max_rows, mlp_alloc_t *a, mlp_v2_request_t *req,
+    mlp_error_t *err);
+int mlp_csv_answer(const mlp_model_t *m, const mlp_v2_request_t *req,
+    mlp_alloc_t *a, char **resp, size_t *resp_len, mlp_error_t *err);
+
 /* Writing answers. */
 size_t mlp_response_bound(const mlp_model_t *m, size_t rows);
 size_t mlp_write_response(const mlp_model_t *m, const mlp_request_t *req,

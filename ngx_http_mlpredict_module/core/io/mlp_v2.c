@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "mlp_internal.h"
+#include "mlp_csv.h"
 
 
 #define MLP_V2_BOOL     0
@@ -1812,4 +1813,330 @@ mlp_tf_metadata(const mlp_model_t *m, const char *name, size_t name_len,
     *len = p - buf;
 
     return buf;
+}
+
+
+/*
+ * A CSV body (text/csv) on any protocol route: one row a record, read as
+ * the command-line tool reads its files (io/mlp_csv.c), an optional header
+ * naming the inputs (any order; without it, the model's input order);
+ * empty, NA, NaN or null are missing values. The reader's buffers are
+ * bounded by the body's length.
+ */
+
+int
+mlp_csv_request(const mlp_model_t *m, const char *body, size_t len,
+    size_t max_rows, mlp_alloc_t *a, mlp_v2_request_t *req,
+    mlp_error_t *err)
+{
+    int                 rc, header;
+    long                j, code;
+    double              d;
+    size_t              rows, r, f, width;
+    uint32_t           *col, k;
+    mlp_csv_t          *c;
+    mlp_csv_field_t    *fl;
+    const mlp_input_t  *in;
+    unsigned char      *given;
+    unsigned            all;
+
+    memset(req, 0, sizeof(mlp_v2_request_t));
+    mlp_v2_outputs_of(m, &all);
+    req->outputs = all;
+
+    col = a->alloc(a->data, m->n_inputs * sizeof(uint32_t));
+    given = a->alloc(a->data, m->n_inputs);
+
+    if (col == NULL || given == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        return -1;
+    }
+
+    /* the first pass counts the rows and reads the header */
+    c = mlp_csv_open_mem(body, len, len + 1);
+    if (c == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        return -1;
+    }
+
+    rc = -1;
+    rows = 0;
+    header = 0;
+
+    if (mlp_csv_read(c) != 1) {
+        if (c->err[0] == '\0') {
+            mlp_error_set(err, 400, "empty CSV body: send a row a line");
+
+        } else {
+            goto csv_error;
+        }
+
+        goto done;
+    }
+
+    header = 1;
+
+    for (f = 0; f < c->n_fields; f++) {
+        if (mlp_model_feature_index(m, c->fields[f].s, c->fields[f].len)
+            < 0)
+        {
+            header = 0;
+            break;
+        }
+    }
+
+    memset(given, 0, m->n_inputs);
+
+    if (header) {
+        if (c->n_fields > m->n_inputs) {
+            mlp_error_set(err, 400, "CSV header: %zu columns, the model "
+                          "takes %u inputs", c->n_fields, m->n_inputs);
+            goto done;
+        }
+
+        for (f = 0; f < c->n_fields; f++) {
+            j = mlp_model_feature_index(m, c->fields[f].s, c->fields[f].len);
+
+            if (given[j]) {
+                mlp_error_set(err, 400, "CSV header: column \"%.*s\" "
+                              "twice", mlp_shown(c->fields[f].s,
+                                                 c->fields[f].len),
+                              c->fields[f].s);
+                goto done;
+            }
+
+            given[j] = 1;
+            col[f] = (uint32_t) j;
+        }
+
+        for (k = 0; k < m->n_inputs; k++) {
+            if (!given[k] && !(m->inputs[k].flags & MLP_INPUT_MISSING)) {
+                mlp_error_set(err, 400, "CSV header: no column \"%.*s\": "
+                              "this model has no rule for missing values",
+                              mlp_shown(m->input_names[k].s,
+                                        m->input_names[k].len),
+                              m->input_names[k].s);
+                goto done;
+            }
+        }
+
+    } else {
+        rows = 1;
+
+        for (k = 0; k < m->n_inputs; k++) {
+            col[k] = k;
+            given[k] = 1;
+        }
+    }
+
+    width = header ? c->n_fields : m->n_inputs;
+
+    while ((rc = mlp_csv_read(c)) == 1) {
+        rows++;
+    }
+
+    if (rc < 0) {
+        goto csv_error;
+    }
+
+    rc = -1;
+
+    if (rows == 0) {
+        mlp_error_set(err, 400, "CSV body: a header and no rows");
+        goto done;
+    }
+
+    if (rows > max_rows) {
+        mlp_error_set(err, 413, "batch of %zu rows is over the limit of %zu "
+                      "(mlpredict_max_batch)", rows, max_rows);
+        goto done;
+    }
+
+    /* every row took a line break at least: within 64 MiB or the body */
+    if (rows * m->n_inputs > len
+        && rows * m->n_inputs * sizeof(double) > 64 * 1024 * 1024)
+    {
+        mlp_error_set(err, 413, "%zu rows of %u inputs are more than a body "
+                      "of %zu bytes can hold", rows, m->n_inputs, len);
+        goto done;
+    }
+
+    req->rows = rows;
+    req->x = a->alloc(a->data, rows * m->n_inputs * sizeof(double));
+
+    if (req->x == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        goto done;
+    }
+
+    for (r = 0; r < rows * m->n_inputs; r++) {
+        req->x[r] = NAN;
+    }
+
+    /* the second pass reads the values */
+    mlp_csv_close(c);
+    c = mlp_csv_open_mem(body, len, len + 1);
+
+    if (c == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        return -1;
+    }
+
+    if (header && mlp_csv_read(c) != 1) {
+        goto csv_error;
+    }
+
+    for (r = 0; r < rows; r++) {
+        if (mlp_csv_read(c) != 1) {
+            goto csv_error;
+        }
+
+        if (c->n_fields != width) {
+            mlp_error_set(err, 400, "CSV line %zu: %zu fields, %s %zu",
+                          c->rec_line, c->n_fields,
+                          header ? "the header has" : "the model takes",
+                          width);
+            goto done;
+        }
+
+        for (f = 0; f < c->n_fields; f++) {
+            fl = &c->fields[f];
+            k = col[f];
+            in = &m->inputs[k];
+
+            if (mlp_csv_missing(fl->s, fl->len)
+                && !(in->kind == MLP_INPUT_CATEGORY && fl->len != 0
+                     && mlp_input_code(in, fl->s, fl->len) >= 0))
+            {
+                if (!(in->flags & MLP_INPUT_MISSING)) {
+                    mlp_error_set(err, 400, "CSV line %zu: \"%.*s\" is "
+                                  "missing: this model has no rule for "
+                                  "missing values", c->rec_line,
+                                  mlp_shown(m->input_names[k].s,
+                                            m->input_names[k].len),
+                                  m->input_names[k].s);
+                    goto done;
+                }
+
+                continue;
+            }
+
+            if (in->kind == MLP_INPUT_CATEGORY) {
+                code = mlp_input_code(in, fl->s, fl->len);
+
+                if (code < 0 && (in->flags & MLP_INPUT_UNKNOWN_ERROR)) {
+                    mlp_error_set(err, 400, "CSV line %zu: \"%.*s\": "
+                                  "unknown category \"%.*s\"", c->rec_line,
+                                  mlp_shown(m->input_names[k].s,
+                                            m->input_names[k].len),
+                                  m->input_names[k].s,
+                                  mlp_shown(fl->s, fl->len), fl->s);
+                    goto done;
+                }
+
+                req->x[r * m->n_inputs + k] = (double) code;
+                continue;
+            }
+
+            if (mlp_csv_number(fl->s, fl->len, &d) != 0 || !isfinite(d)) {
+                mlp_error_set(err, 400, "CSV line %zu: \"%.*s\" must be a "
+                              "finite number, not \"%.*s\"", c->rec_line,
+                              mlp_shown(m->input_names[k].s,
+                                        m->input_names[k].len),
+                              m->input_names[k].s,
+                              mlp_shown(fl->s, fl->len), fl->s);
+                goto done;
+            }
+
+            req->x[r * m->n_inputs + k] = d;
+        }
+    }
+
+    rc = 0;
+    goto done;
+
+csv_error:
+
+    mlp_error_set(err, 400, "CSV line %zu, column %zu: %s", c->err_line,
+                  c->err_col, c->err);
+
+done:
+
+    mlp_csv_close(c);
+
+    return rc;
+}
+
+
+/*
+ * The answer in CSV (Accept: text/csv): a row a line, the label or values,
+ * then a classifier's probabilities (or decision values).
+ */
+
+int
+mlp_csv_answer(const mlp_model_t *m, const mlp_v2_request_t *req,
+    mlp_alloc_t *a, char **resp, size_t *resp_len, mlp_error_t *err)
+{
+    char       *buf, *p;
+    double     *out;
+    size_t      r, size, label;
+    uint32_t    k, *labels;
+    const char *s;
+
+    if (mlp_predict_inputs(m, req->x, req->rows, a, &out, &labels, err)
+        != 0)
+    {
+        return -1;
+    }
+
+    label = 4;
+
+    for (k = 0; m->classifier && k < m->n_outputs; k++) {
+        if (m->labels[k].len > label) {
+            label = m->labels[k].len;
+        }
+    }
+
+    size = 16 + req->rows * (2 * label + 8 + m->out_width * 34);
+
+    buf = a->alloc(a->data, size);
+    if (buf == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        return -1;
+    }
+
+    p = buf;
+
+    for (r = 0; r < req->rows; r++) {
+        if (m->answer == MLP_ANSWER_OUTLIER) {
+            p = mlp_v2_cpy(p, out[r * m->out_width] > 0 ? "1," : "-1,");
+
+        } else if (m->classifier) {
+            s = m->labels[labels[r]].s;
+
+            if (s[0] == '"' && memchr(s, '\\', m->labels[labels[r]].len)
+                == NULL)
+            {
+                p += mlp_csv_quote(s + 1, m->labels[labels[r]].len - 2, p);
+
+            } else {
+                /* a number, or an escaped label: its JSON text, quoted */
+                p += mlp_csv_quote(s, m->labels[labels[r]].len, p);
+            }
+
+            *p++ = ',';
+        }
+
+        for (k = 0; k < m->out_width; k++) {
+            p += mlp_write_double(out[r * m->out_width + k], p);
+            *p++ = ',';
+        }
+
+        p[-1] = '\n';
+    }
+
+    *resp = buf;
+    *resp_len = p - buf;
+
+    return 0;
 }
