@@ -2733,3 +2733,93 @@ qr/is missing: this model has no rule for missing values/s
 --- error_code: 400
 --- no_error_log
 [error]
+
+
+
+=== TEST 97: config: a name and version twice
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    mlpredict_model iris $TEST_NGINX_MODELS/iris_forest.mlp version=1;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+--- must_die
+--- error_log
+model "iris" version 1 is duplicate
+
+
+
+=== TEST 98: config: a name with a slash
+--- http_config
+    mlpredict_model a/b $TEST_NGINX_MODELS/iris.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+--- must_die
+--- error_log
+invalid model name "a/b"
+
+
+
+=== TEST 99: config: a version that is not a number from 1
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp version=0;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+--- must_die
+--- error_log
+invalid version "version=0"
+
+
+
+=== TEST 100: config: an unknown parameter
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp latest;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+--- must_die
+--- error_log
+invalid parameter "latest"
+
+
+
+=== TEST 101: config: a missing model file
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/nope.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+--- must_die
+--- error_log
+mlpredict: cannot load model
+
+
+
+=== TEST 102: config: mlpredict_api takes no arguments
+--- http_config
+--- config
+    location /v2 {
+        mlpredict_api on;
+    }
+--- must_die
+--- error_log
+invalid number of arguments in "mlpredict_api" directive
+
+
+
+=== TEST 103: config: mlpredict_model is not for a location
+--- http_config
+--- config
+    location /v2 {
+        mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    }
+--- must_die
+--- error_log
+"mlpredict_model" directive is not allowed here
