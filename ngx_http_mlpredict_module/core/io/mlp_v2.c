@@ -1050,7 +1050,7 @@ mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
         bin_size += sizes[k];
     }
 
-    size = 512 + name_len + version_len + req->id_len
+    size = 1024 + name_len + version_len + req->id_len
            + req->rows * (label + 2) + req->rows * m->out_width * 34
            + req->rows * m->n_outputs * 34;
 
@@ -1205,7 +1205,7 @@ mlp_v2_metadata(const mlp_model_t *m, const char *name, size_t name_len,
     uint32_t   j;
     unsigned   all;
 
-    size = 512 + name_len + versions_len;
+    size = 1024 + name_len + versions_len;
 
     for (j = 0; j < m->n_inputs; j++) {
         size += 6 * m->input_names[j].len + 64;
