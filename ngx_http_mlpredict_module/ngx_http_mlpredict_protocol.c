@@ -683,6 +683,12 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
            : rt->route == ngx_http_mlpredict_tf_classify
            ? MLP_TF_CLASSIFY : MLP_TF_REGRESS;
 
+    if (rt->route != ngx_http_mlpredict_v2_infer
+        && mlp_tf_verb_check(nm->model->model, verb, &e) != 0)
+    {
+        goto failed;
+    }
+
     if (ngx_http_mlpredict_api_type(r) == &ngx_http_mlpredict_api_csv) {
         if (mlp_csv_request(nm->model->model, (char *) body->data,
                             body->len, (size_t) mlcf->max_batch, &a, &req,

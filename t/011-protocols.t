@@ -2823,3 +2823,32 @@ invalid number of arguments in "mlpredict_api" directive
 --- must_die
 --- error_log
 "mlpredict_model" directive is not allowed here
+
+
+
+=== TEST 104: CSV: :regress on a classifier, whatever Accept asks
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+    mlpredict_model iris $TEST_NGINX_MODELS/iris_forest.mlp version=2;
+    mlpredict_model diabetes $TEST_NGINX_MODELS/diabetes.mlp;
+    mlpredict_model churn $TEST_NGINX_MODELS/churn.mlp;
+    mlpredict_model bc_svc $TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp;
+    mlpredict_model diabetes_hgb $TEST_NGINX_MODELS/diabetes_hgb.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- more_headers
+Content-Type: text/csv
+Accept: text/csv
+--- request eval
+"POST /v1/models/iris:regress\n" . "5.1,3.5,1.4,0.2\n"
+--- response_body_like eval
+qr/^\{"error":":regress needs a regressor of one target; use :predict"\}$/s
+--- error_code: 400
+--- no_error_log
+[error]

@@ -201,6 +201,7 @@ char *mlp_v2_metadata(const mlp_model_t *m, const char *name,
 int mlp_tf_parse(const mlp_model_t *m, const char *body, size_t len,
     int verb, size_t max_rows, mlp_alloc_t *a, mlp_v2_request_t *req,
     int *columnar, mlp_error_t *err);
+int mlp_tf_verb_check(const mlp_model_t *m, int verb, mlp_error_t *err);
 char *mlp_tf_metadata(const mlp_model_t *m, const char *name,
     size_t name_len, const char *version, size_t version_len,
     mlp_alloc_t *a, size_t *len);

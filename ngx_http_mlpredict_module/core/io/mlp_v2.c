@@ -1525,18 +1525,11 @@ mlp_tf_class(const mlp_model_t *m, uint32_t k, char *p)
 }
 
 
-int
-mlp_tf_answer(const mlp_model_t *m, const mlp_v2_request_t *req, int verb,
-    int columnar, mlp_alloc_t *a, char **resp, size_t *resp_len,
-    mlp_error_t *err)
-{
-    char      *buf, *p;
-    double    *out, v;
-    size_t     r, size, label;
-    uint32_t   k, *labels, w;
-    unsigned   all;
-    int        kk;
+/* Whether the model answers :classify or :regress (always :predict). */
 
+int
+mlp_tf_verb_check(const mlp_model_t *m, int verb, mlp_error_t *err)
+{
     if (verb == MLP_TF_REGRESS && (m->classifier || m->n_outputs != 1
                                    || m->answer != MLP_ANSWER_VALUE))
     {
@@ -1551,6 +1544,26 @@ mlp_tf_answer(const mlp_model_t *m, const mlp_v2_request_t *req, int verb,
     {
         mlp_error_set(err, 400, ":classify needs a classifier with a score "
                       "a class; use :predict");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+mlp_tf_answer(const mlp_model_t *m, const mlp_v2_request_t *req, int verb,
+    int columnar, mlp_alloc_t *a, char **resp, size_t *resp_len,
+    mlp_error_t *err)
+{
+    char      *buf, *p;
+    double    *out, v;
+    size_t     r, size, label;
+    uint32_t   k, *labels, w;
+    unsigned   all;
+    int        kk;
+
+    if (mlp_tf_verb_check(m, verb, err) != 0) {
         return -1;
     }
 
