@@ -3,7 +3,8 @@
  * libFuzzer target: any bytes as a body to the protocol parsers, on the
  * example iris model (or MLP_FUZZ_MODEL). The first byte picks the route:
  * v2 infer in JSON, v2 infer with binary data (the next two bytes give the
- * JSON header's length), TF Serving's :predict, :classify or :regress.
+ * JSON header's length), TF Serving's :predict, :classify or :regress, a
+ * CSV body answered in CSV.
  * Properties: no crash or undefined behaviour; an accepted request yields
  * a JSON answer (the v2 JSON header); a refused one a 4xx; jansson never
  * allocates past its reserve.
@@ -45,7 +46,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         return 0;
     }
 
-    mode = data[0] % 5;
+    mode = data[0] % 6;
     json_len = ((size_t) data[1] | (size_t) data[2] << 8) % (size - 2);
     data += 3;
     size -= 3;
@@ -54,7 +55,25 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     mlp_json_last_parse(&st);
     before = st.parses;
 
-    if (mode < 2) {
+    if (mode == 5) {
+        rc = mlp_csv_request(fuzz_model, (const char *) data, size, 8, &a,
+                             &req, &e);
+
+        if (rc == 0) {
+            rc = mlp_csv_answer(fuzz_model, &req, &a, &resp, &len, &e);
+
+            /* CSV, not JSON: only that it ends a line */
+            if (rc == 0 && (len == 0 || resp[len - 1] != '\n')) {
+                fprintf(stderr, "CSV answer without its last line break\n");
+                abort();
+            }
+
+            if (rc == 0) {
+                return 0;
+            }
+        }
+
+    } else if (mode < 2) {
         rc = mlp_v2_parse(fuzz_model, (const char *) data, size,
                           mode == 0 ? size : json_len, 8, &a, &req, &e);
 
