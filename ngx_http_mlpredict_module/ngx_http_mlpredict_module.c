@@ -572,7 +572,8 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t                 *value;
     ngx_http_core_loc_conf_t  *clcf;
 
-    if (mlcf->model != NULL) {
+    /* one endpoint a location: a model, or the protocol routes */
+    if (mlcf->model != NULL || mlcf->api) {
         return "is duplicate";
     }
 
@@ -791,7 +792,7 @@ ngx_http_mlpredict_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     mlcf->model = NULL;
- *     mlcf->api = 0;
+     *     mlcf->api = 0;
      */
 
     mlcf->max_batch = NGX_CONF_UNSET;

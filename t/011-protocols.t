@@ -2852,3 +2852,17 @@ qr/^\{"error":":regress needs a regressor of one target; use :predict"\}$/s
 --- error_code: 400
 --- no_error_log
 [error]
+
+
+
+=== TEST 105: config: one endpoint a location, mlpredict_api or mlpredict
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+        mlpredict $TEST_NGINX_MODELS/iris.mlp;
+    }
+--- must_die
+--- error_log
+"mlpredict" directive is duplicate
