@@ -105,10 +105,13 @@ FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
              csv:csv:$(MOD)/test/corpus/csv:- \
              libsvm:libsvm:$(MOD)/test/corpus/libsvm:- \
              values:values:$(MOD)/test/corpus/values:models/bot.mlp \
-             values_churn:values:$(MOD)/test/corpus/values:models/churn_hgb.mlp
+             values_churn:values:$(MOD)/test/corpus/values:models/churn_hgb.mlp \
+             v2:v2:$(MOD)/test/corpus/v2:models/iris.mlp \
+             v2_churn:v2:$(MOD)/test/corpus/v2:models/churn.mlp
 
 fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model $(BUILD)/fuzz_scan \
-      $(BUILD)/fuzz_csv $(BUILD)/fuzz_libsvm $(BUILD)/fuzz_values
+      $(BUILD)/fuzz_csv $(BUILD)/fuzz_libsvm $(BUILD)/fuzz_values \
+      $(BUILD)/fuzz_v2
 	@for r in $(FUZZ_RUNS); do \
 	    IFS=: read -r run target seeds model <<< "$$r"; \
 	    log=$(BUILD)/fuzz_$$run.log; mkdir -p $(BUILD)/corpus/$$run; \
@@ -154,6 +157,8 @@ parity: module $(BUILD)/mlpredict
 	    --module $(CURDIR)/$(SO) --port 1993
 	$(PYTHON) t/explain.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
 	    --module $(CURDIR)/$(SO) --port 1994
+	$(PYTHON) t/protocols.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \
+	    --port 1996
 
 # The real Test::Nginx when installed, else the compatible runner in t/compat.
 nginx-test: module

@@ -26,14 +26,58 @@ typedef struct {
 } ngx_http_mlpredict_model_t;
 
 
+/* a model by name and version (mlpredict_model), for the protocol routes */
+typedef struct {
+    ngx_str_t                    name;
+    ngx_str_t                    json_name;     /* quoted */
+    ngx_uint_t                   version;
+    ngx_str_t                    json_version;  /* quoted */
+    ngx_http_mlpredict_model_t  *model;
+    ngx_str_t                    v2_meta;       /* built at configuration */
+    ngx_str_t                    v2_ready;
+    ngx_str_t                    tf_meta;
+    ngx_str_t                    tf_status;     /* this version's */
+    ngx_str_t                    tf_status_all; /* every version's */
+} ngx_http_mlpredict_named_t;
+
+
 typedef struct {
     ngx_array_t                  models;    /* ngx_http_mlpredict_model_t * */
+    ngx_array_t                  named;     /* ngx_http_mlpredict_named_t */
 } ngx_http_mlpredict_main_conf_t;
+
+
+typedef struct {
+    ngx_http_mlpredict_model_t  *model;
+    ngx_int_t                    max_batch;
+    ngx_flag_t                   explain;   /* mlpredict_explain */
+    unsigned                     api:1;     /* mlpredict_api */
+} ngx_http_mlpredict_loc_conf_t;
+
+
+typedef struct {
+    ngx_str_t                    error;     /* replaces nginx's own page */
+    unsigned                     own:1;
+    unsigned                     replace:1;
+    unsigned                     sent:1;
+} ngx_http_mlpredict_ctx_t;
 
 
 ngx_http_mlpredict_model_t *ngx_http_mlpredict_load(ngx_conf_t *cf,
     ngx_str_t *path);
 void *ngx_http_mlpredict_alloc(void *data, size_t size);
+ngx_int_t ngx_http_mlpredict_collect_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+ngx_int_t ngx_http_mlpredict_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *message);
+ngx_http_mlpredict_ctx_t *ngx_http_mlpredict_get_ctx(ngx_http_request_t *r);
+
+/* the protocol routes (ngx_http_mlpredict_protocol.c) */
+char *ngx_http_mlpredict_model(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_mlpredict_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_mlpredict_protocol_init(ngx_conf_t *cf);
 
 char *ngx_http_mlpredict_score(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

@@ -20,32 +20,11 @@
 #define NGX_HTTP_MLPREDICT_MAX_BATCH  1000
 
 
-typedef struct {
-    ngx_http_mlpredict_model_t  *model;
-    ngx_int_t                    max_batch;
-    ngx_flag_t                   explain;
-} ngx_http_mlpredict_loc_conf_t;
-
-
-typedef struct {
-    ngx_str_t                    error;     /* replaces nginx's own page */
-    unsigned                     own:1;
-    unsigned                     replace:1;
-    unsigned                     sent:1;
-} ngx_http_mlpredict_ctx_t;
-
-
 static ngx_int_t ngx_http_mlpredict_handler(ngx_http_request_t *r);
 static void ngx_http_mlpredict_body_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_mlpredict_collect_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_mlpredict_json_type(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mlpredict_send(ngx_http_request_t *r,
     ngx_uint_t status, u_char *data, size_t len);
-static ngx_int_t ngx_http_mlpredict_send_error(ngx_http_request_t *r,
-    ngx_uint_t status, const char *message);
-static ngx_http_mlpredict_ctx_t *ngx_http_mlpredict_get_ctx(
-    ngx_http_request_t *r);
 
 static ngx_int_t ngx_http_mlpredict_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mlpredict_body_filter(ngx_http_request_t *r,
@@ -82,6 +61,20 @@ static ngx_command_t  ngx_http_mlpredict_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE2,
       ngx_http_mlpredict_score,
       NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mlpredict_model"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE23,
+      ngx_http_mlpredict_model,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mlpredict_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mlpredict_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -272,7 +265,7 @@ ngx_http_mlpredict_body_handler(ngx_http_request_t *r)
  * a single memory buffer, else copied from the chain and any temp file.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mlpredict_collect_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     u_char       *p;
@@ -417,7 +410,7 @@ ngx_http_mlpredict_send(ngx_http_request_t *r, ngx_uint_t status,
 
 /* A client's mistake: logged at info, answered {"error": "..."}. */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mlpredict_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *message)
 {
@@ -462,7 +455,7 @@ ngx_http_mlpredict_alloc(void *data, size_t size)
 }
 
 
-static ngx_http_mlpredict_ctx_t *
+ngx_http_mlpredict_ctx_t *
 ngx_http_mlpredict_get_ctx(ngx_http_request_t *r)
 {
     ngx_http_mlpredict_ctx_t  *ctx;
@@ -507,7 +500,7 @@ ngx_http_mlpredict_header_filter(ngx_http_request_t *r)
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mlpredict_module);
 
-    if (mlcf->model == NULL) {
+    if (mlcf->model == NULL && !mlcf->api) {
         return ngx_http_next_header_filter(r);
     }
 
@@ -610,7 +603,8 @@ ngx_http_mlpredict(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t                 *value;
     ngx_http_core_loc_conf_t  *clcf;
 
-    if (mlcf->model != NULL) {
+    /* one endpoint a location: a model, or the protocol routes */
+    if (mlcf->model != NULL || mlcf->api) {
         return "is duplicate";
     }
 
@@ -804,6 +798,13 @@ ngx_http_mlpredict_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    if (ngx_array_init(&mmcf->named, cf->pool, 4,
+                       sizeof(ngx_http_mlpredict_named_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
     return mmcf;
 }
 
@@ -822,6 +823,7 @@ ngx_http_mlpredict_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     mlcf->model = NULL;
+     *     mlcf->api = 0;
      */
 
     mlcf->max_batch = NGX_CONF_UNSET;
@@ -874,7 +876,7 @@ ngx_http_mlpredict_init(ngx_conf_t *cf)
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_mlpredict_body_filter;
 
-    return NGX_OK;
+    return ngx_http_mlpredict_protocol_init(cf);
 }
 
 

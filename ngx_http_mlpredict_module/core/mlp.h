@@ -130,6 +130,10 @@ int mlp_parse_request(const mlp_model_t *m, const char *body, size_t len,
 int mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
     uint32_t *labels, mlp_error_t *err);
 
+/* Rows of inputs through the steps and the estimator (from a). */
+int mlp_predict_inputs(const mlp_model_t *m, double *in, size_t rows,
+    mlp_alloc_t *a, double **out, uint32_t **labels, mlp_error_t *err);
+
 /* Parse, predict and write the answer: the whole request path. */
 int mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, char **resp, size_t *resp_len,
@@ -207,6 +211,57 @@ int mlp_explain(const mlp_model_t *m, const double *x, size_t rows,
 int mlp_handle_request_flags(const mlp_model_t *m, const char *body,
     size_t len, size_t max_rows, unsigned flags, mlp_alloc_t *a, char **resp,
     size_t *resp_len, mlp_outcome_t *oc, mlp_error_t *err);
+
+/*
+ * The Open Inference Protocol v2 (io/mlp_v2.c). An inference request's
+ * JSON is its first json_len bytes, binary tensor data the rest.
+ */
+#define MLP_V2_PREDICT          0x01
+#define MLP_V2_PROBA            0x02
+#define MLP_V2_DECISION         0x04
+
+typedef struct {
+    size_t                    rows;
+    double                   *x;        /* rows * n_inputs */
+    const char               *id;       /* the id as JSON text, or NULL */
+    size_t                    id_len;
+    unsigned                  outputs;  /* MLP_V2_*: those answered */
+    unsigned                  binary;   /* of them, in binary */
+} mlp_v2_request_t;
+
+int mlp_v2_parse(const mlp_model_t *m, const char *body, size_t len,
+    size_t json_len, size_t max_rows, mlp_alloc_t *a, mlp_v2_request_t *req,
+    mlp_error_t *err);
+int mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
+    const char *version, size_t version_len, const mlp_v2_request_t *req,
+    mlp_alloc_t *a, char **resp, size_t *resp_len, size_t *json_len,
+    mlp_error_t *err);
+char *mlp_v2_metadata(const mlp_model_t *m, const char *name,
+    size_t name_len, const char *versions, size_t versions_len,
+    mlp_alloc_t *a, size_t *len);
+
+/* TF Serving's REST API: :predict, :classify, :regress (io/mlp_v2.c). */
+#define MLP_TF_PREDICT          0
+#define MLP_TF_CLASSIFY         1
+#define MLP_TF_REGRESS          2
+
+int mlp_tf_parse(const mlp_model_t *m, const char *body, size_t len,
+    int verb, size_t max_rows, mlp_alloc_t *a, mlp_v2_request_t *req,
+    int *columnar, mlp_error_t *err);
+int mlp_tf_verb_check(const mlp_model_t *m, int verb, mlp_error_t *err);
+char *mlp_tf_metadata(const mlp_model_t *m, const char *name,
+    size_t name_len, const char *version, size_t version_len,
+    mlp_alloc_t *a, size_t *len);
+int mlp_tf_answer(const mlp_model_t *m, const mlp_v2_request_t *req,
+    int verb, int columnar, mlp_alloc_t *a, char **resp, size_t *resp_len,
+    mlp_error_t *err);
+
+/* A text/csv body on any protocol route, and the answer in CSV. */
+int mlp_csv_request(const mlp_model_t *m, const char *body, size_t len,
+    size_t max_rows, mlp_alloc_t *a, mlp_v2_request_t *req,
+    mlp_error_t *err);
+int mlp_csv_answer(const mlp_model_t *m, const mlp_v2_request_t *req,
+    mlp_alloc_t *a, char **resp, size_t *resp_len, mlp_error_t *err);
 
 /* Writing answers. */
 size_t mlp_response_bound(const mlp_model_t *m, size_t rows);

@@ -311,6 +311,17 @@ typedef struct {
 #define MLP_JSON_SLACK          4096
 
 void mlp_json_last_parse(mlp_json_stats_t *st);
+
+/* for the protocol parsers: jansson only through the bounded reserve */
+struct json_t;
+struct json_t *mlp_json_load(const char *body, size_t len, mlp_alloc_t *a,
+    mlp_error_t *err);
+void mlp_json_release(struct json_t *root);
+int mlp_parse_row(const mlp_model_t *m, struct json_t *row, size_t r,
+    int batch, double *x, mlp_error_t *err);
+int mlp_parse_value(const mlp_model_t *m, struct json_t *v, uint32_t j,
+    size_t r, int batch, double *x, mlp_error_t *err);
+const char *mlp_json_type(struct json_t *v);
 int mlp_json_selfcheck(char *err, size_t errlen);
 int mlp_linear_predict(const mlp_model_t *m, double *x, size_t rows,
     double *out, uint32_t *labels);

@@ -83,6 +83,92 @@ mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
 }
 
 
+/*
+ * Rows of inputs (rows * n_inputs, as the parsers make them) through the
+ * steps: *xp the estimator's rows (in itself without steps), from a.
+ */
+
+static int
+mlp_features(const mlp_model_t *m, double *in, size_t rows, mlp_alloc_t *a,
+    double **xp, mlp_error_t *err)
+{
+    double  *x, *work;
+
+    *xp = in;
+
+    if (!m->schema) {
+        return 0;
+    }
+
+    /*
+     * The steps widen rows: the features they make, and the work each row
+     * costs (its work row), bounded like the matrix of the inputs
+     */
+    if (rows * (m->n_features > m->n_columns ? m->n_features : m->n_columns)
+        > MLP_STEPS_MATRIX / sizeof(double))
+    {
+        mlp_error_set(err, 413, "%zu rows make %zu values after "
+                      "preprocessing, over the %d MiB a request may take: "
+                      "send fewer rows", rows,
+                      rows * (m->n_features > m->n_columns
+                              ? m->n_features : m->n_columns),
+                      MLP_STEPS_MATRIX / (1024 * 1024));
+        return -1;
+    }
+
+    x = a->alloc(a->data, rows * m->n_features * sizeof(double));
+    work = a->alloc(a->data, m->n_columns * sizeof(double));
+
+    if (x == NULL || work == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        return -1;
+    }
+
+    if (mlp_steps_apply(m, in, rows, 0, work, x, err) != 0) {
+        return -1;
+    }
+
+    *xp = x;
+
+    return 0;
+}
+
+
+/*
+ * Rows of inputs through the steps and the estimator: *out rows *
+ * out_width values, *labels a class a row, both from a.
+ */
+
+int
+mlp_predict_inputs(const mlp_model_t *m, double *in, size_t rows,
+    mlp_alloc_t *a, double **outp, uint32_t **labelsp, mlp_error_t *err)
+{
+    double    *out, *x;
+    uint32_t  *labels;
+
+    if (mlp_features(m, in, rows, a, &x, err) != 0) {
+        return -1;
+    }
+
+    out = a->alloc(a->data, rows * m->out_width * sizeof(double));
+    labels = a->alloc(a->data, rows * sizeof(uint32_t));
+
+    if (out == NULL || labels == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        return -1;
+    }
+
+    if (mlp_predict(m, x, rows, out, labels, err) != 0) {
+        return -1;
+    }
+
+    *outp = out;
+    *labelsp = labels;
+
+    return 0;
+}
+
+
 int
 mlp_handle_request(const mlp_model_t *m, const char *body, size_t len,
     size_t max_rows, mlp_alloc_t *a, char **resp, size_t *resp_len,
@@ -110,7 +196,7 @@ mlp_handle_request_flags(const mlp_model_t *m, const char *body, size_t len,
 {
     char           *buf;
     void           *scratch;
-    double         *out, *x, *work, *phi;
+    double         *out, *x, *phi;
     uint32_t       *labels;
     mlp_request_t   req;
 
@@ -150,37 +236,8 @@ mlp_handle_request_flags(const mlp_model_t *m, const char *body, size_t len,
         }
     }
 
-    x = req.x;
-
-    if (m->schema) {
-        /*
-         * The steps widen rows: the features they make, and the work each
-         * row costs (its work row), bounded like the matrix of the inputs
-         */
-        if (req.rows * (m->n_features > m->n_columns ? m->n_features
-                                                     : m->n_columns)
-            > MLP_STEPS_MATRIX / sizeof(double))
-        {
-            mlp_error_set(err, 413, "%zu rows make %zu values after "
-                          "preprocessing, over the %d MiB a request may "
-                          "take: send fewer rows", req.rows,
-                          req.rows * (m->n_features > m->n_columns
-                                      ? m->n_features : m->n_columns),
-                          MLP_STEPS_MATRIX / (1024 * 1024));
-            return -1;
-        }
-
-        x = a->alloc(a->data, req.rows * m->n_features * sizeof(double));
-        work = a->alloc(a->data, m->n_columns * sizeof(double));
-
-        if (x == NULL || work == NULL) {
-            mlp_error_set(err, 500, "out of memory");
-            return -1;
-        }
-
-        if (mlp_steps_apply(m, req.x, req.rows, 0, work, x, err) != 0) {
-            return -1;
-        }
+    if (mlp_features(m, req.x, req.rows, a, &x, err) != 0) {
+        return -1;
     }
 
     phi = NULL;

@@ -25,13 +25,8 @@
 #define MLP_NAME_SHOWN  64      /* bytes of a client's key put in a message */
 
 
-static int mlp_parse_row(const mlp_model_t *m, json_t *row, size_t r,
-    int batch, double *x, mlp_error_t *err);
 static int mlp_parse_named(const mlp_model_t *m, json_t *row, size_t r,
     int batch, double *x, mlp_error_t *err);
-static int mlp_parse_value(const mlp_model_t *m, json_t *v, uint32_t j,
-    size_t r, int batch, double *x, mlp_error_t *err);
-static const char *mlp_json_type(json_t *v);
 static void *mlp_json_alloc(size_t size);
 static void mlp_json_free(void *p);
 static int mlp_json_prepass(const char *p, size_t len, size_t *bound,
@@ -345,6 +340,56 @@ mlp_json_end(json_t *root)
 }
 
 
+/*
+ * A whole body parsed by jansson inside the reserve, for the protocol
+ * parsers (mlp_v2.c): NULL with err set; the value is given back, and
+ * jansson's allocator restored, by mlp_json_release.
+ */
+
+json_t *
+mlp_json_load(const char *body, size_t len, mlp_alloc_t *a, mlp_error_t *err)
+{
+    json_t        *root;
+    json_error_t   e;
+
+    if (mlp_json_begin(body, len, MLP_JSON_BUDGET(len), a, err) != 0) {
+        return NULL;
+    }
+
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY
+                                 | JSON_DECODE_INT_AS_REAL, &e);
+
+    if (mlp_json_reserve.stats.overflows != 0) {
+        mlp_error_set(err, 500, "jansson allocated past the reserve sized "
+                      "for it");
+        mlp_json_end(root);
+        return NULL;
+    }
+
+    if (root == NULL) {
+        if (e.text[0] == '\0') {
+            mlp_error_set(err, 500, "out of memory");
+
+        } else {
+            mlp_error_set(err, 400, "malformed JSON at line %d, column %d: "
+                          "%s", e.line, e.column, e.text);
+        }
+
+        mlp_json_end(NULL);
+        return NULL;
+    }
+
+    return root;
+}
+
+
+void
+mlp_json_release(json_t *root)
+{
+    mlp_json_end(root);
+}
+
+
 /* the self-check's arena: one reserve at a time, freed by the caller */
 
 static void *
@@ -634,7 +679,7 @@ done:
 }
 
 
-static int
+int
 mlp_parse_row(const mlp_model_t *m, json_t *row, size_t r, int batch,
     double *x, mlp_error_t *err)
 {
@@ -745,7 +790,7 @@ mlp_parse_named(const mlp_model_t *m, json_t *row, size_t r, int batch,
 }
 
 
-static int
+int
 mlp_parse_value(const mlp_model_t *m, json_t *v, uint32_t j, size_t r,
     int batch, double *x, mlp_error_t *err)
 {
@@ -857,7 +902,7 @@ mlp_shown(const char *s, size_t len)
 }
 
 
-static const char *
+const char *
 mlp_json_type(json_t *v)
 {
     switch (json_typeof(v)) {
