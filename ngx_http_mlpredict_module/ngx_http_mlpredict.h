@@ -90,6 +90,10 @@ ngx_http_mlpredict_model_t *ngx_http_mlpredict_location_model(
 ngx_int_t ngx_http_mlpredict_model_label(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *version);
 uint64_t ngx_http_mlpredict_clock(void);
+void ngx_http_mlpredict_use_model(ngx_http_request_t *r,
+    ngx_http_mlpredict_model_t *mm);
+ngx_http_mlpredict_model_t *ngx_http_mlpredict_request_model(
+    ngx_http_request_t *r);
 void ngx_http_mlpredict_note(ngx_http_request_t *r, mlp_outcome_t *oc,
     uint64_t core_ns, ngx_uint_t failed);
 

@@ -127,6 +127,7 @@ typedef struct {
 typedef struct {
     mlp_outcome_t                outcome;
     uint64_t                     core_ns;
+    ngx_http_mlpredict_model_t  *model;     /* a named model's, by a route */
     ngx_str_t                    error;     /* the JSON body replacing */
     unsigned                     cored:1;   /* the core ran */
     unsigned                     core_error:1;
@@ -288,7 +289,7 @@ ngx_http_mlpredict_model_label(ngx_http_request_t *r, ngx_str_t *name,
 {
     ngx_http_mlpredict_model_t  *mm;
 
-    mm = ngx_http_mlpredict_location_model(r);
+    mm = ngx_http_mlpredict_request_model(r);
 
     if (mm == NULL) {
         return NGX_DECLINED;
@@ -320,7 +321,7 @@ ngx_http_mlpredict_model_label_of(ngx_http_mlpredict_model_t *mm,
     }
 
     name->data = p;
-    name->len = ngx_min((size_t) (last - p), NGX_HTTP_MLPREDICT_NAME_LEN);
+    name->len = last - p;     /* over NGX_HTTP_MLPREDICT_NAME_LEN: refused */
 
     ngx_str_set(version, "1");
 }
@@ -337,11 +338,8 @@ ngx_http_mlpredict_clock(void)
 }
 
 
-/* The predictor tells what the core did; counted at the log phase. */
-
-void
-ngx_http_mlpredict_note(ngx_http_request_t *r, mlp_outcome_t *oc,
-    uint64_t core_ns, ngx_uint_t failed)
+static ngx_http_mlpredict_metrics_ctx_t *
+ngx_http_mlpredict_metrics_ctx(ngx_http_request_t *r)
 {
     ngx_http_mlpredict_metrics_ctx_t  *ctx;
 
@@ -350,10 +348,59 @@ ngx_http_mlpredict_note(ngx_http_request_t *r, mlp_outcome_t *oc,
     if (ctx == NULL) {
         ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_mlpredict_metrics_ctx_t));
         if (ctx == NULL) {
-            return;
+            return NULL;
         }
 
         ngx_http_set_ctx(r, ctx, ngx_http_mlpredict_metrics_module);
+    }
+
+    return ctx;
+}
+
+
+/* A protocol route names the model it answers by: counted under it. */
+
+void
+ngx_http_mlpredict_use_model(ngx_http_request_t *r,
+    ngx_http_mlpredict_model_t *mm)
+{
+    ngx_http_mlpredict_metrics_ctx_t  *ctx;
+
+    ctx = ngx_http_mlpredict_metrics_ctx(r);
+
+    if (ctx != NULL) {
+        ctx->model = mm;
+    }
+}
+
+
+ngx_http_mlpredict_model_t *
+ngx_http_mlpredict_request_model(ngx_http_request_t *r)
+{
+    ngx_http_mlpredict_metrics_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mlpredict_metrics_module);
+
+    if (ctx != NULL && ctx->model != NULL) {
+        return ctx->model;
+    }
+
+    return ngx_http_mlpredict_location_model(r);
+}
+
+
+/* The predictor tells what the core did; counted at the log phase. */
+
+void
+ngx_http_mlpredict_note(ngx_http_request_t *r, mlp_outcome_t *oc,
+    uint64_t core_ns, ngx_uint_t failed)
+{
+    ngx_http_mlpredict_metrics_ctx_t  *ctx;
+
+    ctx = ngx_http_mlpredict_metrics_ctx(r);
+
+    if (ctx == NULL) {
+        return;
     }
 
     ctx->outcome = *oc;
@@ -410,7 +457,7 @@ ngx_http_mlpredict_log_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    mm = ngx_http_mlpredict_location_model(r);
+    mm = ngx_http_mlpredict_request_model(r);
 
     if (mm == NULL || mm->metrics == NULL) {
         return NGX_OK;
@@ -715,6 +762,7 @@ ngx_http_mlpredict_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_mlpredict_metrics_main_conf_t  *omcf = data;
 
+    u_char                                  *p;
     ngx_str_t                                name, version;
     ngx_uint_t                               i, j;
     ngx_slab_pool_t                         *shpool;
@@ -742,6 +790,29 @@ ngx_http_mlpredict_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     for (i = 0; i < mcf->mmcf->models.nelts; i++) {
         ngx_http_mlpredict_model_label_of(mmp[i], &name, &version);
 
+        /* a label Prometheus refuses would fail the whole scrape */
+        p = name.data;
+        j = 0;
+
+        while (p < name.data + name.len && !j) {
+            if (*p < 0x80) {
+                p++;
+
+            } else {
+                j = ngx_utf8_decode(&p, name.data + name.len - p)
+                    > 0x10ffff;
+            }
+        }
+
+        if (name.len > NGX_HTTP_MLPREDICT_NAME_LEN || j) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "mlpredict_metrics_zone \"%V\": the model file "
+                          "\"%V\" makes a label over %d bytes or not UTF-8",
+                          &shm_zone->shm.name, &mmp[i]->path,
+                          NGX_HTTP_MLPREDICT_NAME_LEN);
+            return NGX_ERROR;
+        }
+
         s = ngx_http_mlpredict_slot(shpool, mcf->shm, &name, &version);
 
         if (s == NULL) {
@@ -763,7 +834,14 @@ ngx_http_mlpredict_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         for (j = 0; j < mcf->slots.nelts; j++) {
             if (sp[j] == s) {
-                break;
+                /* two files counted as one would mislead every graph */
+                ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                              "mlpredict_metrics_zone \"%V\": the model "
+                              "files \"%V\" and another share the label "
+                              "model=\"%V\": give them different file "
+                              "names", &shm_zone->shm.name, &mmp[i]->path,
+                              &name);
+                return NGX_ERROR;
             }
         }
 
@@ -828,7 +906,7 @@ ngx_http_mlpredict_variable(ngx_http_request_t *r,
     ngx_http_mlpredict_model_t        *mm;
     ngx_http_mlpredict_metrics_ctx_t  *ctx;
 
-    mm = ngx_http_mlpredict_location_model(r);
+    mm = ngx_http_mlpredict_request_model(r);
 
     if (mm == NULL) {
         v->not_found = 1;

@@ -48,6 +48,9 @@ static ngx_int_t ngx_http_mlpredict_route(ngx_http_request_t *r,
 static ngx_http_mlpredict_named_t *ngx_http_mlpredict_find(
     ngx_http_request_t *r, ngx_str_t *name, ngx_str_t *version,
     char *msg, size_t size);
+static ngx_int_t ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
+    ngx_http_mlpredict_route_t *rt, ngx_str_t *body, mlp_outcome_t *oc,
+    ngx_uint_t *failed);
 static ngx_int_t ngx_http_mlpredict_infer(ngx_http_request_t *r,
     ngx_http_mlpredict_route_t *rt, ngx_str_t *body);
 static ngx_int_t ngx_http_mlpredict_api_send(ngx_http_request_t *r,
@@ -656,9 +659,35 @@ ngx_http_mlpredict_find(ngx_http_request_t *r, ngx_str_t *name,
 }
 
 
+/* An inference, counted in the metrics under the named model's file. */
+
 static ngx_int_t
 ngx_http_mlpredict_infer(ngx_http_request_t *r,
     ngx_http_mlpredict_route_t *rt, ngx_str_t *body)
+{
+    uint64_t       t0;
+    ngx_int_t      rc;
+    ngx_uint_t     failed;
+    mlp_outcome_t  oc;
+
+    ngx_http_mlpredict_use_model(r, rt->named->model);
+
+    ngx_memzero(&oc, sizeof(mlp_outcome_t));
+    failed = 0;
+    t0 = ngx_http_mlpredict_clock();
+
+    rc = ngx_http_mlpredict_infer_core(r, rt, body, &oc, &failed);
+
+    ngx_http_mlpredict_note(r, &oc, ngx_http_mlpredict_clock() - t0, failed);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
+    ngx_http_mlpredict_route_t *rt, ngx_str_t *body, mlp_outcome_t *oc,
+    ngx_uint_t *failed)
 {
     int                             verb, columnar;
     char                           *resp;
@@ -698,6 +727,8 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
             goto failed;
         }
 
+        oc->rows = req.rows;
+
         if (ngx_http_mlpredict_accepts_csv(r)) {
             if (mlp_csv_answer(nm->model->model, &req, &a, &resp,
                                &resp_len, &e)
@@ -731,10 +762,16 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
         if (mlp_tf_parse(nm->model->model, (char *) body->data, body->len,
                          verb, (size_t) mlcf->max_batch, &a, &req,
                          &columnar, &e)
-            != 0
-            || mlp_tf_answer(nm->model->model, &req, verb, columnar, &a,
-                             &resp, &resp_len, &e)
-               != 0)
+            != 0)
+        {
+            goto failed;
+        }
+
+        oc->rows = req.rows;
+
+        if (mlp_tf_answer(nm->model->model, &req, verb, columnar, &a,
+                          &resp, &resp_len, &e)
+            != 0)
         {
             goto failed;
         }
@@ -787,6 +824,8 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
         goto failed;
     }
 
+    oc->rows = req.rows;
+
 answer:
 
     if (mlp_v2_answer(nm->model->model, (char *) nm->json_name.data,
@@ -825,6 +864,8 @@ answer:
                                        (u_char *) resp, resp_len);
 
 failed:
+
+    *failed = 1;
 
     if (e.status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "mlpredict: %s",

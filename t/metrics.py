@@ -105,7 +105,7 @@ def value(metrics, name, **labels):
     return None
 
 
-def main():
+def parse_args():
     ap = argparse.ArgumentParser()
     ap.add_argument("--nginx", default="/usr/sbin/nginx")
     ap.add_argument("--module", required=True)
@@ -113,6 +113,11 @@ def main():
     ap.add_argument("--prometheus", default="/usr/bin/prometheus")
     args = ap.parse_args()
     args.module = os.path.abspath(args.module)
+    return args
+
+
+def main():
+    args = parse_args()
 
     tmp = tempfile.mkdtemp(prefix="mlp-metrics-")
     port = free_port()
@@ -381,8 +386,100 @@ scrape_configs:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def labels_and_routes(args):
+    """Labels nginx -t refuses (two files one label; a name over 64 bytes),
+    and a protocol route's inference counted under its model."""
+    tmp = tempfile.mkdtemp(prefix="mlp-metrics-labels-")
+    nginx = None
+    try:
+        for d in ("logs", "conf", "a", "b"):
+            os.mkdir(os.path.join(tmp, d))
+        for d in ("a", "b"):
+            shutil.copy(os.path.join(MODELS, "iris.mlp"),
+                        os.path.join(tmp, d, "iris.mlp"))
+        long_name = "m" * 70
+        shutil.copy(os.path.join(MODELS, "iris.mlp"),
+                    os.path.join(tmp, long_name + ".mlp"))
+
+        def conf(body):
+            with open(os.path.join(tmp, "conf", "nginx.conf"), "w") as f:
+                f.write("""
+load_module %s;
+daemon off;
+error_log logs/error.log info;
+pid logs/nginx.pid;
+events { worker_connections 64; }
+http {
+    access_log off;
+    mlpredict_metrics_zone mlpredict 1m;
+%s
+}
+""" % (args.module, body))
+
+        def nginx_t():
+            p = subprocess.run([args.nginx, "-t", "-p", tmp + "/", "-c",
+                                "conf/nginx.conf"], capture_output=True,
+                               text=True)
+            return p.returncode, p.stderr
+
+        conf("""    server {
+        listen 127.0.0.1:1;
+        location = /a { mlpredict %s/a/iris.mlp; }
+        location = /b { mlpredict %s/b/iris.mlp; }
+    }""" % (tmp, tmp))
+        rc, err = nginx_t()
+        check(rc != 0 and "share the label" in err and "iris" in err,
+              "nginx -t refuses two model files one metrics label",
+              err[-300:])
+
+        conf("""    server {
+        listen 127.0.0.1:1;
+        location = /l { mlpredict %s/%s.mlp; }
+    }""" % (tmp, long_name))
+        rc, err = nginx_t()
+        check(rc != 0 and "over 64 bytes" in err,
+              "nginx -t refuses a file name making a label over 64 bytes",
+              err[-300:])
+
+        port = free_port()
+        conf("""    mlpredict_model linnerud %s/linnerud.mlp;
+    server {
+        listen 127.0.0.1:%d;
+        location /v2 { mlpredict_api; }
+        location = /metrics { mlpredict_metrics; }
+    }""" % (MODELS, port))
+        nginx = subprocess.Popen([args.nginx, "-p", tmp + "/", "-c",
+                                  "conf/nginx.conf"])
+        check(wait_port(port), "nginx listens (protocol routes)")
+        body = json.dumps({"inputs": [{
+            "name": "input-0", "shape": [2, 3], "datatype": "FP64",
+            "data": [5.0, 162.0, 60.0, 2.0, 110.0, 43.0]}]}).encode()
+        url = "http://127.0.0.1:%d/v2/models/linnerud/infer" % port
+        sts = [request(url, body)[0] for _ in range(3)]
+        sts.append(request(url, b"{bad")[0])
+        st, _, text = request("http://127.0.0.1:%d/metrics" % port)
+        m = parse_metrics(text.decode() if isinstance(text, bytes) else text)
+        check(sts == [200, 200, 200, 400]
+              and value(m, "mlpredict_requests_total", model="linnerud",
+                        status_class="2xx") == 3
+              and value(m, "mlpredict_predicted_rows_total",
+                        model="linnerud") == 6
+              and value(m, "mlpredict_errors_total", model="linnerud",
+                        reason="invalid_input") == 1,
+              "v2 inferences counted under their model: 3 answered, 6 "
+              "rows, 1 invalid input", "%r" % sts)
+    finally:
+        if nginx is not None:
+            nginx.terminate()
+            try:
+                nginx.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                nginx.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
 
 if __name__ == "__main__":
     rc = main()
+    labels_and_routes(parse_args())
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if rc or failed else 0)
