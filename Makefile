@@ -151,6 +151,8 @@ parity: module $(BUILD)/mlpredict
 	    --module $(CURDIR)/$(SO) --port 1992
 	$(PYTHON) t/parity_svm.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
 	    --module $(CURDIR)/$(SO) --port 1993
+	$(PYTHON) t/parity_mlp.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
+	    --module $(CURDIR)/$(SO) --port 1995
 
 # The real Test::Nginx when installed, else the compatible runner in t/compat.
 nginx-test: module
