@@ -172,6 +172,8 @@ parity: module $(BUILD)/mlpredict
 	    --module $(CURDIR)/$(SO) --port 1993
 	$(PYTHON) t/parity_mlp.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
 	    --module $(CURDIR)/$(SO) --port 1995
+	$(PYTHON) t/parity_onnx.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
+	    --module $(CURDIR)/$(SO) --port 1996
 
 # The real Test::Nginx when installed, else the compatible runner in t/compat.
 nginx-test: module
