@@ -113,6 +113,12 @@ $(BUILD)/fuzz_%: $(MOD)/test/fuzz_%.c $(MOD)/test/fuzz_common.h $(CORE_SRCS) \
 	@mkdir -p $(BUILD)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
 
+$(BUILD)/fuzz_onnx: $(MOD)/test/fuzz_onnx.c $(CORE_SRCS) $(CORE_HDRS) \
+                    $(ONNX_SRC) $(ONNX_GEN) | deps
+	@mkdir -p $(BUILD)
+	clang $(FUZZ_CFLAGS) $(ONNX_FLAGS) -o $@ $< $(CORE_SRCS) $(ONNX_SRC) \
+	    $(ONNX_GEN) $(LIBS) -lprotobuf-c
+
 # run:target:seed corpora (comma-separated):model (the request fuzzers on a
 # model with string categories too)
 FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
@@ -123,10 +129,12 @@ FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
              csv:csv:$(MOD)/test/corpus/csv:- \
              libsvm:libsvm:$(MOD)/test/corpus/libsvm:- \
              values:values:$(MOD)/test/corpus/values:models/bot.mlp \
-             values_churn:values:$(MOD)/test/corpus/values:models/churn_hgb.mlp
+             values_churn:values:$(MOD)/test/corpus/values:models/churn_hgb.mlp \
+             onnx:onnx:$(MOD)/test/corpus/onnx:-
 
 fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model $(BUILD)/fuzz_scan \
-      $(BUILD)/fuzz_csv $(BUILD)/fuzz_libsvm $(BUILD)/fuzz_values
+      $(BUILD)/fuzz_csv $(BUILD)/fuzz_libsvm $(BUILD)/fuzz_values \
+      $(BUILD)/fuzz_onnx
 	@for r in $(FUZZ_RUNS); do \
 	    IFS=: read -r run target seeds model <<< "$$r"; \
 	    log=$(BUILD)/fuzz_$$run.log; mkdir -p $(BUILD)/corpus/$$run; \

@@ -62,12 +62,33 @@ def act(name):
             "identity": nn.Identity()}[name]
 
 
-def build(d, hidden, k, acts, bn, dropout, head):
+def normalize_module(d):
+    """x - mean, divided, scaled and shifted by constants: Sub, Div, Mul and
+    Add in the graph"""
+    import torch
+    import torch.nn as nn
+
+    class Norm(nn.Module):
+        def __init__(self):
+            super().__init__()
+            g = torch.Generator().manual_seed(d)
+            self.register_buffer("mu", torch.randn(d, generator=g) * 0.1)
+            self.register_buffer("sd", torch.rand(d, generator=g) + 0.5)
+
+        def forward(self, x):
+            return (x - self.mu) / self.sd * 1.5 + 0.25
+
+    return Norm()
+
+
+def build(d, hidden, k, acts, bn, dropout, head, norm=False, bias=True):
     import torch.nn as nn
     layers = [nn.Flatten()]
+    if norm:
+        layers.append(normalize_module(d))
     w = d
     for i, h in enumerate(hidden):
-        layers.append(nn.Linear(w, h))
+        layers.append(nn.Linear(w, h, bias=bias))
         if bn:
             layers.append(nn.BatchNorm1d(h))
         layers.append(act(acts[i % len(acts)]))
@@ -134,6 +155,11 @@ def specs(data):
          False, "none", 10),
         ("wine_3_targets", "wine", (32, 32), ["leaky"], False, False,
          "none3", 15),
+        # Sub, Div, Mul, Add by constants; MatMul (Linear without bias)
+        ("wine_arith_matmul", "wine", (24, 12), ["relu", "tanh"], False,
+         False, "softmax", 13, True, False),
+        ("iris_arith_matmul_bn", "iris", (16,), ["elu"], True, True,
+         "softmax", 10, True, False),
     ]
 
 
@@ -284,7 +310,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="mlpredict-parity-onnx-")
     data = datasets()
     cases = []
-    for name, ds, hidden, acts, bn, drop, head, opset in specs(data):
+    for spec in specs(data):
+        name, ds, hidden, acts, bn, drop, head, opset = spec[:8]
+        norm, bias = spec[8:] if len(spec) > 8 else (False, True)
         X, y = data[ds]
         d = X.shape[1]
         if head == "none":
@@ -301,7 +329,8 @@ def main():
             target = y
             k = int(y.max()) + 1
         torch.manual_seed(len(name))
-        model = train(build(d, hidden, k, acts, bn, drop, head), X, target,
+        model = train(build(d, hidden, k, acts, bn, drop, head, norm, bias),
+                      X, target,
                       head if head != "none3" else "none")
         path = os.path.join(tmp, name + ".onnx")
         export(model, d, path, opset)

@@ -721,6 +721,13 @@ done:
     json_decref(pj);
     onnx__model_proto__free_unpacked(mp, NULL);
 
+    /* the reason quotes names from the file: one printable line */
+    for (p = err; rc != 0 && errlen && *p; p++) {
+        if ((unsigned char) *p < 32 || *p == 127) {
+            *p = '?';
+        }
+    }
+
     return rc;
 }
 
