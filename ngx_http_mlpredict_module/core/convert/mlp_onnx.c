@@ -1220,7 +1220,7 @@ mlp_onnx_node(mlp_onnx_t *g, const Onnx__NodeProto *n)
         act = MLP_ACT_LOG_SOFTMAX;
     } else {
         MLP_REFUSE("not supported: dense networks only (README.md, "
-                   "\"ONNX networks\", lists the ops)");
+                   "\"Converting from ONNX\", lists the ops)");
     }
 
     if (act == MLP_ACT_SOFTMAX || act == MLP_ACT_LOG_SOFTMAX) {
