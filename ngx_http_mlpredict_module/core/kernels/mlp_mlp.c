@@ -160,6 +160,12 @@ mlp_nn_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
     last = m->nn_layers[n - 1].act;
 
     /* the answer: what the last layer's width and activation make */
+    if (m->classifier && (m->nn_flags & MLP_NN_MULTILABEL)) {
+        mlp_fail(err, errlen, "multilabel network with class_labels (its "
+                 "labels are named in the producer)");
+        return -1;
+    }
+
     if (m->classifier) {
         if (!((last == MLP_ACT_SOFTMAX && width == m->n_outputs)
               || (last == MLP_ACT_LOGISTIC && width == 1
