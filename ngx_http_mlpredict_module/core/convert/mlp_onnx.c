@@ -311,13 +311,14 @@ mlp_onnx_vector(mlp_onnx_t *g, const mlp_onnx_const_t *c, float **v,
         }
     }
 
-    if (c->n == 1) {
-        *scalar = 1;
-
-    } else if (c->n == g->width && c->rank >= 1
-               && c->dims[c->rank - 1] == (int64_t) g->width)
+    /* one a column first: a layer one wide takes [1] as its column */
+    if (c->n == g->width && c->rank >= 1
+        && c->dims[c->rank - 1] == (int64_t) g->width)
     {
         *scalar = 0;
+
+    } else if (c->n == 1) {
+        *scalar = 1;
 
     } else {
         return -1;
