@@ -96,6 +96,9 @@ def build(d, hidden, k, acts, bn, dropout, head, norm=False, bias=True):
             layers.append(nn.Dropout(0.2))
         w = h
     layers.append(nn.Linear(w, k))
+    if bn and head == "sigmoid":
+        # a BatchNormalization one wide: its constants are one value each
+        layers.append(nn.BatchNorm1d(k))
     if head == "softmax":
         layers.append(nn.Softmax(dim=1))
     elif head == "log_softmax":

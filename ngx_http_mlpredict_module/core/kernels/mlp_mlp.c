@@ -288,7 +288,9 @@ mlp_nn_forward64(const mlp_model_t *m, const double *x, size_t rows,
         mlp_nn_act64(l, a, rows);
 
         in = a;
-        t = a; a = b; b = t;
+        t = a;
+        a = b;
+        b = t;
     }
 
     *res = (double *) in;
@@ -341,7 +343,9 @@ mlp_nn_forward32(const mlp_model_t *m, const double *x, size_t rows,
 
         mlp_nn_act32(l, a, rows);
 
-        t = a; a = b; b = t;
+        t = a;
+        a = b;
+        b = t;
     }
 
     *res = b;
