@@ -76,6 +76,23 @@ mlp_s(const char *s)
 }
 
 
+/* names for the producer: control bytes, which the loader refuses, as ? */
+
+static char *
+mlp_onnx_clean(char *s)
+{
+    char  *p;
+
+    for (p = s; p != NULL && *p; p++) {
+        if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+            *p = '?';
+        }
+    }
+
+    return s;
+}
+
+
 static mlp_onnx_const_t *
 mlp_onnx_find(mlp_onnx_t *g, const char *name)
 {
@@ -156,7 +173,11 @@ mlp_onnx_tensor(mlp_onnx_t *g, const Onnx__TensorProto *t, const char *name)
             return -1;
         }
 
-        if (t->has_raw_data) {
+        /* an empty tensor may have no data pointer at all */
+        if (n == 0) {
+            /* void */
+
+        } else if (t->has_raw_data) {
             /* little-endian on disk, as this host (checked by the loader) */
             memcpy(c->f, t->raw_data.data, n * 4);
 
@@ -188,8 +209,10 @@ mlp_onnx_tensor(mlp_onnx_t *g, const Onnx__TensorProto *t, const char *name)
             return -1;
         }
 
-        memcpy(c->i, t->has_raw_data ? (void *) t->raw_data.data
-                                     : (void *) t->int64_data, n * 8);
+        if (n) {
+            memcpy(c->i, t->has_raw_data ? (void *) t->raw_data.data
+                                         : (void *) t->int64_data, n * 8);
+        }
 
     } else {
         mlp_fail(g->err, g->errlen, "constant %.64s: data type %d (float32 "
@@ -607,15 +630,16 @@ mlp_convert_onnx_mem(const void *data, size_t size, const char *features,
     /* the producer: where the network came from, its input and output */
     pj = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:s?, s:s?, s:s?}",
                    "library", "onnx",
-                   "producer_name", mp->producer_name,
-                   "producer_version", mp->producer_version,
+                   "producer_name", mlp_onnx_clean(mp->producer_name),
+                   "producer_version", mlp_onnx_clean(mp->producer_version),
                    "opset", (json_int_t) g->opset,
                    "ir_version", (json_int_t) mp->ir_version,
-                   "graph", gr->name,
-                   "input", in->name,
-                   "output", gr->output[0]->name);
+                   "graph", mlp_onnx_clean(gr->name),
+                   "input", mlp_onnx_clean(in->name),
+                   "output", mlp_onnx_clean(gr->output[0]->name));
 
-    prod = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
+    /* ASCII: the loader's UTF-8 check is stricter than jansson's */
+    prod = pj ? json_dumps(pj, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 
     if (prod == NULL) {
         mlp_fail(err, errlen, "the producer, graph, input or output name is "
@@ -678,6 +702,16 @@ mlp_convert_onnx_mem(const void *data, size_t size, const char *features,
         }
 
         pool[off++] = l->alpha;
+    }
+
+    /* a BatchNormalization's or a division's result may leave float32 */
+    for (n_pool = 0; n_pool < off; n_pool++) {
+        if (!isfinite(pool[n_pool])) {
+            mlp_fail(err, errlen, "a folded parameter (%llu) is out of the "
+                     "float32 range: a variance near zero, a division by a "
+                     "tiny constant", (unsigned long long) n_pool);
+            goto done;
+        }
     }
 
     params[0] = g->n_l;
