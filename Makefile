@@ -14,8 +14,10 @@ LIBS       := -ljansson -lopenblas -lm $(if $(filter x86_64,$(shell uname -m)),-
 
 # Debian packages: `make run` (and `make`) installs what serving needs, any
 # other goal (tests, fuzzers, benchmark) what the tests need too
-SERVE_PACKAGES := nginx nginx-dev libjansson-dev libopenblas-dev gcc make
+SERVE_PACKAGES := nginx nginx-dev libjansson-dev libopenblas-dev gcc make \
+                  protobuf-c-compiler libprotobuf-c-dev libonnx-dev
 TEST_PACKAGES  := $(SERVE_PACKAGES) perl python3-sklearn python3-xgboost \
+                  python3-torch python3-onnx \
                   python3-numpy python3-pandas python3-statsmodels curl wrk \
                   clang libclang-rt-14-dev python3-flask gunicorn util-linux \
                   libsvm-tools libsvm-dev valgrind prometheus
@@ -23,7 +25,15 @@ PACKAGES   := $(if $(filter-out run module all deps,\
                   $(or $(MAKECMDGOALS),all)),$(TEST_PACKAGES),$(SERVE_PACKAGES))
 
 MOD        := ngx_http_mlpredict_module
-CORE_SRCS  := $(wildcard $(MOD)/core/*.c $(MOD)/core/*/*.c)
+# the ONNX reader (CLI and its fuzzer only) needs the C that protoc-c makes
+# of libonnx-dev's onnx.proto, generated here into build/
+ONNX_SRC   := $(MOD)/core/convert/mlp_onnx.c
+CORE_SRCS  := $(filter-out $(ONNX_SRC),\
+                  $(wildcard $(MOD)/core/*.c $(MOD)/core/*/*.c))
+ONNX_PROTO ?= /usr/include/onnx/onnx.proto
+ONNX_GEN   := $(BUILD)/onnx/onnx.pb-c.c
+ONNX_SRCS  := $(ONNX_SRC) $(ONNX_GEN)
+ONNX_FLAGS  = -I$(BUILD)/onnx
 CORE_HDRS  := $(wildcard $(MOD)/core/*.h $(MOD)/core/*/*.h)
 SO         := $(BUILD)/$(MOD).so
 
@@ -71,10 +81,19 @@ module: deps $(SO)
 
 CLI_SRCS   := $(wildcard $(MOD)/cli/*.c)
 
+$(ONNX_GEN): | deps
+	@mkdir -p $(BUILD)/onnx
+	protoc-c --c_out=$(BUILD)/onnx -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
+
+# generated code: compiled on its own, without the project's -Werror
+$(BUILD)/onnx/onnx.pb-c.o: $(ONNX_GEN)
+	$(CC) -O2 -g -c -o $@ $< $(ONNX_FLAGS)
+
 $(BUILD)/mlpredict: $(CLI_SRCS) $(wildcard $(MOD)/cli/*.h) $(CORE_SRCS) \
-                    $(CORE_HDRS) | deps
+                    $(CORE_HDRS) $(ONNX_SRC) $(BUILD)/onnx/onnx.pb-c.o | deps
 	@mkdir -p $(BUILD)
-	$(CC) $(CORE_CFLAGS) -o $@ $(CLI_SRCS) $(CORE_SRCS) $(LIBS)
+	$(CC) $(CORE_CFLAGS) $(ONNX_FLAGS) -o $@ $(CLI_SRCS) $(CORE_SRCS) \
+	    $(ONNX_SRC) $(BUILD)/onnx/onnx.pb-c.o $(LIBS) -lprotobuf-c
 
 $(BUILD)/test_%: $(MOD)/test/test_%.c $(MOD)/test/test_check.h $(CORE_SRCS) \
               $(CORE_HDRS) | deps
@@ -94,6 +113,12 @@ $(BUILD)/fuzz_%: $(MOD)/test/fuzz_%.c $(MOD)/test/fuzz_common.h $(CORE_SRCS) \
 	@mkdir -p $(BUILD)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
 
+$(BUILD)/fuzz_onnx: $(MOD)/test/fuzz_onnx.c $(CORE_SRCS) $(CORE_HDRS) \
+                    $(ONNX_SRC) $(ONNX_GEN) | deps
+	@mkdir -p $(BUILD)
+	clang $(FUZZ_CFLAGS) $(ONNX_FLAGS) -o $@ $< $(CORE_SRCS) $(ONNX_SRC) \
+	    $(ONNX_GEN) $(LIBS) -lprotobuf-c
+
 # run:target:seed corpora (comma-separated):model (the request fuzzers on a
 # model with string categories too)
 FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
@@ -107,11 +132,12 @@ FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
              values:values:$(MOD)/test/corpus/values:models/bot.mlp \
              values_churn:values:$(MOD)/test/corpus/values:models/churn_hgb.mlp \
              v2:v2:$(MOD)/test/corpus/v2:models/iris.mlp \
-             v2_churn:v2:$(MOD)/test/corpus/v2:models/churn.mlp
+             v2_churn:v2:$(MOD)/test/corpus/v2:models/churn.mlp \
+             onnx:onnx:$(MOD)/test/corpus/onnx:-
 
 fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model $(BUILD)/fuzz_scan \
       $(BUILD)/fuzz_csv $(BUILD)/fuzz_libsvm $(BUILD)/fuzz_values \
-      $(BUILD)/fuzz_v2
+      $(BUILD)/fuzz_v2 $(BUILD)/fuzz_onnx
 	@for r in $(FUZZ_RUNS); do \
 	    IFS=: read -r run target seeds model <<< "$$r"; \
 	    log=$(BUILD)/fuzz_$$run.log; mkdir -p $(BUILD)/corpus/$$run; \
@@ -159,6 +185,10 @@ parity: module $(BUILD)/mlpredict
 	    --module $(CURDIR)/$(SO) --port 1994
 	$(PYTHON) t/protocols.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \
 	    --port 1996
+	$(PYTHON) t/parity_mlp.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
+	    --module $(CURDIR)/$(SO) --port 1995
+	$(PYTHON) t/parity_onnx.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
+	    --module $(CURDIR)/$(SO) --port 1997
 
 # The real Test::Nginx when installed, else the compatible runner in t/compat.
 nginx-test: module

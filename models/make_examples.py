@@ -75,6 +75,14 @@ SVM_EXAMPLES = [
                             # and scikit-learn's decision value
 ]
 
+# dense networks (kind 5, format version 2): t/parity_mlp.py tests them;
+# iris_torch is a PyTorch network through ONNX (models/iris_torch.onnx,
+# converted by build/mlpredict; made only with python3-torch and the CLI)
+NETWORK_EXAMPLES = [
+    "iris_mlp",             # StandardScaler + MLPClassifier(relu, 16, 8)
+    "diabetes_mlp",         # StandardScaler + MLPRegressor(tanh, 32)
+]
+
 # examples whose X (train and test) has missing values (NaN)
 WITH_NAN = {"diabetes_hgb"}
 
@@ -408,10 +416,24 @@ def build(name):
         ds, names = _dataset(datasets.load_breast_cancer)
         y = ds.target_names[ds.target]
         model = make_pipeline(StandardScaler(), SVC(kernel="rbf"))
+    elif name == "iris_mlp":
+        from sklearn.neural_network import MLPClassifier
+        ds, names = _dataset(datasets.load_iris)
+        y = ds.target_names[ds.target]
+        model = make_pipeline(StandardScaler(),
+                              MLPClassifier((16, 8), max_iter=500,
+                                            random_state=0))
+    elif name == "diabetes_mlp":
+        from sklearn.neural_network import MLPRegressor
+        ds, names = _dataset(datasets.load_diabetes)
+        y = ds.target
+        model = make_pipeline(StandardScaler(),
+                              MLPRegressor((32,), activation="tanh",
+                                           learning_rate_init=0.01,
+                                           max_iter=500, random_state=0))
     else:
         raise KeyError("no example named %r (examples: %s)"
-                       % (name, ", ".join(EXAMPLES + CATEGORICAL_EXAMPLES
-                                          + SVM_EXAMPLES)))
+                       % (name, ", ".join(ALL_EXAMPLES)))
 
     X = np.asarray(ds.data, dtype=float)
     if name in WITH_NAN:
@@ -421,25 +443,87 @@ def build(name):
     return model, X_test, names
 
 
+def train_torch():
+    """the iris_torch network, trained (deterministic: one thread, seed 0)
+    and in eval() mode; its data set's rows as float32, names, the set"""
+    import torch
+    from sklearn import datasets
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    ds, names = _dataset(datasets.load_iris)
+    X = torch.tensor(ds.data, dtype=torch.float32)
+    y = torch.tensor(ds.target, dtype=torch.int64)
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(4, 32), nn.BatchNorm1d(32), nn.ReLU(),
+                          nn.Dropout(0.1), nn.Linear(32, 3),
+                          nn.Softmax(dim=1))
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(200):
+        opt.zero_grad()
+        loss = nn.functional.nll_loss(torch.log(model(X) + 1e-9), y)
+        loss.backward()
+        opt.step()
+    model.eval()
+    return model, X, names, ds
+
+
+def build_torch(outdir, cli):
+    """iris_torch: Linear, BatchNorm1d, ReLU, Dropout, Linear, Softmax
+    trained on the raw iris features, exported to ONNX (opset
+    13) and converted by the CLI; skipped without torch or the CLI."""
+    try:
+        import torch
+    except ImportError:
+        print("make_examples: iris_torch skipped (no python3-torch)",
+              file=sys.stderr)
+        return
+    if not os.access(cli, os.X_OK):
+        print("make_examples: iris_torch skipped (no %s)" % cli,
+              file=sys.stderr)
+        return
+    import subprocess
+    model, X, names, ds = train_torch()
+    onnx_path = os.path.join(outdir, "iris_torch.onnx")
+    torch.onnx.export(model, X[:2], onnx_path, input_names=["measurements"],
+                      output_names=["species"], opset_version=13,
+                      dynamic_axes={"measurements": {0: "batch"},
+                                    "species": {0: "batch"}})
+    out = os.path.join(outdir, "iris_torch.mlp")
+    subprocess.run([cli, "convert", "--features", ",".join(names),
+                    "--classes", ",".join(ds.target_names), onnx_path, out],
+                   check=True, stdout=subprocess.DEVNULL)
+    print("%s: PyTorch %s through ONNX" % (out, torch.__version__))
+
+
+ALL_EXAMPLES = (EXAMPLES + CATEGORICAL_EXAMPLES + SVM_EXAMPLES
+                + NETWORK_EXAMPLES)
+
+
 def main(argv):
     outdir = HERE
     names = []
+    cli = os.path.join(os.path.dirname(HERE), "build", "mlpredict")
     for a in argv:
-        if a in EXAMPLES or a in CATEGORICAL_EXAMPLES or a in SVM_EXAMPLES:
+        if a in ALL_EXAMPLES or a == "iris_torch":
             names.append(a)
+        elif a.startswith("--cli="):
+            cli = a[len("--cli="):]
         elif outdir == HERE and not names:
             outdir = a
         else:
-            print("make_examples: unknown example %r (examples: %s)"
-                  % (a, ", ".join(EXAMPLES + CATEGORICAL_EXAMPLES
-                                  + SVM_EXAMPLES)),
+            print("make_examples: unknown example %r (examples: %s, "
+                  "iris_torch)" % (a, ", ".join(ALL_EXAMPLES)),
                   file=sys.stderr)
             return 2
     os.makedirs(outdir, exist_ok=True)
-    for name in names or EXAMPLES + CATEGORICAL_EXAMPLES + SVM_EXAMPLES:
+    for name in names or ALL_EXAMPLES:
+        if name == "iris_torch":
+            continue
         model, _, features = build(name)
         info = export(model, os.path.join(outdir, name + ".mlp"), features)
         print(summary(info))
+    if not names or "iris_torch" in names:
+        build_torch(outdir, cli)
     return 0
 
 

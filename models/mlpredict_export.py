@@ -22,6 +22,9 @@ estimator is one of
                                                  SGD's log_loss 1 or 3,
                                                  modified_huber 9)
   SVC, NuSVC, SVR, NuSVR, OneClassSVM            (kind 4: libsvm's model)
+  MLPClassifier, MLPRegressor                    (kind 5: a dense network;
+                                                 multilabel answers each
+                                                 label's probability)
 
 HistGradientBoosting's native categorical features (categorical_features,
 fed by an OrdinalEncoder) are written as categorical splits.
@@ -82,6 +85,7 @@ KIND_LINEAR = 1
 KIND_LOGISTIC = 2
 KIND_TREES = 3
 KIND_SVM = 4
+KIND_NETWORK = 5
 
 LINK_IDENTITY = 0
 LINK_LOGISTIC = 1
@@ -126,6 +130,19 @@ SEC_RHO = 64
 SEC_N_SV_CLASS = 65
 SEC_PROB_A = 66
 SEC_PROB_B = 67
+SEC_NN_PARAMS = 70
+SEC_NN_LAYERS = 71
+SEC_NN_F64 = 72
+
+# networks (kind 5): layer types, activations, flags (FORMAT.md)
+LAYER_DENSE = 1
+LAYER_SCALE = 2
+ACTIVATIONS = {"identity": 0, "logistic": 1, "tanh": 2, "relu": 3,
+               "leaky_relu": 4, "elu": 5, "softmax": 6, "log_softmax": 7}
+NN_F32 = 1
+NN_MULTILABEL = 2
+NN_MAX_LAYERS = 64
+NN_MAX_WIDTH = 65536
 
 # svm_params (FORMAT.md, kind 4): libsvm's svm_type and kernel_type numbers
 SVM_TYPES = {"c_svc": 0, "nu_svc": 1, "one_class": 2, "epsilon_svr": 3,
@@ -161,6 +178,7 @@ GB_ESTIMATORS = ("GradientBoostingClassifier", "GradientBoostingRegressor")
 HGB_ESTIMATORS = ("HistGradientBoostingClassifier",
                   "HistGradientBoostingRegressor")
 SVM_ESTIMATORS = ("SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM")
+MLP_ESTIMATORS = ("MLPClassifier", "MLPRegressor")
 # linear classifiers answering decision values (kind 2, link 8, or 9 for
 # SGDClassifier's modified_huber, 1 and 3 for its log_loss)
 DECISION_ESTIMATORS = ("LinearSVC", "Perceptron", "RidgeClassifier",
@@ -170,7 +188,8 @@ DECISION_ESTIMATORS = ("LinearSVC", "Perceptron", "RidgeClassifier",
 LINEAR_REGRESSORS = ("LinearSVR", "SGDRegressor",
                      "PassiveAggressiveRegressor")
 SUPPORTED = (LINEAR_ESTIMATORS + LINEAR_REGRESSORS + ("LogisticRegression",)
-             + DECISION_ESTIMATORS + SVM_ESTIMATORS + TREE_ESTIMATORS
+             + DECISION_ESTIMATORS + SVM_ESTIMATORS + MLP_ESTIMATORS
+             + TREE_ESTIMATORS
              + FOREST_ESTIMATORS + GB_ESTIMATORS + HGB_ESTIMATORS)
 
 
@@ -197,6 +216,7 @@ class _Plan:
         self.init = None              # kind 3: (n_groups,) f64 or None
         self.cat_bitsets = None       # kind 3: (n_bitsets, 16) u32 or None
         self.svm = None               # kind 4: dict of its sections
+        self.network = None           # kind 5: dict of its sections
         self.v2 = None                # format 2: inputs and steps, or None
 
 
@@ -215,6 +235,9 @@ def _sklearn_class(name):
     if name in SVM_ESTIMATORS or name in ("LinearSVC", "LinearSVR"):
         from sklearn import svm
         return getattr(svm, name)
+    if name in MLP_ESTIMATORS:
+        from sklearn import neural_network
+        return getattr(neural_network, name)
     if name in TREE_ESTIMATORS:
         from sklearn import tree
         return getattr(tree, name)
@@ -550,6 +573,127 @@ def _plan_svm(est, plan, name):
     return d
 
 
+# --------------------------------------------------------------------------
+# dense networks (kind 5): scikit-learn's MLPs, coefs_ and intercepts_ as
+# _forward_pass_fast uses them
+
+def network_plan(layers, flags, n_outputs):
+    """The sections of a network from its layers: a list of dicts with
+    type, n_in, n_out, act (a name), w (dense: (n_in, n_out); scale: (n,)),
+    b (n_out,), alpha.  Shared with the tests and the ONNX path."""
+    pool = []
+    rows = []
+    off = 0
+    for i, l in enumerate(layers):
+        w = np.ascontiguousarray(l["w"], dtype=np.float64).reshape(-1)
+        b = np.ascontiguousarray(l["b"], dtype=np.float64).reshape(-1)
+        want = l["n_in"] * l["n_out"] if l["type"] == LAYER_DENSE \
+            else l["n_out"]
+        if w.size != want or b.size != l["n_out"]:
+            raise ValueError("layer %d: %d weights, %d biases for %d x %d"
+                             % (i, w.size, b.size, l["n_in"], l["n_out"]))
+        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+            raise ValueError("layer %d has a weight or bias that is not "
+                             "finite" % i)
+        if not 1 <= l["n_out"] <= NN_MAX_WIDTH:
+            raise ValueError("layer %d is %d wide; 1 to %d are supported"
+                             % (i, l["n_out"], NN_MAX_WIDTH))
+        w_first = off
+        pool.append(w)
+        off += w.size
+        b_first = off
+        pool.append(b)
+        off += b.size
+        p_first = 0
+        if l["act"] in ("leaky_relu", "elu"):
+            p_first = off
+            pool.append(np.array([float(l["alpha"])]))
+            off += 1
+        rows.extend([l["type"], l["n_in"], l["n_out"], ACTIVATIONS[l["act"]],
+                     w_first, b_first, p_first, 0])
+    if not 1 <= len(layers) <= NN_MAX_LAYERS:
+        raise ValueError("%d layers; 1 to %d are supported"
+                         % (len(layers), NN_MAX_LAYERS))
+    if off >= 1 << 32:
+        raise ValueError("%d parameters; under 2^32 are supported" % off)
+    return {"params": [len(layers), flags, 0, 0, 0, 0, 0, 0],
+            "layers": rows,
+            "pool": np.concatenate(pool) if pool else np.zeros(0)}
+
+
+def _plan_mlp(est, plan, name):
+    if not hasattr(est, "coefs_") or not hasattr(est, "intercepts_"):
+        raise ValueError("%s is not fitted (no coefs_); fit it before "
+                         "exporting" % name)
+    hidden = est.activation
+    out = est.out_activation_
+    if hidden not in ("identity", "logistic", "tanh", "relu"):
+        raise ValueError("%s: activation %r is not supported" % (name,
+                                                                 hidden))
+    if out not in ("identity", "logistic", "softmax"):
+        raise ValueError("%s: output activation %r is not supported"
+                         % (name, out))
+    layers = []
+    n = len(est.coefs_)
+    for i, (w, b) in enumerate(zip(est.coefs_, est.intercepts_)):
+        w = _dense_f64(w, "%s.coefs_[%d]" % (name, i))
+        b = _dense_f64(b, "%s.intercepts_[%d]" % (name, i))
+        if w.ndim != 2 or b.shape != (w.shape[1],) or \
+                (layers and layers[-1]["n_out"] != w.shape[0]):
+            raise ValueError("%s: coefs_[%d] %s and intercepts_[%d] %s do "
+                             "not chain" % (name, i, w.shape, i, b.shape))
+        layers.append({"type": LAYER_DENSE, "n_in": w.shape[0],
+                       "n_out": w.shape[1], "w": w, "b": b,
+                       "act": hidden if i < n - 1 else out})
+    d = layers[0]["n_in"]
+    width = layers[-1]["n_out"]
+    flags = 0
+    kind = "regressor"
+    if name == "MLPClassifier":
+        y_type = getattr(getattr(est, "_label_binarizer", None), "y_type_",
+                         None)
+        if y_type == "multilabel-indicator":
+            # answered as each label's probability (predict_proba); the
+            # labels are named in the producer, in their column order
+            if out != "logistic":
+                raise ValueError("%s: multilabel with output %r" % (name,
+                                                                    out))
+            flags |= NN_MULTILABEL
+            plan.n_outputs = width
+            kind = "multilabel"
+        else:
+            k, labels = _classes(est, name)
+            if not ((out == "softmax" and width == k)
+                    or (out == "logistic" and width == 1 and k == 2)):
+                raise ValueError("%s: %d classes, %d outputs of %s"
+                                 % (name, k, width, out))
+            plan.class_labels = labels
+            plan.n_outputs = k
+            kind = "classifier"
+    else:
+        plan.n_outputs = width
+    plan.kind = KIND_NETWORK
+    plan.link = LINK_IDENTITY
+    plan.network = network_plan(layers, flags, plan.n_outputs)
+    prod = {"activation": hidden, "out_activation": out,
+            "hidden_layer_sizes": [l["n_out"] for l in layers[:-1]],
+            "n_iter": int(getattr(est, "n_iter_", 0))}
+    if kind == "multilabel":
+        prod["labels"] = [_label_json(v) for v in np.asarray(est.classes_)]
+    plan.network["producer"] = prod
+    return d
+
+
+def _network_sections(plan):
+    """Sections 70-72 of a network (FORMAT.md, kind 5)."""
+    v = plan.network
+    return [(SEC_NN_PARAMS, DTYPE_U32, _u32_blob(v["params"]), 8),
+            (SEC_NN_LAYERS, DTYPE_U32, _u32_blob(v["layers"]),
+             len(v["layers"])),
+            (SEC_NN_F64, DTYPE_F64, _f64_blob(v["pool"], "network weights"),
+             v["pool"].size)]
+
+
 def _svm_producer(est, plan):
     """What GET shows of an svm: its kernel, parameters and counts."""
     p = plan.svm["params"]
@@ -587,6 +731,8 @@ def _estimator_producer(est, name, plan):
             out["objective"] = objective
     elif plan.svm is not None:
         out.update(_svm_producer(est, plan))
+    elif plan.network is not None:
+        out.update(plan.network["producer"])
     elif name in DECISION_ESTIMATORS or name in LINEAR_REGRESSORS:
         loss = _sgd_loss(est)
         if isinstance(loss, str):
@@ -608,6 +754,8 @@ def _plan_estimator(est, plan, name, categorical=False):
         return _plan_decision(est, plan, name)
     if name in SVM_ESTIMATORS and _is(est, name):
         return _plan_svm(est, plan, name)
+    if name in MLP_ESTIMATORS and _is(est, name):
+        return _plan_mlp(est, plan, name)
     if name in TREE_ESTIMATORS + FOREST_ESTIMATORS and _is(est, name):
         return _plan_forest(est, plan, name)
     if name in GB_ESTIMATORS and _is(est, name):
@@ -2304,6 +2452,8 @@ def _serialize(plan):
         sections.extend(_tree_sections(plan))
     elif plan.kind == KIND_SVM:
         sections.extend(_svm_sections(plan))
+    elif plan.kind == KIND_NETWORK:
+        sections.extend(_network_sections(plan))
     else:
         rows = plan.coef.shape[0]
         sections.append((SEC_COEF, DTYPE_F64, _f64_blob(plan.coef, "coef"),
@@ -2317,7 +2467,8 @@ def _serialize(plan):
     v2 = _v2_sections(plan)
     sections.extend(v2)
     # svm sections came with version 2: a version 1 reader refuses them
-    version = 2 if v2 or plan.kind == KIND_SVM else FORMAT_VERSION
+    version = (2 if v2 or plan.kind in (KIND_SVM, KIND_NETWORK)
+               else FORMAT_VERSION)
     assert len(sections) <= MAX_SECTIONS
 
     table_off = HEADER_SIZE
@@ -2468,7 +2619,8 @@ def export(model, path, feature_names=None, sample=None, train=None):
                       else None),
         "format_version": 2 if (plan.v2 is not None
                                 or plan.cat_bitsets is not None
-                                or plan.kind == KIND_SVM) else 1,
+                                or plan.kind in (KIND_SVM, KIND_NETWORK))
+                          else 1,
         "input_names": (list(plan.v2["input_names"]) if plan.v2 is not None
                         else list(plan.feature_names)),
         "n_steps": (len(plan.v2["steps"]) // 8 if plan.v2 is not None

@@ -6,6 +6,7 @@
  *   mlpredict predict MODEL [FILE]    one JSON request body from FILE or
  *                                     stdin -> the JSON answer on stdout
  *   mlpredict convert [--n-features N] IN OUT
+ *   mlpredict convert [--features a,b] [--classes c1,c2] IN.onnx OUT
  *                                     an XGBoost JSON model or a libsvm
  *                                     model (told apart by their content)
  *                                     -> a model file
@@ -22,6 +23,7 @@
 #include "mlp.h"
 #include "convert/mlp_writer.h"
 #include "convert/mlp_libsvm.h"
+#include "convert/mlp_onnx.h"
 #include "mlpredict.h"
 
 
@@ -136,33 +138,53 @@ mlp_convert(int argc, char **argv)
     char         *end, head[64];
     FILE         *f;
     long          nf;
-    size_t        n, i, info_len;
+    int           k;
+    size_t        n, i, len, info_len;
     mlp_model_t  *m;
-    const char   *in, *out, *info;
+    const char   *in, *out, *info, *features, *classes;
     char          err[MLP_ERR_LEN];
 
     nf = 0;
+    features = NULL;
+    classes = NULL;
+    in = out = NULL;
 
-    if (argc == 6 && strcmp(argv[2], "--n-features") == 0) {
-        errno = 0;
-        nf = strtol(argv[3], &end, 10);
+    for (k = 2; k < argc; k++) {
+        if (k + 1 < argc && strcmp(argv[k], "--n-features") == 0) {
+            errno = 0;
+            nf = strtol(argv[k + 1], &end, 10);
 
-        if (*argv[3] == '\0' || *end != '\0' || errno != 0 || nf < 1
-            || nf > 1000000)
-        {
-            fprintf(stderr, "mlpredict: --n-features %s: a number from 1 "
-                    "to 1000000\n", argv[3]);
-            return 2;
+            if (*argv[k + 1] == '\0' || *end != '\0' || errno != 0 || nf < 1
+                || nf > 1000000)
+            {
+                fprintf(stderr, "mlpredict: --n-features %s: a number from "
+                        "1 to 1000000\n", argv[k + 1]);
+                return 2;
+            }
+
+            k++;
+
+        } else if (k + 1 < argc && strcmp(argv[k], "--features") == 0) {
+            features = argv[++k];
+
+        } else if (k + 1 < argc && strcmp(argv[k], "--classes") == 0) {
+            classes = argv[++k];
+
+        } else if (argv[k][0] == '-' && argv[k][1] == '-') {
+            return mlp_usage();
+
+        } else if (in == NULL) {
+            in = argv[k];
+
+        } else if (out == NULL) {
+            out = argv[k];
+
+        } else {
+            return mlp_usage();
         }
+    }
 
-        in = argv[4];
-        out = argv[5];
-
-    } else if (argc == 4) {
-        in = argv[2];
-        out = argv[3];
-
-    } else {
+    if (in == NULL || out == NULL) {
         return mlp_usage();
     }
 
@@ -179,7 +201,26 @@ mlp_convert(int argc, char **argv)
                           || head[i] == '\r' || head[i] == '\n'); i++)
     { /* void */ }
 
-    if (mlp_libsvm_detect(head, n)) {
+    len = strlen(in);
+
+    /* ONNX: by its name, or a protobuf starting with ir_version (field 1) */
+    if ((len > 5 && strcmp(in + len - 5, ".onnx") == 0)
+        || (n > 0 && head[0] == 0x08))
+    {
+        if (nf) {
+            fprintf(stderr, "mlpredict: --n-features is for libsvm models; "
+                    "an ONNX model knows its own\n");
+            return 2;
+        }
+
+        rc = mlp_convert_onnx(in, out, features, classes, err, sizeof(err));
+
+    } else if (features || classes) {
+        fprintf(stderr, "mlpredict: --features and --classes are for ONNX "
+                "models\n");
+        return 2;
+
+    } else if (mlp_libsvm_detect(head, n)) {
         rc = mlp_convert_libsvm(in, out, (uint32_t) nf, err, sizeof(err));
 
     } else if (i < n && head[i] == '{') {
@@ -235,7 +276,9 @@ mlp_usage(void)
             "       mlpredict convert [--n-features N] MODEL OUT   "
             "(XGBoost's Booster.save_model\n"
             "                JSON, or libsvm's svm-train model; N: the "
-            "libsvm data's features)\n");
+            "libsvm data's features)\n"
+            "       mlpredict convert [--features a,b,...] "
+            "[--classes c1,c2,...] MODEL.onnx OUT\n");
     return 2;
 }
 

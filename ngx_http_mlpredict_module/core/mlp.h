@@ -23,6 +23,7 @@
 #define MLP_KIND_LOGISTIC       2
 #define MLP_KIND_TREES          3
 #define MLP_KIND_SVM            4
+#define MLP_KIND_NETWORK        5
 
 #define MLP_LINK_IDENTITY       0
 #define MLP_LINK_LOGISTIC       1

@@ -51,7 +51,10 @@
 #define MLP_SEC_SVM_N_SV        65
 #define MLP_SEC_SVM_PROB_A      66
 #define MLP_SEC_SVM_PROB_B      67
-#define MLP_SEC_MAX             67
+#define MLP_SEC_NN_PARAMS       70
+#define MLP_SEC_NN_LAYERS       71
+#define MLP_SEC_NN_F64          72
+#define MLP_SEC_MAX             72
 
 /* how a row is answered */
 #define MLP_ANSWER_VALUE        0       /* regression: the values */
@@ -79,6 +82,27 @@
 #define MLP_SVM_FLAGS           0x1f
 
 #define MLP_SVM_MAX_CLASSES     256
+
+/* networks (kind 5) */
+#define MLP_LAYER_DENSE         1
+#define MLP_LAYER_SCALE         2
+
+#define MLP_ACT_IDENTITY        0
+#define MLP_ACT_LOGISTIC        1
+#define MLP_ACT_TANH            2
+#define MLP_ACT_RELU            3
+#define MLP_ACT_LEAKY_RELU      4
+#define MLP_ACT_ELU             5
+#define MLP_ACT_SOFTMAX         6
+#define MLP_ACT_LOG_SOFTMAX     7
+#define MLP_ACT_MAX             7
+
+#define MLP_NN_F32              0x01
+#define MLP_NN_MULTILABEL       0x02
+#define MLP_NN_FLAGS            0x03
+
+#define MLP_NN_MAX_LAYERS       64
+#define MLP_NN_MAX_WIDTH        65536
 
 /* inputs (format version 2) */
 #define MLP_INPUT_NUMBER        0
@@ -182,6 +206,21 @@ typedef struct {
 } mlp_node_t;
 
 
+/* one layer of a network, its parameters checked against the pool */
+typedef struct {
+    uint32_t                  type;         /* MLP_LAYER_* */
+    uint32_t                  n_in;
+    uint32_t                  n_out;
+    uint32_t                  act;          /* MLP_ACT_* */
+    uint32_t                  w_first;      /* pool index of the weights */
+    uint32_t                  b_first;
+    uint32_t                  p_first;      /* alpha of leaky relu, elu */
+    double                    alpha;
+    const double             *w;            /* dense: n_in x n_out */
+    const double             *b;
+} mlp_layer_t;
+
+
 struct mlp_model_s {
     const unsigned char      *base;
     size_t                    size;
@@ -269,6 +308,16 @@ struct mlp_model_s {
     double                   *scratch;      /* kernel values: one thread */
     uint32_t                  svm_block;    /* rows the scratch holds */
 
+    /* networks */
+    uint32_t                  n_layers;
+    uint32_t                  nn_flags;
+    uint32_t                  nn_max_width;
+    uint32_t                  nn_block;     /* rows the scratch holds */
+    uint64_t                  nn_params;
+    mlp_layer_t              *nn_layers;
+    float                    *nn_f32;       /* the pool narrowed, float32 */
+    void                     *nn_scratch;   /* two activations: one thread */
+
     uint32_t                  answer;       /* MLP_ANSWER_* */
     int                       decision_pairs;   /* one value a pair */
     uint32_t                  out_width;    /* values a row writes in out */
@@ -333,6 +382,12 @@ int mlp_svm_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
     size_t errlen);
 void mlp_svm_free(mlp_model_t *m);
 void mlp_vexp(double *v, size_t n);
+int mlp_nn_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
+    size_t errlen);
+void mlp_nn_free(mlp_model_t *m);
+int mlp_nn_predict(const mlp_model_t *m, double *x, size_t rows,
+    double *out, uint32_t *labels);
+const char *mlp_nn_activation_name(uint32_t act);
 int mlp_svm_predict(const mlp_model_t *m, double *x, size_t rows,
     double *out, uint32_t *labels);
 int mlp_model_doubles(const mlp_model_t *m, const mlp_section_t *s,

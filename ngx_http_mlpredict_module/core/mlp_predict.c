@@ -55,6 +55,9 @@ mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
     case MLP_KIND_SVM:
         rc = mlp_svm_predict(m, x, rows, out, labels);
         break;
+    case MLP_KIND_NETWORK:
+        rc = mlp_nn_predict(m, x, rows, out, labels);
+        break;
     default:
         rc = mlp_linear_predict(m, x, rows, out, labels);
     }

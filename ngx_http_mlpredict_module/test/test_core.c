@@ -1952,6 +1952,167 @@ test_explain(void)
 
 }
 
+/*
+ * A network by hand, one input x: layer 0 dense 1 -> 2, W = [1, -1], relu;
+ * layer 1 dense 2 -> 1, W = [2, 3], b = 0.5: y = 2 relu(x) + 3 relu(-x)
+ * + 0.5. As a classifier, layer 1 is 2 -> 2, W = I, softmax.
+ */
+static const char      nn_names[] = "x";
+static const char      nn_labels[] = "\"a\"\0\"b\"";
+static uint32_t        nn_params[8];
+static uint32_t        nn_layers[16];
+static double          nn_pool[16];
+
+
+static spec_t
+nn_spec(int classifier)
+{
+    static const double  reg[] = { 1, -1, 0, 0, 2, 3, 0.5, 0 };
+    static const double  cls[] = { 1, -1, 0, 0, 1, 0, 0, 1, 0, 0 };
+    spec_t  sp = { MLP_KIND_NETWORK, 1, 1, 0, 4, {
+        { 1, 2, nn_names, sizeof(nn_names), 1 },
+        { 70, 3, nn_params, sizeof(nn_params), 8 },
+        { 71, 3, nn_layers, sizeof(nn_layers), 16 },
+        { 72, 1, nn_pool, 0, 0 } } };
+
+    memset(nn_params, 0, sizeof(nn_params));
+    memset(nn_layers, 0, sizeof(nn_layers));
+    nn_params[0] = 2;
+
+    /* type, n_in, n_out, activation, w_first, b_first, p_first, 0 */
+    nn_layers[0] = MLP_LAYER_DENSE;
+    nn_layers[1] = 1;
+    nn_layers[2] = 2;
+    nn_layers[3] = MLP_ACT_RELU;
+    nn_layers[4] = 0;
+    nn_layers[5] = 2;
+    nn_layers[8] = MLP_LAYER_DENSE;
+    nn_layers[9] = 2;
+    nn_layers[10] = classifier ? 2 : 1;
+    nn_layers[11] = classifier ? MLP_ACT_SOFTMAX : MLP_ACT_IDENTITY;
+    nn_layers[12] = 4;
+    nn_layers[13] = classifier ? 8 : 6;
+
+    if (classifier) {
+        memcpy(nn_pool, cls, sizeof(cls));
+        sp.s[3].size = sizeof(cls);
+        sp.s[3].count = 10;
+        sp.n_outputs = 2;
+        sp.s[sp.n++] = (sec_t) { 2, 2, nn_labels, sizeof(nn_labels), 2 };
+
+    } else {
+        memcpy(nn_pool, reg, sizeof(reg));
+        sp.s[3].size = sizeof(reg);
+        sp.s[3].count = 8;
+    }
+
+    return sp;
+}
+
+
+static void
+test_network(void)
+{
+    char          err[MLP_ERR_LEN];
+    spec_t        sp;
+    mlp_model_t  *m;
+
+    sp = nn_spec(0);
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "network refused: %s", err);
+
+    if (m != NULL) {
+        answers(m, "{\"x\": 1}", "{\"prediction\":2.5}\n");
+        answers(m, "{\"x\": -2}", "{\"prediction\":6.5}\n");
+        answers(m, "{\"instances\": [[1], [-2], [0]]}",
+                "{\"predictions\":[2.5,6.5,0.5]}\n");
+        mlp_model_close(m);
+    }
+
+    /* x = 1: hidden [1, 0], softmax [e / (e + 1), 1 / (e + 1)] */
+    sp = nn_spec(1);
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "network classifier refused: %s", err);
+
+    if (m != NULL) {
+        answers(m, "{\"x\": 1}", "{\"prediction\":\"a\",\"probabilities\":"
+                "{\"a\":0.7310585786300049,\"b\":0.2689414213699951}}\n");
+        answers(m, "{\"x\": 0}", "{\"prediction\":\"a\",\"probabilities\":"
+                "{\"a\":0.5,\"b\":0.5}}\n");
+        mlp_model_close(m);
+    }
+
+    /* the same in float32: every value a float, answers the same here */
+    sp = nn_spec(0);
+    nn_params[1] = MLP_NN_F32;
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "float32 network refused: %s", err);
+
+    if (m != NULL) {
+        answers(m, "{\"x\": -2}", "{\"prediction\":6.5}\n");
+        mlp_model_close(m);
+    }
+
+    sp = nn_spec(0);
+    nn_params[1] = MLP_NN_F32;
+    nn_pool[5] = 0.1;
+    refused_spec(sp, "nn_f64[5] of a float32 network is not a float32",
+                 "float32 network with a double");
+
+    sp = nn_spec(0);
+    nn_params[0] = 0;
+    refused_spec(sp, "nn_params: 0 layers", "no layer");
+
+    sp = nn_spec(0);
+    nn_params[1] = 0x10;
+    refused_spec(sp, "flags 0x10", "network flags");
+
+    sp = nn_spec(0);
+    nn_layers[9] = 3;
+    refused_spec(sp, "layer 1: 3 inputs, 1 outputs after a width of 2",
+                 "layers that do not chain");
+
+    sp = nn_spec(0);
+    nn_layers[11] = 9;
+    refused_spec(sp, "layer 1: type 1, activation 9", "unknown activation");
+
+    sp = nn_spec(0);
+    nn_layers[13] = 8;
+    refused_spec(sp, "layer 1: its parameters (weights at 4, biases at 8",
+                 "biases past the pool");
+
+    sp = nn_spec(0);
+    nn_layers[4] = 0xffffffffu;
+    refused_spec(sp, "layer 0: its parameters", "weights far past the pool");
+
+    sp = nn_spec(0);
+    nn_layers[3] = MLP_ACT_ELU;
+    nn_layers[6] = 8;
+    refused_spec(sp, "alpha at 8", "alpha past the pool");
+
+    sp = nn_spec(1);
+    nn_layers[11] = MLP_ACT_RELU;
+    refused_spec(sp, "network classifier of 2 classes ending in 2 outputs, "
+                 "activation relu", "a classifier without softmax");
+
+    sp = nn_spec(1);
+    nn_params[1] = MLP_NN_MULTILABEL;
+    refused_spec(sp, "multilabel network with class_labels",
+                 "multilabel with labels");
+
+    sp = nn_spec(0);
+    nn_params[1] = MLP_NN_MULTILABEL;
+    refused_spec(sp, "network regressor of 1 outputs ending in 1 "
+                 "(multilabel: logistic)", "multilabel without logistic");
+
+    /* a network's sections in a linear model */
+    sp = nn_spec(0);
+    sp.kind = MLP_KIND_LINEAR;
+    refused_spec(sp, "network section id 70 in a model of kind 1",
+                 "network sections elsewhere");
+}
+
+
 static void
 test_examples(const char *dir)
 {
@@ -2071,6 +2232,7 @@ main(int argc, char **argv)
     test_schema();
     test_svm();
     test_explain();
+    test_network();
 
     if (argc > 1) {
         test_examples(argv[1]);

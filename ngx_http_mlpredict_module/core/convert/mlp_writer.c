@@ -126,9 +126,8 @@ int
 mlp_writer_save(const mlp_writer_t *w, const char *path, char *err,
     size_t errlen)
 {
-    FILE           *f;
-    char           *tmp;
-    size_t          len, n;
+    int             rc;
+    size_t          len;
     unsigned char  *p;
 
     p = mlp_writer_build(w, &len);
@@ -137,10 +136,26 @@ mlp_writer_save(const mlp_writer_t *w, const char *path, char *err,
         return -1;
     }
 
+    rc = mlp_writer_save_raw(p, len, path, err, errlen);
+    free(p);
+
+    return rc;
+}
+
+
+/* bytes already built, written to a temporary file renamed over path */
+
+int
+mlp_writer_save_raw(const unsigned char *p, size_t len, const char *path,
+    char *err, size_t errlen)
+{
+    FILE           *f;
+    char           *tmp;
+    size_t          n;
+
     n = strlen(path) + sizeof(".tmp.XXXXXX");
     tmp = malloc(n);
     if (tmp == NULL) {
-        free(p);
         mlp_fail(err, errlen, "out of memory");
         return -1;
     }
@@ -160,12 +175,10 @@ mlp_writer_save(const mlp_writer_t *w, const char *path, char *err,
         }
 
         free(tmp);
-        free(p);
         return -1;
     }
 
     fclose(f);
-    free(p);
 
     if (rename(tmp, path) != 0) {
         mlp_fail(err, errlen, "cannot rename %s to %s: %s", tmp, path,

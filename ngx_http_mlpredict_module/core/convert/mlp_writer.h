@@ -35,6 +35,8 @@ int mlp_writer_add(mlp_writer_t *w, uint32_t id, uint32_t dtype,
 unsigned char *mlp_writer_build(const mlp_writer_t *w, size_t *len);
 int mlp_writer_save(const mlp_writer_t *w, const char *path, char *err,
     size_t errlen);
+int mlp_writer_save_raw(const unsigned char *p, size_t len, const char *path,
+    char *err, size_t errlen);
 
 /* An XGBoost JSON model (Booster.save_model("m.json")) -> a model file. */
 int mlp_convert_xgboost(const char *in, const char *out, char *err,

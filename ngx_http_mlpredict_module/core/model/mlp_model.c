@@ -63,7 +63,8 @@ static void mlp_buf_printf(mlp_buf_t *b, const char *fmt, ...)
 
 
 static const char *mlp_kind_names[] = {
-    NULL, "linear_regression", "logistic_regression", "tree_ensemble", "svm"
+    NULL, "linear_regression", "logistic_regression", "tree_ensemble", "svm",
+    "network"
 };
 
 static const char *mlp_link_names[] = {
@@ -314,6 +315,7 @@ mlp_model_close(mlp_model_t *m)
     free(m->info);
     free(m->tree_depth);
     mlp_svm_free(m);
+    mlp_nn_free(m);
     mlp_schema_free(m);
     mlp_explain_free(m);
     free(m);
@@ -388,7 +390,8 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
     m->classifier = (m->kind == MLP_KIND_LOGISTIC);
 
     if (m->kind != MLP_KIND_LINEAR && m->kind != MLP_KIND_LOGISTIC
-        && m->kind != MLP_KIND_TREES && m->kind != MLP_KIND_SVM)
+        && m->kind != MLP_KIND_TREES && m->kind != MLP_KIND_SVM
+        && m->kind != MLP_KIND_NETWORK)
     {
         mlp_fail(err, errlen, "unknown model kind %u", m->kind);
         goto failed;
@@ -409,9 +412,10 @@ mlp_model_parse(const unsigned char *p, size_t size, char *err, size_t errlen)
     switch (m->kind) {
 
     case MLP_KIND_SVM:
+    case MLP_KIND_NETWORK:
         if (m->link != MLP_LINK_IDENTITY) {
-            mlp_fail(err, errlen, "svm with link %u (only 0 is defined)",
-                     m->link);
+            mlp_fail(err, errlen, "%s with link %u (only 0 is defined)",
+                     mlp_kind_names[m->kind], m->link);
             goto failed;
         }
 
@@ -570,6 +574,9 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
         case MLP_SEC_SVM_N_SV:
         case MLP_SEC_SVM_PROB_A:
         case MLP_SEC_SVM_PROB_B:
+        case MLP_SEC_NN_PARAMS:
+        case MLP_SEC_NN_LAYERS:
+        case MLP_SEC_NN_F64:
             if (m->version >= 2) {
                 break;
             }
@@ -681,7 +688,10 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
 
     s = by_id[MLP_SEC_CLASS_LABELS];
 
-    if ((m->kind == MLP_KIND_TREES || m->kind == MLP_KIND_SVM) && s != NULL) {
+    if ((m->kind == MLP_KIND_TREES || m->kind == MLP_KIND_SVM
+         || m->kind == MLP_KIND_NETWORK)
+        && s != NULL)
+    {
         m->classifier = 1;
     }
 
@@ -787,14 +797,40 @@ mlp_model_sections(mlp_model_t *m, mlp_section_t *sec, uint32_t n, char *err,
         return -1;
     }
 
-    for (i = MLP_SEC_SVM_PARAMS; m->kind != MLP_KIND_SVM && i <= MLP_SEC_MAX;
-         i++)
+    for (i = MLP_SEC_SVM_PARAMS; m->kind != MLP_KIND_SVM
+                                 && i <= MLP_SEC_SVM_PROB_B; i++)
     {
         if (by_id[i] != NULL) {
             mlp_fail(err, errlen, "svm section id %u in a model of kind %u",
                      i, m->kind);
             return -1;
         }
+    }
+
+    for (i = MLP_SEC_NN_PARAMS; m->kind != MLP_KIND_NETWORK
+                                && i <= MLP_SEC_NN_F64; i++)
+    {
+        if (by_id[i] != NULL) {
+            mlp_fail(err, errlen, "network section id %u in a model of kind "
+                     "%u", i, m->kind);
+            return -1;
+        }
+    }
+
+    if (m->kind == MLP_KIND_NETWORK) {
+        if (by_id[MLP_SEC_COEF] != NULL || by_id[MLP_SEC_INTERCEPT] != NULL
+            || by_id[MLP_SEC_TREE_PARAMS] != NULL)
+        {
+            mlp_fail(err, errlen, "network with coef, intercept or tree "
+                     "sections");
+            return -1;
+        }
+
+        if (mlp_nn_load(m, by_id, err, errlen) != 0) {
+            return -1;
+        }
+
+        return mlp_schema_load(m, by_id, err, errlen);
     }
 
     if (m->kind == MLP_KIND_SVM) {
@@ -1335,6 +1371,8 @@ mlp_model_describe(mlp_model_t *m, char *err, size_t errlen)
     mlp_buf_printf(&b, "{\"kind\":\"%s\",\"task\":\"%s\",",
                    mlp_kind_names[m->kind],
                    m->classifier ? "classification"
+                   : (m->nn_flags & MLP_NN_MULTILABEL)
+                   ? "multilabel_classification"
                    : m->answer == MLP_ANSWER_OUTLIER ? "outlier_detection"
                    : "regression");
     mlp_buf_printf(&b, "\"format_version\":%u,\"checksum\":\"crc32:%08x\","
@@ -1426,6 +1464,34 @@ mlp_model_describe(mlp_model_t *m, char *err, size_t errlen)
         }
 
         mlp_buf_add(&b, "}", 1);
+    }
+
+    if (m->kind == MLP_KIND_NETWORK) {
+        mlp_buf_printf(&b, ",\"network\":{\"dtype\":\"%s\","
+                       "\"n_parameters\":%llu,\"layers\":[",
+                       (m->nn_flags & MLP_NN_F32) ? "float32" : "float64",
+                       (unsigned long long) m->nn_params);
+
+        for (i = 0; i < m->n_layers; i++) {
+            mlp_buf_printf(&b, "%s{\"kind\":\"%s\",\"width\":%u,"
+                           "\"activation\":\"%s\"",
+                           i ? "," : "",
+                           m->nn_layers[i].type == MLP_LAYER_DENSE
+                           ? "dense" : "scale",
+                           m->nn_layers[i].n_out,
+                           mlp_nn_activation_name(m->nn_layers[i].act));
+
+            if (m->nn_layers[i].act == MLP_ACT_LEAKY_RELU
+                || m->nn_layers[i].act == MLP_ACT_ELU)
+            {
+                mlp_buf_printf(&b, ",\"alpha\":");
+                mlp_buf_double(&b, m->nn_layers[i].alpha);
+            }
+
+            mlp_buf_add(&b, "}", 1);
+        }
+
+        mlp_buf_add(&b, "]}", 2);
     }
 
     if (m->kind == MLP_KIND_TREES) {
