@@ -2212,6 +2212,28 @@ test_copy(const char *dir)
 }
 
 
+/* a network is refused for explanations by name, never taken as linear */
+
+static void
+test_network_explain(const char *dir)
+{
+    char          path[1024], err[MLP_ERR_LEN];
+    mlp_error_t   e;
+    mlp_model_t  *m;
+
+    snprintf(path, sizeof(path), "%s/iris_mlp.mlp", dir);
+    m = mlp_model_open(path, err, sizeof(err));
+    CHECK(m != NULL, "%s: %s", path, err);
+
+    if (m != NULL) {
+        CHECK(mlp_explain_check(m, &e) == -1 && e.status == 400
+              && strstr(e.message, "neural network") != NULL,
+              "a network's explanation refused: %s", e.message);
+        mlp_model_close(m);
+    }
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -2237,6 +2259,7 @@ main(int argc, char **argv)
     if (argc > 1) {
         test_examples(argv[1]);
         test_copy(argv[1]);
+        test_network_explain(argv[1]);
     }
 
     printf("%d passed, %d failed\n", passed, failed);

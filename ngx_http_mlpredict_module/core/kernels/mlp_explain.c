@@ -115,6 +115,13 @@ mlp_explain_load(mlp_model_t *m, char *err, size_t errlen)
         return 0;
     }
 
+    /* only linear models (kinds 1, 2) and trees have exact explanations */
+    if (m->kind == MLP_KIND_NETWORK) {
+        mlp_explain_refuse(m, "a neural network (kind network): no exact "
+                           "and affordable explanation exists for it");
+        return 0;
+    }
+
     if (m->kind == MLP_KIND_TREES) {
         if (m->cover == NULL) {
             mlp_explain_refuse(m, "a tree ensemble whose file has no "
