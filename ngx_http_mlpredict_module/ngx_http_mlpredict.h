@@ -90,6 +90,9 @@ ngx_http_mlpredict_model_t *ngx_http_mlpredict_location_model(
 ngx_int_t ngx_http_mlpredict_model_label(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *version);
 uint64_t ngx_http_mlpredict_clock(void);
+ngx_int_t ngx_http_mlpredict_is_csv(ngx_http_request_t *r);
+ngx_int_t ngx_http_mlpredict_csv_location(ngx_http_request_t *r,
+    ngx_str_t *body, mlp_outcome_t *oc, ngx_uint_t *failed);
 void ngx_http_mlpredict_use_model(ngx_http_request_t *r,
     ngx_http_mlpredict_model_t *mm);
 ngx_http_mlpredict_model_t *ngx_http_mlpredict_request_model(

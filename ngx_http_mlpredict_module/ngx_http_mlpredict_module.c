@@ -183,7 +183,9 @@ ngx_http_mlpredict_handler(ngx_http_request_t *r)
                    "the model's metadata");
     }
 
-    if (ngx_http_mlpredict_json_type(r) != NGX_OK) {
+    if (ngx_http_mlpredict_json_type(r) != NGX_OK
+        && !ngx_http_mlpredict_is_csv(r))
+    {
         rc = ngx_http_discard_request_body(r);
 
         if (rc != NGX_OK) {
@@ -192,7 +194,8 @@ ngx_http_mlpredict_handler(ngx_http_request_t *r)
 
         return ngx_http_mlpredict_send_error(r,
                    NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                   "unsupported Content-Type: send application/json");
+                   "unsupported Content-Type: send application/json "
+                   "(or text/csv)");
     }
 
     rc = ngx_http_read_client_request_body(r,
@@ -213,6 +216,7 @@ ngx_http_mlpredict_body_handler(ngx_http_request_t *r)
     size_t                          resp_len;
     uint64_t                        t0;
     ngx_int_t                       rc, failed;
+    ngx_uint_t                      csv_failed;
     ngx_str_t                       body;
     mlp_alloc_t                     a;
     mlp_error_t                     e;
@@ -234,6 +238,15 @@ ngx_http_mlpredict_body_handler(ngx_http_request_t *r)
     ngx_memzero(&oc, sizeof(mlp_outcome_t));
 
     t0 = ngx_http_mlpredict_clock();
+
+    if (ngx_http_mlpredict_is_csv(r)) {
+        csv_failed = 0;
+        rc = ngx_http_mlpredict_csv_location(r, &body, &oc, &csv_failed);
+        ngx_http_mlpredict_note(r, &oc, ngx_http_mlpredict_clock() - t0,
+                                csv_failed);
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
 
     failed = mlp_handle_request_flags(mlcf->model->model, (char *) body.data,
                                       body.len, (size_t) mlcf->max_batch,

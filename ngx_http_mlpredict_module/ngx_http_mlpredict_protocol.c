@@ -1018,3 +1018,98 @@ ngx_http_mlpredict_accepts_csv(ngx_http_request_t *r)
         }
     }
 }
+
+
+/* A text/csv body, for a location's own model too (mlpredict PATH). */
+
+ngx_int_t
+ngx_http_mlpredict_is_csv(ngx_http_request_t *r)
+{
+    return ngx_http_mlpredict_api_type(r) == &ngx_http_mlpredict_api_csv;
+}
+
+
+/*
+ * A CSV body to a location's own model: answered in CSV when Accept asks
+ * for it, else as a JSON batch ({"predictions": [...]}), the answer the
+ * same rows sent as "instances" get.
+ */
+
+ngx_int_t
+ngx_http_mlpredict_csv_location(ngx_http_request_t *r, ngx_str_t *body,
+    mlp_outcome_t *oc, ngx_uint_t *failed)
+{
+    char                           *resp;
+    double                         *out;
+    size_t                          resp_len;
+    uint32_t                       *labels;
+    mlp_alloc_t                     a;
+    mlp_error_t                     e;
+    mlp_request_t                   jr;
+    mlp_v2_request_t                req;
+    const mlp_model_t              *m;
+    ngx_http_mlpredict_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mlpredict_module);
+    m = mlcf->model->model;
+
+    a.alloc = ngx_http_mlpredict_alloc;
+    a.data = r->pool;
+
+    if (mlp_csv_request(m, (char *) body->data, body->len,
+                        (size_t) mlcf->max_batch, &a, &req, &e)
+        != 0)
+    {
+        goto failed;
+    }
+
+    oc->rows = req.rows;
+
+    if (ngx_http_mlpredict_accepts_csv(r)) {
+        if (mlp_csv_answer(m, &req, &a, &resp, &resp_len, &e) != 0) {
+            goto failed;
+        }
+
+        return ngx_http_mlpredict_api_send(r, NGX_HTTP_OK,
+                                           &ngx_http_mlpredict_api_csv,
+                                           (u_char *) resp, resp_len);
+    }
+
+    if (mlp_predict_inputs(m, req.x, req.rows, &a, &out, &labels, &e) != 0) {
+        goto failed;
+    }
+
+    if (req.rows > 0) {
+        oc->predicted = 1;
+        oc->first_label = mlp_model_is_classifier(m) ? labels[0] : 0;
+        oc->first_value = out[0];
+    }
+
+    jr.shape = MLP_SHAPE_INSTANCES;
+    jr.rows = req.rows;
+    jr.x = req.x;
+    jr.explain = 0;
+
+    resp = ngx_palloc(r->pool, mlp_response_bound(m, req.rows));
+    if (resp == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    resp_len = mlp_write_response(m, &jr, out, labels, resp);
+
+    return ngx_http_mlpredict_api_send(r, NGX_HTTP_OK,
+                                       &ngx_http_mlpredict_api_json,
+                                       (u_char *) resp, resp_len);
+
+failed:
+
+    *failed = 1;
+
+    if (e.status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "mlpredict: %s",
+                      e.message);
+        return e.status;
+    }
+
+    return ngx_http_mlpredict_send_error(r, e.status, e.message);
+}

@@ -182,7 +182,7 @@ Content-Type: application/x-www-form-urlencoded
 POST /iris
 {"features": [5.1, 3.5, 1.4, 0.2]}
 --- response_body
-{"error":"unsupported Content-Type: send application/json"}
+{"error":"unsupported Content-Type: send application/json (or text/csv)"}
 --- error_code: 415
 
 
@@ -258,4 +258,42 @@ zz\r
 --- request eval
 "POST /iris\n{\"sepal\xff\": 1}"
 --- response_body_like: ^\{"error":"malformed JSON at line 1, column \d+: unable to decode byte 0xff
+--- error_code: 400
+
+
+
+=== TEST 20: a CSV body to the location's own model: a JSON batch back
+--- more_headers
+Content-Type: text/csv
+--- request
+POST /iris
+sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm
+5.1,3.5,1.4,0.2
+6.3,3.3,6.0,2.5
+--- response_body_like: ^\{"predictions":\[\{"prediction":"setosa".*\{"prediction":"virginica"
+--- error_code: 200
+
+
+
+=== TEST 21: the same in CSV when Accept asks for it
+--- more_headers
+Content-Type: text/csv
+Accept: text/csv
+--- request
+POST /iris
+5.1,3.5,1.4,0.2
+--- response_headers
+Content-Type: text/csv
+--- response_body_like: ^setosa,
+--- error_code: 200
+
+
+
+=== TEST 22: a CSV body with a bad cell: 400 naming it
+--- more_headers
+Content-Type: text/csv
+--- request
+POST /iris
+5.1,3.5,abc,0.2
+--- response_body_like: ^\{"error":".*
 --- error_code: 400
