@@ -535,28 +535,36 @@ ngx_http_mlpredict_observe(ngx_http_mlpredict_histogram_t *h,
      + 2 * (NGX_HTTP_MLPREDICT_NBUCKETS + 2))
 
 
-static const char  ngx_http_mlpredict_help[] =
+/*
+ * Each family's HELP and TYPE, then its samples for every model: the text
+ * format wants a family's lines together.
+ */
+
+static const char  *ngx_http_mlpredict_help[] = {
     "# HELP mlpredict_requests_total Requests answered by an mlpredict "
     "location, by status class.\n"
-    "# TYPE mlpredict_requests_total counter\n"
+    "# TYPE mlpredict_requests_total counter\n",
     "# HELP mlpredict_predicted_rows_total Rows predicted in successful "
     "answers.\n"
-    "# TYPE mlpredict_predicted_rows_total counter\n"
+    "# TYPE mlpredict_predicted_rows_total counter\n",
     "# HELP mlpredict_errors_total Requests answered with a 4xx or 5xx "
     "status, by reason.\n"
-    "# TYPE mlpredict_errors_total counter\n"
+    "# TYPE mlpredict_errors_total counter\n",
     "# HELP mlpredict_request_duration_seconds Time from the request's "
     "start to its log phase (millisecond resolution).\n"
-    "# TYPE mlpredict_request_duration_seconds histogram\n"
+    "# TYPE mlpredict_request_duration_seconds histogram\n",
     "# HELP mlpredict_core_duration_seconds Time spent in the core: parse, "
     "predict, write.\n"
-    "# TYPE mlpredict_core_duration_seconds histogram\n"
+    "# TYPE mlpredict_core_duration_seconds histogram\n",
     "# HELP mlpredict_model_info The loaded model file: its checksum and "
     "load time.\n"
-    "# TYPE mlpredict_model_info gauge\n"
+    "# TYPE mlpredict_model_info gauge\n",
     "# HELP mlpredict_model_load_timestamp_seconds When the model was "
     "loaded (the configuration load), Unix time.\n"
-    "# TYPE mlpredict_model_load_timestamp_seconds gauge\n";
+    "# TYPE mlpredict_model_load_timestamp_seconds gauge\n"
+};
+
+#define NGX_HTTP_MLPREDICT_FAMILIES  7
 
 
 static ngx_int_t
@@ -567,7 +575,7 @@ ngx_http_mlpredict_metrics_handler(ngx_http_request_t *r)
     ngx_tm_t                                 tm;
     ngx_int_t                                rc;
     ngx_buf_t                               *b;
-    ngx_uint_t                               i, k;
+    ngx_uint_t                               i, k, f;
     ngx_chain_t                              out;
     ngx_http_mlpredict_slot_t              **sp, *s;
     ngx_http_mlpredict_metrics_main_conf_t  *mcf;
@@ -587,7 +595,11 @@ ngx_http_mlpredict_metrics_handler(ngx_http_request_t *r)
     sp = mcf->slots.elts;
 
     /* label values are escaped into twice their length at most */
-    size = sizeof(ngx_http_mlpredict_help);
+    size = 0;
+
+    for (f = 0; f < NGX_HTTP_MLPREDICT_FAMILIES; f++) {
+        size += ngx_strlen(ngx_http_mlpredict_help[f]);
+    }
 
     for (i = 0; i < mcf->slots.nelts; i++) {
         size += NGX_HTTP_MLPREDICT_LINES
@@ -600,49 +612,74 @@ ngx_http_mlpredict_metrics_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_cpymem(start, ngx_http_mlpredict_help,
-                   sizeof(ngx_http_mlpredict_help) - 1);
+    p = start;
 
-    for (i = 0; i < mcf->slots.nelts; i++) {
-        s = sp[i];
+    for (f = 0; f < NGX_HTTP_MLPREDICT_FAMILIES; f++) {
+        p = ngx_cpymem(p, ngx_http_mlpredict_help[f],
+                       ngx_strlen(ngx_http_mlpredict_help[f]));
 
-        for (k = 0; k < 5; k++) {
-            p = ngx_sprintf(p, "mlpredict_requests_total");
-            p = ngx_http_mlpredict_write_labels(p, s);
-            p = ngx_sprintf(p, ",status_class=\"%uixx\"} %uA\n", k + 1,
-                            s->requests[k]);
+        for (i = 0; i < mcf->slots.nelts; i++) {
+            s = sp[i];
+
+            switch (f) {
+
+            case 0:
+                for (k = 0; k < 5; k++) {
+                    p = ngx_sprintf(p, "mlpredict_requests_total");
+                    p = ngx_http_mlpredict_write_labels(p, s);
+                    p = ngx_sprintf(p, ",status_class=\"%uixx\"} %uA\n",
+                                    k + 1, s->requests[k]);
+                }
+
+                break;
+
+            case 1:
+                p = ngx_sprintf(p, "mlpredict_predicted_rows_total");
+                p = ngx_http_mlpredict_write_labels(p, s);
+                p = ngx_sprintf(p, "} %uA\n", s->rows);
+                break;
+
+            case 2:
+                for (k = 0; k < NGX_HTTP_MLPREDICT_NREASONS; k++) {
+                    p = ngx_sprintf(p, "mlpredict_errors_total");
+                    p = ngx_http_mlpredict_write_labels(p, s);
+                    p = ngx_sprintf(p, ",reason=\"%V\"} %uA\n",
+                                    &ngx_http_mlpredict_reasons[k],
+                                    s->errors[k]);
+                }
+
+                break;
+
+            case 3:
+                p = ngx_http_mlpredict_write_histogram(p, s, &s->request,
+                        "mlpredict_request_duration_seconds",
+                        ngx_http_mlpredict_request_le, 1e6);
+                break;
+
+            case 4:
+                p = ngx_http_mlpredict_write_histogram(p, s, &s->core,
+                        "mlpredict_core_duration_seconds",
+                        ngx_http_mlpredict_core_le, 1e9);
+                break;
+
+            case 5:
+                ngx_libc_gmtime(s->loaded, &tm);
+
+                p = ngx_sprintf(p, "mlpredict_model_info");
+                p = ngx_http_mlpredict_write_labels(p, s);
+                p = ngx_sprintf(p, ",checksum=\"crc32:%08xD\","
+                                "loaded=\"%4d-%02d-%02dT%02d:%02d:%02dZ\"} "
+                                "1\n", s->checksum, tm.tm_year + 1900,
+                                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                                tm.tm_min, tm.tm_sec);
+                break;
+
+            default:
+                p = ngx_sprintf(p, "mlpredict_model_load_timestamp_seconds");
+                p = ngx_http_mlpredict_write_labels(p, s);
+                p = ngx_sprintf(p, "} %T\n", s->loaded);
+            }
         }
-
-        p = ngx_sprintf(p, "mlpredict_predicted_rows_total");
-        p = ngx_http_mlpredict_write_labels(p, s);
-        p = ngx_sprintf(p, "} %uA\n", s->rows);
-
-        for (k = 0; k < NGX_HTTP_MLPREDICT_NREASONS; k++) {
-            p = ngx_sprintf(p, "mlpredict_errors_total");
-            p = ngx_http_mlpredict_write_labels(p, s);
-            p = ngx_sprintf(p, ",reason=\"%V\"} %uA\n",
-                            &ngx_http_mlpredict_reasons[k], s->errors[k]);
-        }
-
-        p = ngx_http_mlpredict_write_histogram(p, s, &s->request,
-                "mlpredict_request_duration_seconds",
-                ngx_http_mlpredict_request_le, 1e6);
-        p = ngx_http_mlpredict_write_histogram(p, s, &s->core,
-                "mlpredict_core_duration_seconds",
-                ngx_http_mlpredict_core_le, 1e9);
-
-        ngx_libc_gmtime(s->loaded, &tm);
-
-        p = ngx_sprintf(p, "mlpredict_model_info");
-        p = ngx_http_mlpredict_write_labels(p, s);
-        p = ngx_sprintf(p, ",checksum=\"crc32:%08xD\","
-                        "loaded=\"%4d-%02d-%02dT%02d:%02d:%02dZ\"} 1\n",
-                        s->checksum, tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-
-        p = ngx_sprintf(p, "mlpredict_model_load_timestamp_seconds");
-        p = ngx_http_mlpredict_write_labels(p, s);
-        p = ngx_sprintf(p, "} %T\n", s->loaded);
     }
 
     r->headers_out.status = NGX_HTTP_OK;

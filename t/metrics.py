@@ -218,6 +218,25 @@ http {
         check(pt.returncode == 0, "promtool check metrics accepts the text",
               (pt.stdout + pt.stderr).decode()[-2000:])
 
+        # the text format: a family's lines together, HELP and TYPE first
+        fams, seen, grouped = [], set(), True
+        for line in text.splitlines():
+            if line.startswith("# TYPE "):
+                fam = line.split()[2]
+            elif line.startswith("#") or not line:
+                continue
+            else:
+                fam = re.sub(r"_(bucket|sum|count)$", "",
+                             re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*",
+                                      line).group(0))
+            if not fams or fams[-1] != fam:
+                if fam in seen:
+                    grouped = False
+                fams.append(fam)
+                seen.add(fam)
+        check(grouped and len(fams) == 7, "each family's lines together, "
+              "after its HELP and TYPE (2 models)", repr(fams))
+
         m = parse_metrics(text)
 
         def expect(label, name, want, **labels):
