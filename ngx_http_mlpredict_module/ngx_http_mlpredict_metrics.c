@@ -94,9 +94,6 @@ struct ngx_http_mlpredict_slot_s {
     size_t                       name_len;
     size_t                       version_len;
 
-    uint32_t                     checksum;  /* of the latest load */
-    time_t                       loaded;
-
     ngx_atomic_t                 requests[5];   /* 1xx .. 5xx */
     ngx_atomic_t                 rows;
     ngx_atomic_t                 errors[NGX_HTTP_MLPREDICT_NREASONS];
@@ -115,7 +112,19 @@ typedef struct {
     ngx_http_mlpredict_shm_t    *shm;
     ngx_http_mlpredict_main_conf_t  *mmcf;  /* the predictor's registry */
     ngx_array_t                  slots;     /* the current configuration's */
+    ngx_array_t                  loads;     /* a load for each of slots */
 } ngx_http_mlpredict_metrics_main_conf_t;
+
+
+/*
+ * What a configuration loaded, kept with it, not in the shared slot: a
+ * reload that fails after the zone is set up must leave the running
+ * workers' figures alone.
+ */
+typedef struct {
+    uint32_t                     checksum;
+    time_t                       loaded;
+} ngx_http_mlpredict_load_t;
 
 
 typedef struct {
@@ -578,6 +587,7 @@ ngx_http_mlpredict_metrics_handler(ngx_http_request_t *r)
     ngx_uint_t                               i, k, f;
     ngx_chain_t                              out;
     ngx_http_mlpredict_slot_t              **sp, *s;
+    ngx_http_mlpredict_load_t               *ld;
     ngx_http_mlpredict_metrics_main_conf_t  *mcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -593,6 +603,7 @@ ngx_http_mlpredict_metrics_handler(ngx_http_request_t *r)
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mlpredict_metrics_module);
 
     sp = mcf->slots.elts;
+    ld = mcf->loads.elts;
 
     /* label values are escaped into twice their length at most */
     size = 0;
@@ -663,13 +674,13 @@ ngx_http_mlpredict_metrics_handler(ngx_http_request_t *r)
                 break;
 
             case 5:
-                ngx_libc_gmtime(s->loaded, &tm);
+                ngx_libc_gmtime(ld[i].loaded, &tm);
 
                 p = ngx_sprintf(p, "mlpredict_model_info");
                 p = ngx_http_mlpredict_write_labels(p, s);
                 p = ngx_sprintf(p, ",checksum=\"crc32:%08xD\","
                                 "loaded=\"%4d-%02d-%02dT%02d:%02d:%02dZ\"} "
-                                "1\n", s->checksum, tm.tm_year + 1900,
+                                "1\n", ld[i].checksum, tm.tm_year + 1900,
                                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                                 tm.tm_min, tm.tm_sec);
                 break;
@@ -677,7 +688,7 @@ ngx_http_mlpredict_metrics_handler(ngx_http_request_t *r)
             default:
                 p = ngx_sprintf(p, "mlpredict_model_load_timestamp_seconds");
                 p = ngx_http_mlpredict_write_labels(p, s);
-                p = ngx_sprintf(p, "} %T\n", s->loaded);
+                p = ngx_sprintf(p, "} %T\n", ld[i].loaded);
             }
         }
     }
@@ -804,6 +815,7 @@ ngx_http_mlpredict_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_uint_t                               i, j;
     ngx_slab_pool_t                         *shpool;
     ngx_http_mlpredict_slot_t               *s, **sp;
+    ngx_http_mlpredict_load_t               *ld;
     ngx_http_mlpredict_model_t             **mmp;
     ngx_http_mlpredict_metrics_main_conf_t  *mcf;
 
@@ -861,9 +873,6 @@ ngx_http_mlpredict_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
             return NGX_ERROR;
         }
 
-        s->checksum = mlp_model_checksum(mmp[i]->model);
-        s->loaded = ngx_time();
-
         mmp[i]->metrics = s;
 
         /* the exposition lists a label once */
@@ -884,11 +893,14 @@ ngx_http_mlpredict_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         if (j == mcf->slots.nelts) {
             sp = ngx_array_push(&mcf->slots);
-            if (sp == NULL) {
+            ld = ngx_array_push(&mcf->loads);
+            if (sp == NULL || ld == NULL) {
                 return NGX_ERROR;
             }
 
             *sp = s;
+            ld->checksum = mlp_model_checksum(mmp[i]->model);
+            ld->loaded = ngx_time();
         }
     }
 
@@ -1281,7 +1293,10 @@ ngx_http_mlpredict_metrics_create_main_conf(ngx_conf_t *cf)
 
     if (ngx_array_init(&mcf->slots, cf->pool, 4,
                        sizeof(ngx_http_mlpredict_slot_t *))
-        != NGX_OK)
+        != NGX_OK
+        || ngx_array_init(&mcf->loads, cf->pool, 4,
+                          sizeof(ngx_http_mlpredict_load_t))
+           != NGX_OK)
     {
         return NULL;
     }

@@ -478,6 +478,35 @@ http {
         sts.append(request(url, b"{bad")[0])
         st, _, text = request("http://127.0.0.1:%d/metrics" % port)
         m = parse_metrics(text.decode() if isinstance(text, bytes) else text)
+        before = [l for l in (text.decode() if isinstance(text, bytes)
+                              else text).splitlines()
+                  if l.startswith("mlpredict_model_info")]
+
+        # a reload that fails after the zone is set up (a port in use):
+        # the running workers' model_info must not change
+        busy = socket.socket()
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        os.mkdir(os.path.join(tmp, "c"))
+        shutil.copy(os.path.join(MODELS, "diabetes.mlp"),
+                    os.path.join(tmp, "c", "linnerud.mlp"))
+        conf("""    mlpredict_model linnerud %s/c/linnerud.mlp;
+    server {
+        listen 127.0.0.1:%d;
+        listen 127.0.0.1:%d;
+        location /v2 { mlpredict_api; }
+        location = /metrics { mlpredict_metrics; }
+    }""" % (tmp, port, busy.getsockname()[1]))
+        nginx.send_signal(signal.SIGHUP)
+        time.sleep(2)
+        st2, _, text2 = request("http://127.0.0.1:%d/metrics" % port)
+        busy.close()
+        after = [l for l in text2.decode().splitlines()
+                 if l.startswith("mlpredict_model_info")]
+        check(st2 == 200 and before and after == before,
+              "a refused reload leaves mlpredict_model_info as it was",
+              "%r then %r" % (before, after))
+
         check(sts == [200, 200, 200, 400]
               and value(m, "mlpredict_requests_total", model="linnerud",
                         status_class="2xx") == 3
