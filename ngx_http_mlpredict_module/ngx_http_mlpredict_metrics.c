@@ -80,8 +80,8 @@ static char  *ngx_http_mlpredict_core_le[] = {
 
 
 typedef struct {
-    ngx_atomic_t                 count[NGX_HTTP_MLPREDICT_NBUCKETS];
-    ngx_atomic_t                 sum;       /* microseconds or ns */
+    uint64_t                     count[NGX_HTTP_MLPREDICT_NBUCKETS];
+    uint64_t                     sum;       /* microseconds or ns */
 } ngx_http_mlpredict_histogram_t;
 
 
@@ -89,21 +89,23 @@ typedef struct ngx_http_mlpredict_slot_s  ngx_http_mlpredict_slot_t;
 
 struct ngx_http_mlpredict_slot_s {
     ngx_http_mlpredict_slot_t   *next;
+    ngx_uint_t                   gen;       /* the last load that used it */
     u_char                       name[NGX_HTTP_MLPREDICT_NAME_LEN];
     u_char                       version[NGX_HTTP_MLPREDICT_VERSION_LEN];
     size_t                       name_len;
     size_t                       version_len;
 
-    ngx_atomic_t                 requests[5];   /* 1xx .. 5xx */
-    ngx_atomic_t                 rows;
-    ngx_atomic_t                 errors[NGX_HTTP_MLPREDICT_NREASONS];
+    uint64_t                     requests[5];   /* 1xx .. 5xx */
+    uint64_t                     rows;
+    uint64_t                     errors[NGX_HTTP_MLPREDICT_NREASONS];
     ngx_http_mlpredict_histogram_t  request;    /* sum in microseconds */
     ngx_http_mlpredict_histogram_t  core;       /* sum in nanoseconds */
 };
 
 
 typedef struct {
-    ngx_http_mlpredict_slot_t   *slots;     /* every label ever loaded */
+    ngx_http_mlpredict_slot_t   *slots;     /* the labels of recent loads */
+    ngx_uint_t                   gen;       /* configuration loads */
 } ngx_http_mlpredict_shm_t;
 
 
@@ -482,14 +484,16 @@ ngx_http_mlpredict_log_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_mlpredict_metrics_module);
 
-    (void) ngx_atomic_fetch_add(&s->requests[status / 100 - 1], 1);
+    (void) __atomic_fetch_add(&s->requests[status / 100 - 1], 1,
+                              __ATOMIC_RELAXED);
 
     if (status >= NGX_HTTP_BAD_REQUEST) {
         i = ngx_http_mlpredict_reason(r, ctx);
-        (void) ngx_atomic_fetch_add(&s->errors[i], 1);
+        (void) __atomic_fetch_add(&s->errors[i], 1, __ATOMIC_RELAXED);
 
     } else if (ctx && ctx->cored && status < 300) {
-        (void) ngx_atomic_fetch_add(&s->rows, ctx->outcome.rows);
+        (void) __atomic_fetch_add(&s->rows, ctx->outcome.rows,
+                                  __ATOMIC_RELAXED);
     }
 
     /*
@@ -528,8 +532,8 @@ ngx_http_mlpredict_observe(ngx_http_mlpredict_histogram_t *h,
         }
     }
 
-    (void) ngx_atomic_fetch_add(&h->count[i], 1);
-    (void) ngx_atomic_fetch_add(&h->sum, sum);
+    (void) __atomic_fetch_add(&h->count[i], 1, __ATOMIC_RELAXED);
+    (void) __atomic_fetch_add(&h->sum, sum, __ATOMIC_RELAXED);
 }
 
 
@@ -638,7 +642,7 @@ ngx_http_mlpredict_metrics_handler(ngx_http_request_t *r)
                 for (k = 0; k < 5; k++) {
                     p = ngx_sprintf(p, "mlpredict_requests_total");
                     p = ngx_http_mlpredict_write_labels(p, s);
-                    p = ngx_sprintf(p, ",status_class=\"%uixx\"} %uA\n",
+                    p = ngx_sprintf(p, ",status_class=\"%uixx\"} %uL\n",
                                     k + 1, s->requests[k]);
                 }
 
@@ -647,14 +651,14 @@ ngx_http_mlpredict_metrics_handler(ngx_http_request_t *r)
             case 1:
                 p = ngx_sprintf(p, "mlpredict_predicted_rows_total");
                 p = ngx_http_mlpredict_write_labels(p, s);
-                p = ngx_sprintf(p, "} %uA\n", s->rows);
+                p = ngx_sprintf(p, "} %uL\n", s->rows);
                 break;
 
             case 2:
                 for (k = 0; k < NGX_HTTP_MLPREDICT_NREASONS; k++) {
                     p = ngx_sprintf(p, "mlpredict_errors_total");
                     p = ngx_http_mlpredict_write_labels(p, s);
-                    p = ngx_sprintf(p, ",reason=\"%V\"} %uA\n",
+                    p = ngx_sprintf(p, ",reason=\"%V\"} %uL\n",
                                     &ngx_http_mlpredict_reasons[k],
                                     s->errors[k]);
                 }
@@ -800,9 +804,10 @@ ngx_http_mlpredict_write_histogram(u_char *p, ngx_http_mlpredict_slot_t *s,
 
 /*
  * In the master, at every configuration load: the slots of the
- * configuration's models found or claimed, their checksum and load time
- * written. Old workers still counting in slots of labels a reload dropped
- * keep them: a slot is never reused for another label.
+ * configuration's models found or claimed, their load recorded with the
+ * configuration. A label a reload dropped keeps its slot through the next
+ * load (old workers may still count in it); a full zone takes back those
+ * older (ngx_http_mlpredict_slot).
  */
 
 static ngx_int_t
@@ -833,6 +838,8 @@ ngx_http_mlpredict_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         shpool->data = mcf->shm;
     }
+
+    mcf->shm->gen++;
 
     mmp = mcf->mmcf->models.elts;
 
@@ -912,7 +919,7 @@ static ngx_http_mlpredict_slot_t *
 ngx_http_mlpredict_slot(ngx_slab_pool_t *shpool,
     ngx_http_mlpredict_shm_t *shm, ngx_str_t *name, ngx_str_t *version)
 {
-    ngx_http_mlpredict_slot_t  *s;
+    ngx_http_mlpredict_slot_t  *s, **pp;
 
     for (s = shm->slots; s; s = s->next) {
         if (s->name_len == name->len
@@ -920,6 +927,7 @@ ngx_http_mlpredict_slot(ngx_slab_pool_t *shpool,
             && s->version_len == version->len
             && ngx_memcmp(s->version, version->data, version->len) == 0)
         {
+            s->gen = shm->gen;
             return s;
         }
     }
@@ -929,9 +937,31 @@ ngx_http_mlpredict_slot(ngx_slab_pool_t *shpool,
     }
 
     s = ngx_slab_calloc(shpool, sizeof(ngx_http_mlpredict_slot_t));
+
     if (s == NULL) {
-        return NULL;
+        /*
+         * Full: the labels neither this load nor the one before it uses
+         * are given back (workers older than that have had a reload's
+         * time to finish), so renamed models cannot exhaust the zone
+         */
+        for (pp = &shm->slots; *pp; /* void */) {
+            if ((*pp)->gen + 1 < shm->gen) {
+                s = *pp;
+                *pp = s->next;
+                ngx_slab_free(shpool, s);
+
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+
+        s = ngx_slab_calloc(shpool, sizeof(ngx_http_mlpredict_slot_t));
+        if (s == NULL) {
+            return NULL;
+        }
     }
+
+    s->gen = shm->gen;
 
     ngx_memcpy(s->name, name->data, name->len);
     s->name_len = name->len;

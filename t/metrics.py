@@ -507,6 +507,44 @@ http {
               "a refused reload leaves mlpredict_model_info as it was",
               "%r then %r" % (before, after))
 
+        # a model renamed at every deployment, in a zone of 32k (about 48
+        # slots): 70 reloads, every one taken, the last model counted
+        ok_reloads = 0
+        for n in range(70):
+            shutil.copy(os.path.join(MODELS, "linnerud.mlp"),
+                        os.path.join(tmp, "linnerud_%d.mlp" % n))
+            with open(os.path.join(tmp, "conf", "nginx.conf"), "w") as f:
+                f.write("""
+load_module %s;
+daemon off;
+error_log logs/error.log info;
+pid logs/nginx.pid;
+events { worker_connections 64; }
+http {
+    access_log off;
+    mlpredict_metrics_zone mlpredict 32k;
+    mlpredict_model m %s/linnerud_%d.mlp;
+    server {
+        listen 127.0.0.1:%d;
+        location /v2 { mlpredict_api; }
+        location = /metrics { mlpredict_metrics; }
+    }
+}
+""" % (args.module, tmp, n, port))
+            nginx.send_signal(signal.SIGHUP)
+            deadline = time.time() + 3
+            while time.time() < deadline:
+                st3, _, t3 = request("http://127.0.0.1:%d/metrics" % port)
+                if st3 == 200 and ('model="linnerud_%d"' % n) in \
+                        t3.decode():
+                    ok_reloads += 1
+                    break
+                time.sleep(0.02)
+            if ok_reloads <= n:
+                break
+        check(ok_reloads == 70, "70 reloads renaming the model in a 32k "
+              "zone: every one taken", "the first %d" % ok_reloads)
+
         check(sts == [200, 200, 200, 400]
               and value(m, "mlpredict_requests_total", model="linnerud",
                         status_class="2xx") == 3
