@@ -38,6 +38,7 @@ typedef struct {
     ngx_str_t                    tf_meta;
     ngx_str_t                    tf_status;     /* this version's */
     ngx_str_t                    tf_status_all; /* every version's */
+    void                        *metrics;   /* its slot: its name, version */
 } ngx_http_mlpredict_named_t;
 
 
@@ -94,7 +95,7 @@ ngx_int_t ngx_http_mlpredict_is_csv(ngx_http_request_t *r);
 ngx_int_t ngx_http_mlpredict_csv_location(ngx_http_request_t *r,
     ngx_str_t *body, mlp_outcome_t *oc, ngx_uint_t *failed);
 void ngx_http_mlpredict_use_model(ngx_http_request_t *r,
-    ngx_http_mlpredict_model_t *mm);
+    ngx_http_mlpredict_named_t *nm);
 ngx_http_mlpredict_model_t *ngx_http_mlpredict_request_model(
     ngx_http_request_t *r);
 void ngx_http_mlpredict_note(ngx_http_request_t *r, mlp_outcome_t *oc,

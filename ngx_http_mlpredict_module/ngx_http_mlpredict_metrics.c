@@ -126,6 +126,7 @@ typedef struct {
 typedef struct {
     uint32_t                     checksum;
     time_t                       loaded;
+    ngx_http_mlpredict_model_t  *owner;     /* the file counted there */
 } ngx_http_mlpredict_load_t;
 
 
@@ -139,6 +140,7 @@ typedef struct {
     mlp_outcome_t                outcome;
     uint64_t                     core_ns;
     ngx_http_mlpredict_model_t  *model;     /* a named model's, by a route */
+    ngx_http_mlpredict_named_t  *named;
     ngx_str_t                    error;     /* the JSON body replacing */
     unsigned                     cored:1;   /* the core ran */
     unsigned                     core_error:1;
@@ -298,7 +300,18 @@ ngx_int_t
 ngx_http_mlpredict_model_label(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *version)
 {
-    ngx_http_mlpredict_model_t  *mm;
+    ngx_http_mlpredict_model_t        *mm;
+    ngx_http_mlpredict_metrics_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mlpredict_metrics_module);
+
+    /* a named model: its configured name and version */
+    if (ctx != NULL && ctx->named != NULL) {
+        *name = ctx->named->name;
+        version->data = ctx->named->json_version.data + 1;
+        version->len = ctx->named->json_version.len - 2;
+        return NGX_OK;
+    }
 
     mm = ngx_http_mlpredict_request_model(r);
 
@@ -373,14 +386,15 @@ ngx_http_mlpredict_metrics_ctx(ngx_http_request_t *r)
 
 void
 ngx_http_mlpredict_use_model(ngx_http_request_t *r,
-    ngx_http_mlpredict_model_t *mm)
+    ngx_http_mlpredict_named_t *nm)
 {
     ngx_http_mlpredict_metrics_ctx_t  *ctx;
 
     ctx = ngx_http_mlpredict_metrics_ctx(r);
 
     if (ctx != NULL) {
-        ctx->model = mm;
+        ctx->model = nm->model;
+        ctx->named = nm;
     }
 }
 
@@ -475,6 +489,12 @@ ngx_http_mlpredict_log_handler(ngx_http_request_t *r)
     }
 
     s = mm->metrics;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mlpredict_metrics_module);
+
+    if (ctx != NULL && ctx->named != NULL && ctx->named->metrics != NULL) {
+        s = ctx->named->metrics;
+    }
 
     status = r->headers_out.status;
 
@@ -821,6 +841,7 @@ ngx_http_mlpredict_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_slab_pool_t                         *shpool;
     ngx_http_mlpredict_slot_t               *s, **sp;
     ngx_http_mlpredict_load_t               *ld;
+    ngx_http_mlpredict_named_t              *nm;
     ngx_http_mlpredict_model_t             **mmp;
     ngx_http_mlpredict_metrics_main_conf_t  *mcf;
 
@@ -908,7 +929,74 @@ ngx_http_mlpredict_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
             *sp = s;
             ld->checksum = mlp_model_checksum(mmp[i]->model);
             ld->loaded = ngx_time();
+            ld->owner = mmp[i];
         }
+    }
+
+    /* named models (mlpredict_model): their own name and version */
+    nm = mcf->mmcf->named.elts;
+
+    for (i = 0; i < mcf->mmcf->named.nelts; i++) {
+        name = nm[i].name;
+        version.data = nm[i].json_version.data + 1;
+        version.len = nm[i].json_version.len - 2;
+
+        if (name.len > NGX_HTTP_MLPREDICT_NAME_LEN
+            || version.len > NGX_HTTP_MLPREDICT_VERSION_LEN)
+        {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "mlpredict_metrics_zone \"%V\": the model name "
+                          "\"%V\" is over %d bytes", &shm_zone->shm.name,
+                          &name, NGX_HTTP_MLPREDICT_NAME_LEN);
+            return NGX_ERROR;
+        }
+
+        s = ngx_http_mlpredict_slot(shpool, mcf->shm, &name, &version);
+
+        if (s == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "mlpredict_metrics_zone \"%V\" is too small: "
+                          "no room for model \"%V\" (%uz bytes a model)",
+                          &shm_zone->shm.name, &name,
+                          sizeof(ngx_http_mlpredict_slot_t));
+            return NGX_ERROR;
+        }
+
+        nm[i].metrics = s;
+
+        sp = mcf->slots.elts;
+        ld = mcf->loads.elts;
+
+        for (j = 0; j < mcf->slots.nelts; j++) {
+            if (sp[j] == s) {
+                break;
+            }
+        }
+
+        if (j < mcf->slots.nelts) {
+            /* the same file by a location and a name: one model */
+            if (ld[j].owner == nm[i].model) {
+                continue;
+            }
+
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "mlpredict_metrics_zone \"%V\": model=\"%V\", "
+                          "version=\"%V\" would count two model files "
+                          "(\"%V\" and another)", &shm_zone->shm.name,
+                          &name, &version, &nm[i].model->path);
+            return NGX_ERROR;
+        }
+
+        sp = ngx_array_push(&mcf->slots);
+        ld = ngx_array_push(&mcf->loads);
+        if (sp == NULL || ld == NULL) {
+            return NGX_ERROR;
+        }
+
+        *sp = s;
+        ld->checksum = mlp_model_checksum(nm[i].model->model);
+        ld->loaded = ngx_time();
+        ld->owner = nm[i].model;
     }
 
     return NGX_OK;

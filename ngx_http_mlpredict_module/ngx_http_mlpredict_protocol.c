@@ -670,7 +670,7 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
     ngx_uint_t     failed;
     mlp_outcome_t  oc;
 
-    ngx_http_mlpredict_use_model(r, rt->named->model);
+    ngx_http_mlpredict_use_model(r, rt->named);
 
     ngx_memzero(&oc, sizeof(mlp_outcome_t));
     failed = 0;

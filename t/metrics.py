@@ -462,11 +462,12 @@ http {
 
         port = free_port()
         conf("""    mlpredict_model linnerud %s/linnerud.mlp;
+    mlpredict_model lnr %s/linnerud.mlp version=3;
     server {
         listen 127.0.0.1:%d;
         location /v2 { mlpredict_api; }
         location = /metrics { mlpredict_metrics; }
-    }""" % (MODELS, port))
+    }""" % (MODELS, MODELS, port))
         nginx = subprocess.Popen([args.nginx, "-p", tmp + "/", "-c",
                                   "conf/nginx.conf"])
         check(wait_port(port), "nginx listens (protocol routes)")
@@ -476,6 +477,8 @@ http {
         url = "http://127.0.0.1:%d/v2/models/linnerud/infer" % port
         sts = [request(url, body)[0] for _ in range(3)]
         sts.append(request(url, b"{bad")[0])
+        sts.append(request("http://127.0.0.1:%d/v2/models/lnr/versions/3/"
+                           "infer" % port, body)[0])
         st, _, text = request("http://127.0.0.1:%d/metrics" % port)
         m = parse_metrics(text.decode() if isinstance(text, bytes) else text)
         before = [l for l in (text.decode() if isinstance(text, bytes)
@@ -545,7 +548,11 @@ http {
         check(ok_reloads == 70, "70 reloads renaming the model in a 32k "
               "zone: every one taken", "the first %d" % ok_reloads)
 
-        check(sts == [200, 200, 200, 400]
+        check(value(m, "mlpredict_requests_total", model="lnr",
+                    version="3", status_class="2xx") == 1,
+              "a named model counted under its configured name and version",
+              "%r" % [k for k in m if ("model", "lnr") in k[1]][:3])
+        check(sts == [200, 200, 200, 400, 200]
               and value(m, "mlpredict_requests_total", model="linnerud",
                         status_class="2xx") == 3
               and value(m, "mlpredict_predicted_rows_total",
