@@ -98,6 +98,8 @@ void ngx_http_mlpredict_use_model(ngx_http_request_t *r,
     ngx_http_mlpredict_named_t *nm);
 ngx_http_mlpredict_model_t *ngx_http_mlpredict_request_model(
     ngx_http_request_t *r);
+void ngx_http_mlpredict_keep_row(ngx_http_request_t *r, const double *row0,
+    size_t n);
 void ngx_http_mlpredict_note(ngx_http_request_t *r, mlp_outcome_t *oc,
     uint64_t core_ns, ngx_uint_t failed);
 

@@ -141,6 +141,7 @@ typedef struct {
     uint64_t                     core_ns;
     ngx_http_mlpredict_model_t  *model;     /* a named model's, by a route */
     ngx_http_mlpredict_named_t  *named;
+    double                      *row0;      /* a route's first row, kept */
     ngx_str_t                    error;     /* the JSON body replacing */
     unsigned                     cored:1;   /* the core ran */
     unsigned                     core_error:1;
@@ -415,6 +416,28 @@ ngx_http_mlpredict_request_model(ngx_http_request_t *r)
 
 
 /* The predictor tells what the core did; counted at the log phase. */
+
+/* A route keeps its first row for $mlpredict_prediction (row0: n_inputs). */
+
+void
+ngx_http_mlpredict_keep_row(ngx_http_request_t *r, const double *row0,
+    size_t n)
+{
+    ngx_http_mlpredict_metrics_ctx_t  *ctx;
+
+    ctx = ngx_http_mlpredict_metrics_ctx(r);
+
+    if (ctx == NULL) {
+        return;
+    }
+
+    ctx->row0 = ngx_palloc(r->pool, n * sizeof(double) + 1);
+
+    if (ctx->row0 != NULL) {
+        ngx_memcpy(ctx->row0, row0, n * sizeof(double));
+    }
+}
+
 
 void
 ngx_http_mlpredict_note(ngx_http_request_t *r, mlp_outcome_t *oc,
@@ -1068,8 +1091,12 @@ ngx_http_mlpredict_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     u_char                            *p;
+    double                            *out;
     size_t                             len;
+    uint32_t                          *labels;
     ngx_str_t                          name, version;
+    mlp_alloc_t                        a;
+    mlp_error_t                        e;
     ngx_http_mlpredict_model_t        *mm;
     ngx_http_mlpredict_metrics_ctx_t  *ctx;
 
@@ -1112,7 +1139,11 @@ ngx_http_mlpredict_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ctx == NULL || !ctx->cored) {
+    /* a route's first row is there before its answer is noted */
+    if (ctx == NULL
+        || (!ctx->cored
+            && !(data == NGX_HTTP_MLPREDICT_VAR_PREDICTION && ctx->row0)))
+    {
         v->not_found = 1;
         return NGX_OK;
     }
@@ -1134,6 +1165,26 @@ ngx_http_mlpredict_variable(ngx_http_request_t *r,
         break;
 
     default: /* NGX_HTTP_MLPREDICT_VAR_PREDICTION */
+
+        /* a protocol route's first row is predicted again only if asked */
+        if (!ctx->outcome.predicted && ctx->row0 != NULL
+            && r->headers_out.status < NGX_HTTP_SPECIAL_RESPONSE)
+        {
+            a.alloc = ngx_http_mlpredict_alloc;
+            a.data = r->pool;
+
+            if (mlp_predict_inputs(mm->model, ctx->row0, 1, &a, &out,
+                                   &labels, &e)
+                == 0)
+            {
+                ctx->outcome.predicted = 1;
+                ctx->outcome.first_label = labels[0];
+                ctx->outcome.first_value = out[0];
+            }
+
+            ctx->row0 = NULL;
+        }
+
         if (!ctx->outcome.predicted) {
             v->not_found = 1;
             return NGX_OK;

@@ -48,6 +48,8 @@ static ngx_int_t ngx_http_mlpredict_route(ngx_http_request_t *r,
 static ngx_http_mlpredict_named_t *ngx_http_mlpredict_find(
     ngx_http_request_t *r, ngx_str_t *name, ngx_str_t *version,
     char *msg, size_t size);
+static void ngx_http_mlpredict_first_row(ngx_http_request_t *r,
+    const mlp_model_t *m, mlp_v2_request_t *req);
 static ngx_int_t ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
     ngx_http_mlpredict_route_t *rt, ngx_str_t *body, mlp_outcome_t *oc,
     ngx_uint_t *failed);
@@ -659,7 +661,19 @@ ngx_http_mlpredict_find(ngx_http_request_t *r, ngx_str_t *name,
 }
 
 
-/* An inference, counted in the metrics under the named model's file. */
+/* the first row kept, before the answer predicts (and may change) it */
+
+static void
+ngx_http_mlpredict_first_row(ngx_http_request_t *r, const mlp_model_t *m,
+    mlp_v2_request_t *req)
+{
+    if (req->rows > 0) {
+        ngx_http_mlpredict_keep_row(r, req->x, mlp_model_n_inputs(m));
+    }
+}
+
+
+/* An inference, counted in the metrics under the named model. */
 
 static ngx_int_t
 ngx_http_mlpredict_infer(ngx_http_request_t *r,
@@ -728,6 +742,7 @@ ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
         }
 
         oc->rows = req.rows;
+        ngx_http_mlpredict_first_row(r, nm->model->model, &req);
 
         if (ngx_http_mlpredict_accepts_csv(r)) {
             if (mlp_csv_answer(nm->model->model, &req, &a, &resp,
@@ -768,6 +783,7 @@ ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
         }
 
         oc->rows = req.rows;
+        ngx_http_mlpredict_first_row(r, nm->model->model, &req);
 
         if (mlp_tf_answer(nm->model->model, &req, verb, columnar, &a,
                           &resp, &resp_len, &e)
@@ -825,6 +841,7 @@ ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
     }
 
     oc->rows = req.rows;
+    ngx_http_mlpredict_first_row(r, nm->model->model, &req);
 
 answer:
 
@@ -1064,6 +1081,7 @@ ngx_http_mlpredict_csv_location(ngx_http_request_t *r, ngx_str_t *body,
     }
 
     oc->rows = req.rows;
+    ngx_http_mlpredict_first_row(r, m, &req);
 
     if (ngx_http_mlpredict_accepts_csv(r)) {
         if (mlp_csv_answer(m, &req, &a, &resp, &resp_len, &e) != 0) {

@@ -465,7 +465,11 @@ http {
     mlpredict_model lnr %s/linnerud.mlp version=3;
     server {
         listen 127.0.0.1:%d;
-        location /v2 { mlpredict_api; }
+        location /v2 {
+            mlpredict_api;
+            add_header X-Prediction $mlpredict_prediction;
+            add_header X-Model "$mlpredict_model $mlpredict_model_version";
+        }
         location = /metrics { mlpredict_metrics; }
     }""" % (MODELS, MODELS, port))
         nginx = subprocess.Popen([args.nginx, "-p", tmp + "/", "-c",
@@ -477,8 +481,17 @@ http {
         url = "http://127.0.0.1:%d/v2/models/linnerud/infer" % port
         sts = [request(url, body)[0] for _ in range(3)]
         sts.append(request(url, b"{bad")[0])
-        sts.append(request("http://127.0.0.1:%d/v2/models/lnr/versions/3/"
-                           "infer" % port, body)[0])
+        st_l, h_l, b_l = request("http://127.0.0.1:%d/v2/models/lnr/"
+                                 "versions/3/infer" % port, body)
+        sts.append(st_l)
+        first = json.loads(b_l)["outputs"][0]["data"][0]
+        check(h_l.get("X-Model") == "lnr 3"
+              and h_l.get("X-Prediction") is not None
+              and abs(float(h_l["X-Prediction"]) - first)
+              <= 1e-12 * max(1.0, abs(first)),
+              "a route's $mlpredict_model, _version and _prediction",
+              "%r %r, first %r" % (h_l.get("X-Model"),
+                                   h_l.get("X-Prediction"), first))
         st, _, text = request("http://127.0.0.1:%d/metrics" % port)
         m = parse_metrics(text.decode() if isinstance(text, bytes) else text)
         before = [l for l in (text.decode() if isinstance(text, bytes)
