@@ -2531,8 +2531,11 @@ def _write_atomic(path, data):
 def _feature_mean(model, plan, train):
     """The training mean of each estimator feature (section 50), which a
     linear model's explanations start from: from `train` (the training
-    inputs, through the preprocessing), else a StandardScaler's mean_."""
-    if plan.kind not in (KIND_LINEAR, KIND_LOGISTIC):
+    inputs, through the preprocessing), else a StandardScaler's mean_.
+    A linear-kernel SVM is a linear model too (its w from the vectors)."""
+    linear_svm = (plan.kind == KIND_SVM
+                  and plan.svm["params"][1] == SVM_KERNELS["linear"])
+    if plan.kind not in (KIND_LINEAR, KIND_LOGISTIC) and not linear_svm:
         return None
     if train is None:
         if plan.v2 is None and plan.scaler_mean is not None:

@@ -333,6 +333,9 @@ struct mlp_model_s {
     int                       explain_keyed;    /* by class label */
     uint32_t                 *feature_input;    /* feature -> input */
     double                   *explain_base;     /* per group */
+    const double             *explain_coef;     /* groups * n_features */
+    const double             *explain_icpt;     /* per group */
+    double                   *explain_w;        /* linear svm: its own */
     double                   *tree_expect;      /* trees * leaf_width */
     size_t                    explain_scratch;  /* bytes a row needs */
     size_t                    explain_bound;    /* bytes it adds a row */

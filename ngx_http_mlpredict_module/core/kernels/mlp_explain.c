@@ -51,6 +51,7 @@ typedef struct {
 } mlp_shap_t;
 
 
+static int mlp_explain_svm(mlp_model_t *m, char *err, size_t errlen);
 static int mlp_explain_sources(mlp_model_t *m, char *err, size_t errlen);
 static double mlp_tree_expect(const mlp_model_t *m, uint32_t n, uint32_t k,
     uint32_t depth);
@@ -107,12 +108,33 @@ mlp_explain_load(mlp_model_t *m, char *err, size_t errlen)
     }
 
     if (m->kind == MLP_KIND_SVM) {
-        mlp_explain_refuse(m, m->svm_kernel == MLP_SVM_LINEAR
-                           ? "a linear-kernel svm (kind svm): no exact "
-                             "explanation is implemented for it"
-                           : "a kernel svm (kind svm): no exact and "
-                             "affordable explanation exists for it");
-        return 0;
+        if (m->svm_kernel != MLP_SVM_LINEAR) {
+            mlp_explain_refuse(m, "a kernel svm (kind svm): no exact and "
+                               "affordable explanation exists for it");
+            return 0;
+        }
+
+        if (m->svm_type <= MLP_SVM_NU_SVC && m->n_class > 2) {
+            mlp_explain_refuse(m, "a multiclass svm (kind svm): its answer "
+                               "is a vote of class pairs, which no "
+                               "additive explanation describes");
+            return 0;
+        }
+
+        if (m->feature_mean == NULL) {
+            mlp_explain_refuse(m, "a linear-kernel svm whose file has no "
+                               "feature_mean section (id 50): export it "
+                               "again with the training data (train=X)");
+            return 0;
+        }
+
+        if (mlp_explain_svm(m, err, errlen) != 0) {
+            return -1;
+        }
+
+    } else if (m->kind == MLP_KIND_LOGISTIC || m->kind == MLP_KIND_LINEAR) {
+        m->explain_coef = m->coef;
+        m->explain_icpt = m->intercept;
     }
 
     /* only linear models (kinds 1, 2) and trees have exact explanations */
@@ -137,6 +159,9 @@ mlp_explain_load(mlp_model_t *m, char *err, size_t errlen)
         }
 
         m->explain_groups = m->n_groups;
+
+    } else if (m->kind == MLP_KIND_SVM) {
+        m->explain_groups = 1;
 
     } else {
         if (m->feature_mean == NULL) {
@@ -212,10 +237,10 @@ mlp_explain_load(mlp_model_t *m, char *err, size_t errlen)
 
     } else {
         for (g = 0; g < m->explain_groups; g++) {
-            e = m->intercept[g];
+            e = m->explain_icpt[g];
 
             for (f = 0; f < m->n_features; f++) {
-                e += m->coef[(size_t) g * m->n_features + f]
+                e += m->explain_coef[(size_t) g * m->n_features + f]
                      * (m->mean ? (m->feature_mean[f] - m->mean[f])
                                   / m->scale[f]
                                 : m->feature_mean[f]);
@@ -280,6 +305,49 @@ mlp_explain_load(mlp_model_t *m, char *err, size_t errlen)
 
     m->explain_bound = bytes;
     m->explains = 1;
+
+    return 0;
+}
+
+
+/*
+ * A linear-kernel svm of one decision value (two classes, regression, one
+ * class) is the linear model w = sum_i coef_i sv_i, b = -rho, in the sign
+ * its answer reports (scikit-learn's is libsvm's negated for classes).
+ */
+
+static int
+mlp_explain_svm(mlp_model_t *m, char *err, size_t errlen)
+{
+    double     s, *w;
+    size_t     i, f, nf;
+
+    nf = m->n_features;
+    w = calloc(nf + 1, sizeof(double));
+
+    if (w == NULL) {
+        mlp_fail(err, errlen, "out of memory");
+        return -1;
+    }
+
+    s = (m->svm_type <= MLP_SVM_NU_SVC
+         && (m->svm_flags & MLP_SVM_SKLEARN_SIGN)) ? -1.0 : 1.0;
+
+    for (i = 0; i < m->n_sv; i++) {
+        for (f = 0; f < nf; f++) {
+            w[f] += m->sv_coef[i] * m->sv[i * nf + f];
+        }
+    }
+
+    for (f = 0; f < nf; f++) {
+        w[f] *= s;
+    }
+
+    w[nf] = -s * m->rho[0];
+
+    m->explain_w = w;
+    m->explain_coef = w;
+    m->explain_icpt = w + nf;
 
     return 0;
 }
@@ -401,6 +469,7 @@ mlp_explain_free(mlp_model_t *m)
 {
     free(m->feature_input);
     free(m->explain_base);
+    free(m->explain_w);
     free(m->tree_expect);
     free(m->explain_keys);
     free(m->explain_key_off);
@@ -708,7 +777,7 @@ mlp_explain(const mlp_model_t *m, const double *x, size_t rows, double *phi,
                 }
 
                 for (g = 0; g < G; g++) {
-                    out[g * ni + in] += m->coef[g * nf + j] * v;
+                    out[g * ni + in] += m->explain_coef[g * nf + j] * v;
                 }
             }
         }
