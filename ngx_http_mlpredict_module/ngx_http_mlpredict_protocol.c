@@ -30,7 +30,8 @@ typedef enum {
     ngx_http_mlpredict_tf_metadata,
     ngx_http_mlpredict_tf_predict,
     ngx_http_mlpredict_tf_classify,
-    ngx_http_mlpredict_tf_regress
+    ngx_http_mlpredict_tf_regress,
+    ngx_http_mlpredict_tf_explain
 } ngx_http_mlpredict_route_e;
 
 
@@ -480,7 +481,8 @@ ngx_http_mlpredict_api_body(ngx_http_request_t *r)
  * The route of r->uri:
  *   /v2, /v2/health/live, /v2/health/ready,
  *   /v2/models/M[/versions/V][/ready|/infer],
- *   /v1/models/M[/versions/V][/metadata|:predict|:classify|:regress]
+ *   /v1/models/M[/versions/V][/metadata|:predict|:classify|:regress
+ *                              |:explain]
  * NGX_OK, or the status (404) with msg set.
  */
 
@@ -579,6 +581,9 @@ ngx_http_mlpredict_route(ngx_http_request_t *r,
 
     } else if (v1 && rest.len == 8 && ngx_strncmp(p, ":regress", 8) == 0) {
         rt->route = ngx_http_mlpredict_tf_regress;
+
+    } else if (v1 && rest.len == 8 && ngx_strncmp(p, ":explain", 8) == 0) {
+        rt->route = ngx_http_mlpredict_tf_explain;
 
     } else {
         goto not_found;
@@ -723,8 +728,14 @@ ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
     a.data = r->pool;
 
     verb = rt->route == ngx_http_mlpredict_tf_predict ? MLP_TF_PREDICT
-           : rt->route == ngx_http_mlpredict_tf_classify
-           ? MLP_TF_CLASSIFY : MLP_TF_REGRESS;
+           : rt->route == ngx_http_mlpredict_tf_classify ? MLP_TF_CLASSIFY
+           : rt->route == ngx_http_mlpredict_tf_explain ? MLP_TF_EXPLAIN
+           : MLP_TF_REGRESS;
+
+    if (verb == MLP_TF_EXPLAIN && !mlcf->explain) {
+        return ngx_http_mlpredict_send_error(r, NGX_HTTP_FORBIDDEN,
+                   "explanations are off here (mlpredict_explain off)");
+    }
 
     if (rt->route != ngx_http_mlpredict_v2_infer
         && mlp_tf_verb_check(nm->model->model, verb, &e) != 0)
@@ -744,7 +755,7 @@ ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
         oc->rows = req.rows;
         ngx_http_mlpredict_first_row(r, nm->model->model, &req);
 
-        if (ngx_http_mlpredict_accepts_csv(r)) {
+        if (verb != MLP_TF_EXPLAIN && ngx_http_mlpredict_accepts_csv(r)) {
             if (mlp_csv_answer(nm->model->model, &req, &a, &resp,
                                &resp_len, &e)
                 != 0)
@@ -774,8 +785,10 @@ ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
     }
 
     if (rt->route != ngx_http_mlpredict_v2_infer) {
+        /* :explain takes what :predict takes */
         if (mlp_tf_parse(nm->model->model, (char *) body->data, body->len,
-                         verb, (size_t) mlcf->max_batch, &a, &req,
+                         verb == MLP_TF_EXPLAIN ? MLP_TF_PREDICT : verb,
+                         (size_t) mlcf->max_batch, &a, &req,
                          &columnar, &e)
             != 0)
         {
@@ -842,6 +855,11 @@ ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
 
     oc->rows = req.rows;
     ngx_http_mlpredict_first_row(r, nm->model->model, &req);
+
+    if ((req.outputs & MLP_V2_EXPLAIN) && !mlcf->explain) {
+        return ngx_http_mlpredict_send_error(r, NGX_HTTP_FORBIDDEN,
+                   "explanations are off here (mlpredict_explain off)");
+    }
 
 answer:
 

@@ -149,3 +149,108 @@ POST /m
 --- error_code: 400
 --- no_error_log
 [error]
+
+
+
+=== TEST 9: KServe v1's :explain verb: the predictions and, a row each, the explanations
+--- http_config
+    mlpredict_model iris_forest $TEST_NGINX_MODELS/iris_forest.mlp;
+--- config
+    location /v1/models/ {
+        mlpredict_api;
+        mlpredict_explain on;
+    }
+--- request
+POST /v1/models/iris_forest:explain
+{"instances": [[5.8, 2.8, 5.1, 2.4]]}
+--- more_headers
+Content-Type: application/json
+--- response_body_like chomp
+^\{"predictions":\[\{"predict":2,"predict_proba":\[0,0\.02,0\.98\]\}\],"explanations":\[\{"contributions":\{"0":\{"sepal_length_cm":\-0\.03018246464\d*,"sepal_width_cm":\-0\.002141900510\d*,"petal_length_cm":\-0\.1407961894\d*,"petal_width_cm":\-0\.1575937311\d*\},"1":\{[^}]*\},"2":\{"sepal_length_cm":0\.01199827939\d*,"sepal_width_cm":0\.01028242659\d*,"petal_length_cm":0\.3151103367\d*,"petal_width_cm":0\.2833232429\d*\}\},"base_value":\{"0":0\.3307142857\d*,"1":(?:0\.3099999999\d*|0\.3100000000\d*),"2":0\.3592857142\d*\}\}\]\}$
+--- error_code: 200
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: the Open Inference Protocol v2: "parameters": {"explain": true} adds the contributions and base_value tensors
+--- http_config
+    mlpredict_model iris_forest $TEST_NGINX_MODELS/iris_forest.mlp;
+--- config
+    location /v2/ {
+        mlpredict_api;
+        mlpredict_explain on;
+    }
+--- request
+POST /v2/models/iris_forest/infer
+{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP64", "data": [5.8, 2.8, 5.1, 2.4]}], "outputs": [{"name": "predict"}], "parameters": {"explain": true}}
+--- more_headers
+Content-Type: application/json
+--- response_body_like chomp
+^\{"model_name":"iris_forest","model_version":"1","outputs":\[\{"name":"predict","datatype":"INT64","shape":\[1\],"data":\[2\]\},\{"name":"contributions","datatype":"FP64","shape":\[1,3,4\],"data":\[\-0\.03018246464\d*,\-0\.002141900510\d*,\-0\.1407961894\d*,\-0\.1575937311\d*,[^\]]*,0\.3151103367\d*,0\.2833232429\d*\]\},\{"name":"base_value","datatype":"FP64","shape":\[1,3\],"data":\[0\.3307142857\d*,(?:0\.3099999999\d*|0\.3100000000\d*),0\.3592857142\d*\]\}\]\}$
+--- error_code: 200
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: the protocol routes obey mlpredict_explain off: 403 on :explain
+--- http_config
+    mlpredict_model iris_forest $TEST_NGINX_MODELS/iris_forest.mlp;
+--- config
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- request
+POST /v1/models/iris_forest:explain
+{"instances": [[5.8, 2.8, 5.1, 2.4]]}
+--- more_headers
+Content-Type: application/json
+--- response_body_like chomp
+^\{"error":"explanations are off here \(mlpredict_explain off\)"\}$
+--- error_code: 403
+--- no_error_log
+[error]
+
+
+
+=== TEST 12: and 403 on v2 when an output asks for contributions
+--- http_config
+    mlpredict_model iris_forest $TEST_NGINX_MODELS/iris_forest.mlp;
+--- config
+    location /v2/ {
+        mlpredict_api;
+    }
+--- request
+POST /v2/models/iris_forest/infer
+{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP64", "data": [5.8, 2.8, 5.1, 2.4]}], "outputs": [{"name": "contributions"}]}
+--- more_headers
+Content-Type: application/json
+--- response_body_like chomp
+^\{"error":"explanations are off here \(mlpredict_explain off\)"\}$
+--- error_code: 403
+--- no_error_log
+[error]
+
+
+
+=== TEST 13: v2 "explain" must be a boolean; a model without an exact method answers 400 naming it
+--- http_config
+    mlpredict_model bc_svc $TEST_NGINX_MODELS/breast_cancer_svc_decision.mlp;
+--- config
+    location /v2/ {
+        mlpredict_api;
+        mlpredict_explain on;
+    }
+--- request eval
+["POST /v2/models/bc_svc/infer\n" . '{"inputs": [{"name": "input", "shape": [1, 30], "datatype": "FP64", "data": [' . join(",", (1) x 30) . ']}], "parameters": {"explain": "yes"}}',
+ "POST /v2/models/bc_svc/infer\n" . '{"inputs": [{"name": "input", "shape": [1, 30], "datatype": "FP64", "data": [' . join(",", (1) x 30) . ']}], "parameters": {"explain": true}}']
+--- more_headers
+Content-Type: application/json
+--- response_body_like eval
+[qr/^\{"error":"\\"explain\\" must be true or false, not a string"\}$/,
+ qr/^\{"error":"this model cannot explain its predictions: a kernel svm \(kind svm\)[^"]*"\}$/]
+--- error_code eval
+[400, 400]
+--- no_error_log
+[error]

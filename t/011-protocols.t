@@ -2445,7 +2445,7 @@ has 2 values, another input 1
 --- more_headers
 Content-Type: application/json
 --- request
-POST /v1/models/iris:explain
+POST /v1/models/iris:generate
 {}
 --- response_body_like chomp
 no such route

@@ -84,7 +84,14 @@ class Nginx:
             "            mlpredict_max_batch 100000;\n"
             "        }\n" % (name, os.path.abspath(path))
             for name, path in models)
-        temps = "".join("    %s_temp_path temp/%s;\n" % (t, t) for t in
+        # the same models named, for the protocol routes (v2, :explain)
+        locs += ("        location /v1/ { mlpredict_api; mlpredict_explain on; }"
+                 "\n        location /v2/ { mlpredict_api; mlpredict_explain "
+                 "on; }\n")
+        names = "".join("    mlpredict_model %s %s;\n" % (
+            name, os.path.abspath(path)) for name, path in models)
+        temps = names + "".join(
+            "    %s_temp_path temp/%s;\n" % (t, t) for t in
                         ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         conf = (
             "daemon off;\nmaster_process off;\nworker_processes 1;\n"
@@ -127,10 +134,11 @@ class Nginx:
                 self.proc.wait()
         shutil.rmtree(self.prefix, ignore_errors=True)
 
-    def request(self, name, body):
+    def request(self, name, body, headers=None):
         req = urllib.request.Request(
             "http://127.0.0.1:%d/%s" % (self.port, name), data=body,
-            method="POST", headers={"Content-Type": "application/json"})
+            method="POST", headers=dict({"Content-Type": "application/json"},
+                                        **(headers or {})))
         try:
             with urllib.request.urlopen(req, timeout=TIMEOUT) as r:
                 return r.status, r.read()
@@ -305,6 +313,97 @@ def check_rows(res, what, answers, refs, names, rel, scale_row=False):
     return None
 
 
+def v2_rows(doc, n_rows, names, labels, binary=None):
+    """An inference response's contributions and base_value tensors as
+    answer rows of the plain route ({"contributions", "base_value"})."""
+    outs = {o["name"]: o for o in doc["outputs"]}
+    c, b = outs["contributions"], outs["base_value"]
+    if binary is not None:
+        # the binary extension: outputs' bytes after the JSON, in order
+        off = 0
+        for o in doc["outputs"]:
+            size = o["parameters"]["binary_data_size"]
+            o["data"] = np.frombuffer(binary[off:off + size],
+                                      dtype="<f8").tolist()
+            off += size
+    G = len(labels) if labels else 1
+    want_c = [n_rows, G, len(names)] if labels else [n_rows, len(names)]
+    want_b = [n_rows, G] if labels else [n_rows]
+    if c["shape"] != want_c or b["shape"] != want_b or \
+            c["datatype"] != "FP64" or b["datatype"] != "FP64":
+        raise ValueError("shapes %s %s, expected %s %s" % (
+            c["shape"], b["shape"], want_c, want_b))
+    C = np.array(c["data"]).reshape(n_rows, G, len(names))
+    B = np.array(b["data"]).reshape(n_rows, G)
+    rows = []
+    for r in range(n_rows):
+        per = [dict(zip(names, C[r, g].tolist())) for g in range(G)]
+        if labels:
+            rows.append({"contributions": dict(zip(labels, per)),
+                         "base_value": dict(zip(labels, B[r].tolist()))})
+        else:
+            rows.append({"contributions": per[0],
+                         "base_value": float(B[r, 0])})
+    return rows
+
+
+def run_routes(res, ngx, name, rows, names, refs, rel, scale_row):
+    """The same explanations on KServe v1's :explain and, for rows of
+    numbers, on the Open Inference Protocol v2 (JSON and binary)."""
+    # one margin (a regressor, a binary classifier): not keyed by label
+    labels = refs[0]["labels"] if len(refs[0]["groups"]) > 1 else []
+    st, out = ngx.request("v1/models/%s:explain" % name,
+                          json.dumps({"instances": rows}).encode())
+    what = "%s via :explain" % name
+    if st != 200:
+        res.fail(what, "status %d: %r" % (st, out[:300]))
+    else:
+        doc = json.loads(out)
+        why = None
+        if len(doc.get("predictions", [])) != len(rows):
+            why = "%d predictions for %d rows" % (
+                len(doc.get("predictions", [])), len(rows))
+        why = why or check_rows(res, what, doc["explanations"], refs, names,
+                                rel, scale_row)
+        if why:
+            res.fail(what, why)
+        else:
+            res.ok("%s (%d rows)" % (what, len(rows)))
+    if not rows or not isinstance(rows[0], list):
+        return
+    tensor = {"name": "input", "shape": [len(rows), len(names)],
+              "datatype": "FP64", "data": [v for r in rows for v in r]}
+    for how in ("json", "binary"):
+        what = "%s via v2 %s" % (name, how)
+        body = {"inputs": [tensor], "parameters": {"explain": True}}
+        if how == "binary":
+            body = {"inputs": [tensor],
+                    "outputs": [{"name": "contributions",
+                                 "parameters": {"binary_data": True}},
+                                {"name": "base_value",
+                                 "parameters": {"binary_data": True}}]}
+        st, out = ngx.request("v2/models/%s/infer" % name,
+                              json.dumps(body).encode())
+        if st != 200:
+            res.fail(what, "status %d: %r" % (st, out[:300]))
+            continue
+        try:
+            if how == "binary":
+                hlen = out.index(b"\n") + 1
+                doc = json.loads(out[:hlen])
+                ans = v2_rows(doc, len(rows), names, labels, out[hlen:])
+            else:
+                ans = v2_rows(json.loads(out), len(rows), names, labels)
+        except (ValueError, KeyError) as e:
+            res.fail(what, "answer %s: %r" % (e, out[:200]))
+            continue
+        why = check_rows(res, what, ans, refs, names, rel, scale_row)
+        if why:
+            res.fail(what, why)
+        else:
+            res.ok("%s (%d rows)" % (what, len(rows)))
+
+
 def run_both(res, cli, ngx, name, path, rows, names, refs, rel,
              scale_row=False, labels=None):
     body = json.dumps({"instances": rows, "explain": True}).encode()
@@ -326,6 +425,8 @@ def run_both(res, cli, ngx, name, path, rows, names, refs, rel,
             res.fail(what, why)
         else:
             res.ok("%s (%d rows)" % (what, len(rows)))
+    if ngx is not None:
+        run_routes(res, ngx, name, rows, names, refs, rel, scale_row)
 
 
 def sklearn_cases(work):

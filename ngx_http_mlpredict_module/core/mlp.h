@@ -132,6 +132,9 @@ int mlp_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
     uint32_t *labels, mlp_error_t *err);
 
 /* Rows of inputs through the steps and the estimator (from a). */
+int mlp_predict_explain(const mlp_model_t *m, double *in, size_t rows,
+    mlp_alloc_t *a, double **outp, uint32_t **labelsp, double **phip,
+    mlp_error_t *err);
 int mlp_predict_inputs(const mlp_model_t *m, double *in, size_t rows,
     mlp_alloc_t *a, double **out, uint32_t **labels, mlp_error_t *err);
 
@@ -220,6 +223,9 @@ int mlp_handle_request_flags(const mlp_model_t *m, const char *body,
 #define MLP_V2_PREDICT          0x01
 #define MLP_V2_PROBA            0x02
 #define MLP_V2_DECISION         0x04
+#define MLP_V2_CONTRIB          0x08    /* "contributions" */
+#define MLP_V2_BASE             0x10    /* "base_value" */
+#define MLP_V2_EXPLAIN          (MLP_V2_CONTRIB | MLP_V2_BASE)
 
 typedef struct {
     size_t                    rows;
@@ -245,6 +251,7 @@ char *mlp_v2_metadata(const mlp_model_t *m, const char *name,
 #define MLP_TF_PREDICT          0
 #define MLP_TF_CLASSIFY         1
 #define MLP_TF_REGRESS          2
+#define MLP_TF_EXPLAIN          3       /* KServe v1's :explain */
 
 int mlp_tf_parse(const mlp_model_t *m, const char *body, size_t len,
     int verb, size_t max_rows, mlp_alloc_t *a, mlp_v2_request_t *req,
@@ -272,6 +279,9 @@ size_t mlp_explain_response_bound(const mlp_model_t *m, size_t rows);
 size_t mlp_write_explained(const mlp_model_t *m, const mlp_request_t *req,
     const double *out, const uint32_t *labels, const double *phi,
     char *buf);
+/* "contributions":...,"base_value":... of one row: explain_bound bytes */
+char *mlp_write_explanation(const mlp_model_t *m, const double *phi,
+    char *p);
 size_t mlp_write_error(const char *message, char *buf, size_t size);
 size_t mlp_write_double(double v, char *buf);
 size_t mlp_write_double_printf(double v, char *buf);

@@ -138,18 +138,74 @@ mlp_features(const mlp_model_t *m, double *in, size_t rows, mlp_alloc_t *a,
 
 
 /*
+ * The contributions of rows of features (as mlp_predict takes them, before
+ * it changes them): *phip rows * groups * n_inputs values, from a.
+ */
+
+static int
+mlp_explain_rows(const mlp_model_t *m, const double *x, size_t rows,
+    mlp_alloc_t *a, double **phip, mlp_error_t *err)
+{
+    void    *scratch;
+    double  *phi;
+
+    if (mlp_explain_check(m, err) != 0) {
+        return -1;
+    }
+
+    /* the contributions: bounded like the matrix after the steps */
+    if (rows * m->explain_groups * m->n_inputs
+        > MLP_STEPS_MATRIX / sizeof(double))
+    {
+        mlp_error_set(err, 413, "%zu rows make %zu contributions, over "
+                      "the %d MiB a request may take: send fewer rows",
+                      rows, rows * m->explain_groups * m->n_inputs,
+                      MLP_STEPS_MATRIX / (1024 * 1024));
+        return -1;
+    }
+
+    phi = a->alloc(a->data, rows * m->explain_groups * m->n_inputs
+                            * sizeof(double) + 1);
+    scratch = a->alloc(a->data, m->explain_scratch + 1);
+
+    if (phi == NULL || scratch == NULL) {
+        mlp_error_set(err, 500, "out of memory");
+        return -1;
+    }
+
+    if (mlp_explain(m, x, rows, phi, scratch, err) != 0) {
+        return -1;
+    }
+
+    *phip = phi;
+
+    return 0;
+}
+
+
+/*
  * Rows of inputs through the steps and the estimator: *out rows *
- * out_width values, *labels a class a row, both from a.
+ * out_width values, *labels a class a row, both from a; with phip, the
+ * contributions too.
  */
 
 int
-mlp_predict_inputs(const mlp_model_t *m, double *in, size_t rows,
-    mlp_alloc_t *a, double **outp, uint32_t **labelsp, mlp_error_t *err)
+mlp_predict_explain(const mlp_model_t *m, double *in, size_t rows,
+    mlp_alloc_t *a, double **outp, uint32_t **labelsp, double **phip,
+    mlp_error_t *err)
 {
     double    *out, *x;
     uint32_t  *labels;
 
+    if (phip != NULL && mlp_explain_check(m, err) != 0) {
+        return -1;
+    }
+
     if (mlp_features(m, in, rows, a, &x, err) != 0) {
+        return -1;
+    }
+
+    if (phip != NULL && mlp_explain_rows(m, x, rows, a, phip, err) != 0) {
         return -1;
     }
 
@@ -169,6 +225,14 @@ mlp_predict_inputs(const mlp_model_t *m, double *in, size_t rows,
     *labelsp = labels;
 
     return 0;
+}
+
+
+int
+mlp_predict_inputs(const mlp_model_t *m, double *in, size_t rows,
+    mlp_alloc_t *a, double **outp, uint32_t **labelsp, mlp_error_t *err)
+{
+    return mlp_predict_explain(m, in, rows, a, outp, labelsp, NULL, err);
 }
 
 
@@ -198,7 +262,6 @@ mlp_handle_request_flags(const mlp_model_t *m, const char *body, size_t len,
     size_t *resp_len, mlp_outcome_t *oc, mlp_error_t *err)
 {
     char           *buf;
-    void           *scratch;
     double         *out, *x, *phi;
     uint32_t       *labels;
     mlp_request_t   req;
@@ -225,18 +288,6 @@ mlp_handle_request_flags(const mlp_model_t *m, const char *body, size_t len,
         if (mlp_explain_check(m, err) != 0) {
             return -1;
         }
-
-        /* the contributions: bounded like the matrix after the steps */
-        if (req.rows * m->explain_groups * m->n_inputs
-            > MLP_STEPS_MATRIX / sizeof(double))
-        {
-            mlp_error_set(err, 413, "%zu rows make %zu contributions, over "
-                          "the %d MiB a request may take: send fewer rows",
-                          req.rows,
-                          req.rows * m->explain_groups * m->n_inputs,
-                          MLP_STEPS_MATRIX / (1024 * 1024));
-            return -1;
-        }
     }
 
     if (mlp_features(m, req.x, req.rows, a, &x, err) != 0) {
@@ -245,20 +296,8 @@ mlp_handle_request_flags(const mlp_model_t *m, const char *body, size_t len,
 
     phi = NULL;
 
-    if (req.explain) {
-        /* before mlp_predict, which changes x in place */
-        phi = a->alloc(a->data, req.rows * m->explain_groups * m->n_inputs
-                                * sizeof(double) + 1);
-        scratch = a->alloc(a->data, m->explain_scratch + 1);
-
-        if (phi == NULL || scratch == NULL) {
-            mlp_error_set(err, 500, "out of memory");
-            return -1;
-        }
-
-        if (mlp_explain(m, x, req.rows, phi, scratch, err) != 0) {
-            return -1;
-        }
+    if (req.explain && mlp_explain_rows(m, x, req.rows, a, &phi, err) != 0) {
+        return -1;
     }
 
     out = a->alloc(a->data, req.rows * m->out_width * sizeof(double));

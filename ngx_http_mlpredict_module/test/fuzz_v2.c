@@ -4,7 +4,7 @@
  * example iris model (or MLP_FUZZ_MODEL). The first byte picks the route:
  * v2 infer in JSON, v2 infer with binary data (the next two bytes give the
  * JSON header's length), TF Serving's :predict, :classify or :regress, a
- * CSV body answered in CSV.
+ * CSV body answered in CSV, KServe v1's :explain.
  * Properties: no crash or undefined behaviour; an accepted request yields
  * a JSON answer (the v2 JSON header); a refused one a 4xx; jansson never
  * allocates past its reserve.
@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         return 0;
     }
 
-    mode = data[0] % 6;
+    mode = data[0] % 7;
     json_len = ((size_t) data[1] | (size_t) data[2] << 8) % (size - 2);
     data += 3;
     size -= 3;
@@ -83,12 +83,15 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         }
 
     } else {
-        rc = mlp_tf_parse(fuzz_model, (const char *) data, size, mode - 2, 8,
-                          &a, &req, &columnar, &e);
+        /* :explain (mode 6) takes what :predict takes */
+        rc = mlp_tf_parse(fuzz_model, (const char *) data, size,
+                          mode == 6 ? MLP_TF_PREDICT : mode - 2, 8, &a, &req,
+                          &columnar, &e);
 
         if (rc == 0) {
-            rc = mlp_tf_answer(fuzz_model, &req, mode - 2, columnar, &a,
-                               &resp, &len, &e);
+            rc = mlp_tf_answer(fuzz_model, &req,
+                               mode == 6 ? MLP_TF_EXPLAIN : mode - 2,
+                               columnar, &a, &resp, &len, &e);
             json_len = len;
         }
     }

@@ -464,23 +464,17 @@ mlp_write_contributions(const mlp_model_t *m, const double *phi, char *p)
 
 
 /*
- * An explained row: the row's answer as an object, then
- * "contributions":{"input":v,...},"base_value":v; keyed by class label
- * when several margins are explained (a multiclass model).
+ * A row's "contributions":{"input":v,...},"base_value":v; keyed by class
+ * label when several margins are explained (a multiclass model).
  */
 
-static char *
-mlp_write_explained_row(const mlp_model_t *m, const double *o,
-    uint32_t label, const double *phi, char *p)
+char *
+mlp_write_explanation(const mlp_model_t *m, const double *phi, char *p)
 {
     uint32_t       g, G;
     const double  *base;
 
-    p = mlp_write_row(m, o, label, 0, p);
-
-    /* every non-batch answer is an object: reopen it */
-    p--;
-    p = mlp_cpy(p, ",\"contributions\":");
+    p = mlp_cpy(p, "\"contributions\":");
     G = m->explain_groups;
     base = m->explain_base;
 
@@ -488,7 +482,6 @@ mlp_write_explained_row(const mlp_model_t *m, const double *o,
         p = mlp_write_contributions(m, phi, p);
         p = mlp_cpy(p, ",\"base_value\":");
         p += mlp_write_double(base[0], p);
-        *p++ = '}';
         return p;
     }
 
@@ -516,7 +509,26 @@ mlp_write_explained_row(const mlp_model_t *m, const double *o,
         p += mlp_write_double(base[g], p);
     }
 
-    return mlp_cpy(p, "}}");
+    *p++ = '}';
+
+    return p;
+}
+
+
+/* An explained row: the row's answer as an object, and its explanation. */
+
+static char *
+mlp_write_explained_row(const mlp_model_t *m, const double *o,
+    uint32_t label, const double *phi, char *p)
+{
+    p = mlp_write_row(m, o, label, 0, p);
+
+    /* every non-batch answer is an object: reopen it */
+    p[-1] = ',';
+    p = mlp_write_explanation(m, phi, p);
+    *p++ = '}';
+
+    return p;
 }
 
 

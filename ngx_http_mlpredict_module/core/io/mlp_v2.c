@@ -92,8 +92,12 @@ static char *mlp_tf_class(const mlp_model_t *m, uint32_t k, char *p);
 static void mlp_v2_le(unsigned char *p, uint64_t v, size_t n);
 
 
+/* the outputs by MLP_V2_* bit; the last two only when asked */
+#define MLP_V2_N_OUTPUTS  5
+
 static const char  *mlp_v2_out_names[] = {
-    "predict", "predict_proba", "decision_function"
+    "predict", "predict_proba", "decision_function", "contributions",
+    "base_value"
 };
 
 
@@ -167,7 +171,7 @@ mlp_v2_parse(const mlp_model_t *m, const char *body, size_t len,
     int               rc, bin;
     json_t           *root, *inputs, *t, *outs, *o, *params, *v, *id;
     size_t            i, n, rows, off, k;
-    unsigned          all, bit;
+    unsigned          all, bit, explain;
     const char       *name;
     mlp_v2_tensor_t  *vt;
     unsigned char    *given;
@@ -238,11 +242,25 @@ mlp_v2_parse(const mlp_model_t *m, const char *body, size_t len,
         bin = json_is_true(v);
     }
 
+    /* explanations: "parameters": {"explain": true}, or asked by name */
+    v = json_object_get(params, "explain");
+    explain = 0;
+
+    if (v != NULL) {
+        if (!json_is_boolean(v)) {
+            mlp_error_set(err, 400, "\"explain\" must be true or false, "
+                          "not %s", mlp_json_type(v));
+            goto done;
+        }
+
+        explain = json_is_true(v) ? MLP_V2_EXPLAIN : 0;
+    }
+
     outs = json_object_get(root, "outputs");
 
     if (outs == NULL) {
-        req->outputs = all;
-        req->binary = bin ? all : 0;
+        req->outputs = all | explain;
+        req->binary = bin ? all | explain : 0;
 
     } else if (!json_is_array(outs) || json_array_size(outs) == 0) {
         mlp_error_set(err, 400, "\"outputs\" must be a non-empty array of "
@@ -259,7 +277,7 @@ mlp_v2_parse(const mlp_model_t *m, const char *body, size_t len,
                 goto done;
             }
 
-            for (k = 0; k < 3; k++) {
+            for (k = 0; k < MLP_V2_N_OUTPUTS; k++) {
                 if (strcmp(name, mlp_v2_out_names[k]) == 0) {
                     break;
                 }
@@ -267,9 +285,13 @@ mlp_v2_parse(const mlp_model_t *m, const char *body, size_t len,
 
             bit = 1u << k;
 
-            if (k == 3 || !(all & bit)) {
+            if (k == MLP_V2_N_OUTPUTS
+                || !((all | MLP_V2_EXPLAIN) & bit))
+            {
                 mlp_error_set(err, 400, "unknown output \"%.*s\": this "
-                              "model answers \"predict\"%s",
+                              "model answers \"predict\"%s (and "
+                              "\"contributions\", \"base_value\" when it "
+                              "explains)",
                               mlp_shown(name, strlen(name)), name,
                               (all & MLP_V2_PROBA) ? ", \"predict_proba\""
                               : (all & MLP_V2_DECISION)
@@ -291,6 +313,12 @@ mlp_v2_parse(const mlp_model_t *m, const char *body, size_t len,
             if (v != NULL ? json_is_true(v) : bin) {
                 req->binary |= bit;
             }
+        }
+
+        req->outputs |= explain;
+
+        if (bin) {
+            req->binary |= explain;
         }
     }
 
@@ -983,16 +1011,21 @@ mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
     mlp_error_t *err)
 {
     char            *buf, *p;
-    double          *out, v;
-    size_t           r, size, bin_size, sizes[3], label, width[3];
+    double          *out, *phi, v;
+    size_t           r, size, bin_size, label;
+    size_t           sizes[MLP_V2_N_OUTPUTS], width[MLP_V2_N_OUTPUTS];
     int64_t          iv;
-    uint32_t         k, j, *labels;
+    uint32_t         k, j, *labels, G;
     unsigned         bit;
     unsigned char   *q, *bin;
-    const char      *type[3];
+    const char      *type[MLP_V2_N_OUTPUTS];
     const mlp_str_t *l;
 
-    if (mlp_predict_inputs(m, req->x, req->rows, a, &out, &labels, err)
+    phi = NULL;
+
+    if (mlp_predict_explain(m, req->x, req->rows, a, &out, &labels,
+                            (req->outputs & MLP_V2_EXPLAIN) ? &phi : NULL,
+                            err)
         != 0)
     {
         return -1;
@@ -1001,11 +1034,17 @@ mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
     type[0] = mlp_v2_label_type(m);
     type[1] = "FP64";
     type[2] = "FP64";
+    type[3] = "FP64";
+    type[4] = "FP64";
+
+    G = phi ? m->explain_groups : 0;
 
     width[0] = m->classifier || m->answer == MLP_ANSWER_OUTLIER
                ? 1 : m->n_outputs;
     width[1] = m->n_outputs;
     width[2] = m->out_width;
+    width[3] = (size_t) G * m->n_inputs;    /* [rows, (G,) n_inputs] */
+    width[4] = G;                           /* [rows (, G)] */
 
     label = 24;
 
@@ -1027,7 +1066,7 @@ mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
     /* the binary data's size of each output, known before the JSON */
     bin_size = 0;
 
-    for (k = 0; k < 3; k++) {
+    for (k = 0; k < MLP_V2_N_OUTPUTS; k++) {
         bit = 1u << k;
         sizes[k] = 0;
 
@@ -1052,7 +1091,8 @@ mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
 
     size = 1024 + name_len + version_len + req->id_len
            + req->rows * (label + 2) + req->rows * m->out_width * 34
-           + req->rows * m->n_outputs * 34;
+           + req->rows * m->n_outputs * 34
+           + req->rows * (width[3] + width[4]) * (MLP_DOUBLE_MAX_LEN + 1);
 
     buf = a->alloc(a->data, size + bin_size);
     if (buf == NULL) {
@@ -1076,7 +1116,7 @@ mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
 
     p = mlp_v2_cpy(p, ",\"outputs\":[");
 
-    for (k = 0; k < 3; k++) {
+    for (k = 0; k < MLP_V2_N_OUTPUTS; k++) {
         bit = 1u << k;
 
         if (!(req->outputs & bit)) {
@@ -1090,7 +1130,17 @@ mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
         p += sprintf(p, "{\"name\":\"%s\",\"datatype\":\"%s\",\"shape\":"
                      "[%zu", mlp_v2_out_names[k], type[k], req->rows);
 
-        if (width[k] != 1 || k == 1) {
+        if (k >= 3) {
+            /* per class only for a multiclass model's margins */
+            if (m->explain_keyed) {
+                p += sprintf(p, ",%u", G);
+            }
+
+            if (k == 3) {
+                p += sprintf(p, ",%u", m->n_inputs);
+            }
+
+        } else if (width[k] != 1 || k == 1) {
             p += sprintf(p, ",%zu", width[k]);
         }
 
@@ -1117,8 +1167,11 @@ mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
                     memcpy(p, l->s, l->len);
                     p += l->len;
 
-                } else if (k == 1) {
-                    p += mlp_write_double(out[r * m->out_width + j], p);
+                } else if (k == 3) {
+                    p += mlp_write_double(phi[r * width[3] + j], p);
+
+                } else if (k == 4) {
+                    p += mlp_write_double(m->explain_base[j], p);
 
                 } else {
                     p += mlp_write_double(out[r * m->out_width + j], p);
@@ -1137,7 +1190,7 @@ mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
     bin = (unsigned char *) p;
     q = bin;
 
-    for (k = 0; k < 3; k++) {
+    for (k = 0; k < MLP_V2_N_OUTPUTS; k++) {
         bit = 1u << k;
 
         if (!(req->binary & bit)) {
@@ -1175,7 +1228,9 @@ mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
                     }
 
                 } else {
-                    v = out[r * m->out_width + j];
+                    v = k == 3 ? phi[r * width[3] + j]
+                        : k == 4 ? m->explain_base[j]
+                        : out[r * m->out_width + j];
                     memcpy(&iv, &v, 8);
                     mlp_v2_le(q, (uint64_t) iv, 8);
                     q += 8;
@@ -1557,8 +1612,8 @@ mlp_tf_answer(const mlp_model_t *m, const mlp_v2_request_t *req, int verb,
     mlp_error_t *err)
 {
     char      *buf, *p;
-    double    *out, v;
-    size_t     r, size, label;
+    double    *out, *phi, v;
+    size_t     r, size, label, stride;
     uint32_t   k, *labels, w;
     unsigned   all;
     int        kk;
@@ -1567,7 +1622,10 @@ mlp_tf_answer(const mlp_model_t *m, const mlp_v2_request_t *req, int verb,
         return -1;
     }
 
-    if (mlp_predict_inputs(m, req->x, req->rows, a, &out, &labels, err)
+    phi = NULL;
+
+    if (mlp_predict_explain(m, req->x, req->rows, a, &out, &labels,
+                            verb == MLP_TF_EXPLAIN ? &phi : NULL, err)
         != 0)
     {
         return -1;
@@ -1583,6 +1641,11 @@ mlp_tf_answer(const mlp_model_t *m, const mlp_v2_request_t *req, int verb,
 
     size = 256 + req->rows * (m->out_width + m->n_outputs + 1)
                  * (label + 48);
+
+    if (phi != NULL) {
+        size += sizeof(",\"explanations\":[]") + req->rows
+                * (m->explain_bound + 3);
+    }
 
     buf = a->alloc(a->data, size);
     if (buf == NULL) {
@@ -1724,15 +1787,31 @@ mlp_tf_answer(const mlp_model_t *m, const mlp_v2_request_t *req, int verb,
     }
 
     if (columnar) {
-        p = mlp_v2_cpy(p, "}}\n");
-        goto done;
+        *p++ = '}';
+        goto explained;
     }
 
 end:
 
-    p = mlp_v2_cpy(p, "]}\n");
+    *p++ = ']';
 
-done:
+explained:
+
+    /* KServe v1's :explain: {"predictions": [...], "explanations": [...]} */
+    if (phi != NULL) {
+        p = mlp_v2_cpy(p, ",\"explanations\":[");
+        stride = (size_t) m->explain_groups * m->n_inputs;
+
+        for (r = 0; r < req->rows; r++) {
+            p = mlp_v2_cpy(p, r ? ",{" : "{");
+            p = mlp_write_explanation(m, phi + r * stride, p);
+            *p++ = '}';
+        }
+
+        *p++ = ']';
+    }
+
+    p = mlp_v2_cpy(p, "}\n");
 
     *resp = buf;
     *resp_len = p - buf;
