@@ -4,12 +4,15 @@
  * line it reports
  *
  *   - ns per row of mlp_predict for batches of 1, 100 and 10,000 rows;
+ *   - with -w explain, ns per row of mlp_explain (each input's
+ *     contribution to each margin) for the same batches;
  *   - ns per row of mlp_parse_request, and of the whole request path
  *     (mlp_handle_request: parse, predict, write the answer), for every
  *     request shape: a named object, {"features": [...]}, instances of
  *     arrays and instances of objects (100 and 10,000 rows).
  *
- *   bench_core [-t SECONDS] [-r RUNS] [-w predict,parse] [-j] [-a ANSWERS]
+ *   bench_core [-t SECONDS] [-r RUNS] [-w predict,parse,explain] [-j]
+ *       [-a ANSWERS]
  *       MODEL[=ROWS] | MODEL@BODIES ...
  *
  * ROWS is a file of little-endian doubles, n_features per row (the driver
@@ -85,6 +88,9 @@ typedef struct {
     double             *out;
     uint32_t           *labels;
     size_t              rows;
+    /* explain: the contributions, the scratch */
+    double             *phi;
+    void               *scratch;
     /* parse and handle */
     const char         *body;
     size_t              len;
@@ -221,6 +227,22 @@ bench_predict(bench_ctx_t *c)
 
     bench_copy(c);
     bench_sink += mlp_predict(c->m, c->x, c->rows, c->out, c->labels, &err);
+}
+
+
+/* mlp_explain leaves x alone: no copy, the next rows in place */
+static void
+bench_explain(bench_ctx_t *c)
+{
+    mlp_error_t  err;
+
+    bench_sink += mlp_explain(c->m, c->src + c->off * c->nf, c->rows,
+                              c->phi, c->scratch, &err);
+
+    c->off += c->rows;
+    if (c->off + c->rows > BENCH_MAX_ROWS) {
+        c->off = 0;
+    }
 }
 
 
@@ -457,7 +479,7 @@ bench_base(const char *path)
 
 
 static void
-bench_model(const char *arg, int do_predict, int do_parse)
+bench_model(const char *arg, int do_predict, int do_parse, int do_explain)
 {
     int             rc;
     char           *path, *rows_path, *eq, *resp;
@@ -548,6 +570,39 @@ bench_model(const char *arg, int do_predict, int do_parse)
             }
             fflush(stdout);
         }
+    }
+
+    if (do_explain) {
+        c.phi = malloc((size_t) BENCH_MAX_ROWS * mlp_explain_groups(m)
+                       * mlp_model_n_inputs(m) * sizeof(double) + 8);
+        c.scratch = malloc(mlp_explain_scratch(m) + 8);
+        if (c.phi == NULL || c.scratch == NULL) {
+            bench_die("out of memory%s%s", "", "");
+        }
+
+        for (i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
+            c.rows = batches[i];
+            c.off = 0;
+
+            if (mlp_explain(m, c.src, c.rows, c.phi, c.scratch, &err) != 0) {
+                bench_die("%s: mlp_explain: %s", name, err.message);
+            }
+
+            t = bench_measure(bench_explain, &c);
+
+            if (bench_json) {
+                printf("{\"model\":\"%s\",\"what\":\"explain\",\"batch\":%zu,"
+                       "\"ns_per_row\":%.2f,\"ns_per_call\":%.1f}\n",
+                       name, c.rows, t / c.rows, t);
+            } else {
+                printf("  mlp_explain  batch %5zu: %10.1f ns/row\n",
+                       c.rows, t / c.rows);
+            }
+            fflush(stdout);
+        }
+
+        free(c.phi);
+        free(c.scratch);
     }
 
     if (do_parse) {
@@ -856,11 +911,12 @@ bench_answer_rows(const char *arg)
 int
 main(int argc, char **argv)
 {
-    int    i, do_predict, do_parse;
+    int    i, do_predict, do_parse, do_explain;
     char  *what, err[MLP_ERR_LEN];
 
     do_predict = 1;
     do_parse = 1;
+    do_explain = 0;
 
     if (mlp_init(err, sizeof(err)) != 0) {
         fprintf(stderr, "bench_core: %s\n", err);
@@ -878,6 +934,7 @@ main(int argc, char **argv)
             what = argv[++i];
             do_predict = strstr(what, "predict") != NULL;
             do_parse = strstr(what, "parse") != NULL;
+            do_explain = strstr(what, "explain") != NULL;
 
         } else if (strcmp(argv[i], "-j") == 0) {
             bench_json = 1;
@@ -895,7 +952,7 @@ main(int argc, char **argv)
 
     if (i == argc || bench_min_time <= 0 || bench_runs < 1) {
         fprintf(stderr, "usage: bench_core [-t SECONDS] [-r RUNS] "
-                "[-w predict,parse] [-j] [-a ANSWERS] "
+                "[-w predict,parse,explain] [-j] [-a ANSWERS] "
                 "MODEL[=ROWS.f64] | MODEL@BODIES ...\n");
         return 2;
     }
@@ -908,7 +965,7 @@ main(int argc, char **argv)
             bench_answer_rows(argv[i]);
 
         } else {
-            bench_model(argv[i], do_predict, do_parse);
+            bench_model(argv[i], do_predict, do_parse, do_explain);
         }
     }
 

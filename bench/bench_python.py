@@ -4,7 +4,7 @@ predict_proba, and XGBoost's, in ns per row for batches of 1, 100 and 10,000
 rows of the same data bench_core is given (the model's data set, cycled).
 
     /usr/bin/python3 bench/bench_python.py [-t SECONDS] [-r RUNS] [--json]
-        [--xgb-out DIR] [--mixed DIR] [--svm DIR] [MODEL ...]
+        [--xgb-out DIR] [--mixed DIR] [--svm DIR] [--nn DIR] [MODEL ...]
 
 MODEL is an example of models/make_examples.py (fitted here exactly as it
 fits it). With --xgb-out, an XGBoost classifier (100 trees, depth 10,
@@ -19,7 +19,10 @@ machines of bench/make_svm_model.py (its DIR/sklearn.pkl: the fitted
 pipelines and their rows) on batches of 1, 100 and 10,000 of those rows
 (cycled as bench_core cycles them; a batch larger than the rows saved is
 skipped): the SVC's predict + predict_proba and predict_proba, the SVR's
-predict. Single-threaded throughout
+predict. With --nn, the networks of bench/make_nn_model.py (its
+DIR/nets.pkl): the MLP's predict_proba and the PyTorch network's forward.
+With --xgb-out, also XGBoost's pred_contribs (TreeSHAP) of the same rows.
+Single-threaded throughout
 (BLAS and OpenMP: one thread). Each measurement lasts at least SECONDS
 (default 0.2); the best of RUNS (default 5) is kept.
 """
@@ -145,6 +148,18 @@ def bench_xgboost(outdir, args):
             t = measure(fn, args.t, args.r)
             report(sys.stdout, args, model="xgb_breast_cancer", lib="xgboost",
                    what=what, batch=b, ns_per_row=round(t / b, 2))
+        # TreeSHAP: the contributions bench_core -w explain times
+        dms = [xgb.DMatrix(X[i:i + b], nthread=1)
+               for i in range(0, X.shape[0] - b + 1, b)]
+        it = itertools.cycle(dms)
+        for what, fn in (
+                ("pred_contribs", lambda: booster.predict(
+                    next(it), pred_contribs=True)),
+                ("DMatrix+pred_contribs", lambda: booster.predict(
+                    xgb.DMatrix(nxt(), nthread=1), pred_contribs=True))):
+            t = measure(fn, args.t, args.r)
+            report(sys.stdout, args, model="xgb_breast_cancer", lib="xgboost",
+                   what=what, batch=b, ns_per_row=round(t / b, 2))
 
 
 def frame_batches(X, b):
@@ -208,12 +223,56 @@ def bench_svm(d, args):
                        batch=b, ns_per_row=round(t / b, 2))
 
 
+def bench_nn(d, args):
+    """bench/make_nn_model.py's networks: scikit-learn's predict_proba (and
+    predict + predict_proba) of the MLP, and the PyTorch network's forward
+    (torch.set_num_threads(1), no_grad, eval; each batch a float32 tensor
+    made before timing, so only the forward is charged)."""
+    import pickle
+    import torch
+    from make_nn_model import torch_net
+    with open(os.path.join(d, "nets.pkl"), "rb") as f:
+        saved = pickle.load(f)
+    torch.set_num_threads(1)
+    mlp, X = saved["mlp"], saved["X"]
+    net = torch_net(saved["n_in"], 10)
+    net.load_state_dict(saved["torch_state"])
+    net.eval()
+    if not args.json:
+        print("mlp_digits (scikit-learn MLPClassifier) and torch_digits "
+              "(PyTorch %s, 1 thread)" % torch.__version__)
+    for b in BATCHES:
+        if b > X.shape[0]:
+            continue
+        nxt = batches(X, b)
+
+        def both():
+            Xb = nxt()
+            return mlp.predict(Xb), mlp.predict_proba(Xb)
+        for what, fn in (("predict_proba", lambda: mlp.predict_proba(nxt())),
+                         ("predict+predict_proba", both)):
+            t = measure(fn, args.t, args.r)
+            report(sys.stdout, args, model="mlp_digits", lib="sklearn",
+                   what=what, batch=b, ns_per_row=round(t / b, 2))
+        views = [torch.tensor(X[i:i + b], dtype=torch.float32)
+                 for i in range(0, X.shape[0] - b + 1, b)]
+        it = itertools.cycle(views)
+
+        def forward():
+            with torch.no_grad():
+                return net(next(it))
+        t = measure(forward, args.t, args.r)
+        report(sys.stdout, args, model="torch_digits", lib="torch",
+               what="forward", batch=b, ns_per_row=round(t / b, 2))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("-t", type=float, default=0.2)
     p.add_argument("-r", type=int, default=5)
     p.add_argument("--json", action="store_true")
     p.add_argument("--xgb-out")
+    p.add_argument("--nn")
     p.add_argument("--mixed")
     p.add_argument("--svm")
     p.add_argument("models", nargs="*")
@@ -226,6 +285,8 @@ def main():
         bench_mixed(args.mixed, args)
     if args.svm:
         bench_svm(args.svm, args)
+    if args.nn:
+        bench_nn(args.nn, args)
     return 0
 
 

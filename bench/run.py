@@ -309,12 +309,22 @@ def check_answer(case, status, raw):
             if r.get("prediction") not in case.get("classes",
                                                    ("malignant", "benign")) \
                     or not isinstance(p, dict) \
-                    or abs(sum(p.values()) - 1) > 1e-9:
+                    or abs(sum(p.values()) - 1) > case.get("sum_tol",
+                                                           1e-9):
                 raise RuntimeError("bad classifier answer %r" % raw[:300])
     if kind != "batch" and "expect" in case \
             and a["prediction"] != case["expect"]:
         raise RuntimeError("predicted %r, the data says %r"
                            % (a["prediction"], case["expect"]))
+    if case.get("explain"):
+        # a forest's margin is its probabilities: contributions + base add
+        # up to each class's
+        c, b, p = a.get("contributions"), a.get("base_value"), \
+            a.get("probabilities")
+        if not isinstance(c, dict) or not isinstance(b, dict) or \
+                any(abs(sum(c[k].values()) + b[k] - p[k]) > 1e-9 for k in p):
+            raise RuntimeError("contributions do not add up to the "
+                               "probabilities: %r" % raw[:300])
     if "proba" in case:
         worst = max_proba_diff(a, case["proba"])
         if worst > 1e-9:
@@ -383,12 +393,35 @@ def prepare_svm():
         return None
 
 
+def prepare_nn():
+    """The networks of bench/make_nn_model.py (a scikit-learn MLP and a
+    PyTorch network through ONNX), their rows, bodies and the libraries'
+    answers, under WORK/nn; None when they cannot be built."""
+    from make_nn_model import write as write_nn
+    d = os.path.join(WORK, "nn")
+    cli = os.path.abspath(ARGS.cli)
+    n = 300 if ARGS.smoke else 10000
+    record("nn: the networks, rows, bodies and the libraries' answers",
+           [PY, os.path.join(HERE, "make_nn_model.py"), d, cli, "--rows",
+            str(n)])
+    log("nn: training the MLP and the PyTorch network, converting")
+    try:
+        return write_nn(d, cli, n)
+    except Exception as e:  # noqa: BLE001
+        fail("nn models: %s" % e)
+        return None
+
+
 def prepare():
     """Bodies, rows files, and the peer's fitted models (pickled once)."""
     import common
     bodies = os.path.join(WORK, "bodies")
     os.makedirs(bodies, exist_ok=True)
     files = {
+        "bc_named_explain": json.dumps(dict(json.loads(common.named_body(
+            "breast_cancer")), explain=True)),
+        "iris_named_explain": json.dumps(dict(json.loads(common.named_body(
+            "iris_forest")), explain=True)),
         "bc_named": common.named_body("breast_cancer"),
         "diabetes_features": common.features_body("diabetes"),
         "bc_batch100": common.instances_body("breast_cancer", 100),
@@ -410,10 +443,10 @@ def prepare():
         models[name] = (model, names)
     with open(os.path.join(WORK, "peer_models.pkl"), "wb") as f:
         pickle.dump(models, f)
-    return forest, prepare_mixed(), prepare_svm()
+    return forest, prepare_mixed(), prepare_svm(), prepare_nn()
 
 
-def http_cases(forest, mixed, svm):
+def http_cases(forest, mixed, svm, nn):
     b = lambda k: os.path.join(WORK, "bodies", k + ".json")  # noqa: E731
     cases = [
         dict(id="return200", title="nginx `return 200` (same POST)",
@@ -457,6 +490,35 @@ def http_cases(forest, mixed, svm):
             expect=e["labels"][0],
             proba=dict(zip([str(c) for c in e["classes"]], e["proba"][0])),
             servers=["nginx"]))
+    if nn:
+        for name, title in (("mlp_digits", "scikit-learn MLP (64-128-64-10, "
+                             "float64), 1 row of 64 named features"),
+                            ("torch_digits", "PyTorch network through ONNX "
+                             "(64-128-64-10, float32), 1 row of 64 named "
+                             "features")):
+            e = nn["models"][name]
+            cases.append(dict(
+                id=name, title=title, path="/v1/models/" + name,
+                body=os.path.join(nn["dir"], name + "_row.json"),
+                kind="classifier", rows=1, classes=e["classes"],
+                expect=max(range(10), key=lambda k: e["proba"][0][k]),
+                sum_tol=1e-6 if name.startswith("torch") else 1e-9,
+                servers=["nginx"]))
+    cases.append(dict(id="iris_forest_explain",
+                      title="random forest (50 trees, iris: the example "
+                      "forest), 1 named row, \"explain\": true",
+                      path="/v1/models/iris_forest_explain",
+                      body=b("iris_named_explain"), kind="classifier",
+                      rows=1, classes=(0, 1, 2),
+                      explain=True, servers=["nginx"]))
+    if forest:
+        cases.append(dict(id="forest_explain",
+                          title="random forest (100 trees), 1 named row, "
+                          "\"explain\": true",
+                          path="/v1/models/breast_cancer_forest_explain",
+                          body=b("bc_named_explain"), kind="classifier",
+                          rows=1, expect="malignant", explain=True,
+                          servers=["nginx"]))
     # an nginx variable (mlpredict_score): the same request to a location
     # that reads it before returning 200 and to one that does not
     edge = dict(path="?len=640&sa=1200&pages=6&mm=40&t=30&ref=1",
@@ -563,8 +625,8 @@ EDGE_SERVER = """        mlpredict_score %s/bot.mlp $bot_score {
 """
 
 
-def bench_http(forest, mixed, svm):
-    cases = http_cases(forest, mixed, svm)
+def bench_http(forest, mixed, svm, nn):
+    cases = http_cases(forest, mixed, svm, nn)
     results, answers = {}, {}
     d = os.path.join(WORK, "nginx-http")
     os.makedirs(d, exist_ok=True)
@@ -587,6 +649,17 @@ def bench_http(forest, mixed, svm):
         locs.append("        location = /v1/models/svc_digits {\n"
                     "            mlpredict %s;\n"
                     "        }\n" % svm["models"]["svc_digits"]["path"])
+    if nn:
+        for name in ("mlp_digits", "torch_digits"):
+            locs.append("        location = /v1/models/%s {\n"
+                        "            mlpredict %s;\n"
+                        "        }\n" % (name, nn["models"][name]["path"]))
+    for name in ["iris_forest"] + (["breast_cancer_forest"] if forest
+                                   else []):
+        locs.append("        location = /v1/models/%s_explain {\n"
+                    "            mlpredict %s/%s.mlp;\n"
+                    "            mlpredict_explain on;\n"
+                    "        }\n" % (name, models, name))
     conf = os.path.join(d, "nginx.conf")
     errlog = os.path.join(d, "error.log")
     with open(conf, "w") as f:
@@ -658,7 +731,50 @@ def core_models():
     return names
 
 
-def bench_core(mixed, svm):
+def check_nn(core, nn):
+    """bench_core's answers to every row of both networks, batch for batch
+    (-a), against the libraries' probabilities: the MLP within 1e-12 of
+    scikit-learn's predict_proba (relative), the PyTorch network within
+    1e-5 relative or 1e-6 absolute of its forward; labels equal where the
+    library's top probability leads by more than that. Records the worst
+    difference; True when every answer agrees."""
+    ok = True
+    for name, e in sorted(nn["models"].items()):
+        ans = os.path.join(nn["dir"], name + ".answers")
+        argv = pinned(SERVER_CPU, [core, "-a", ans, "%s=%s" % (
+            e["path"], os.path.join(nn["dir"], name + ".f64"))])
+        record("nn: bench_core's answers, compared before timing", argv)
+        subprocess.run(argv, check=True, timeout=600, cwd=ROOT)
+        worst, n = 0.0, 0
+        with open(ans) as f:
+            for line in f:
+                v = line.split()
+                r, label = int(v[1]), int(v[2])
+                got = [float(x) for x in v[3:]]
+                ref = e["proba"][r % len(e["proba"])]
+                for g, w in zip(got, ref):
+                    d = abs(g - w)
+                    if e["rel"] < 1e-9:
+                        d /= max(abs(w), 1e-300)
+                        bad = d > e["rel"]
+                    else:
+                        bad = d > max(e["rel"] * abs(w), 1e-6)
+                        d /= max(abs(w), 1e-2)
+                    worst = max(worst, d)
+                    if bad:
+                        ok = False
+                top = sorted(ref, reverse=True)
+                if label != ref.index(top[0]) and top[0] - top[1] > 1e-5:
+                    ok = False
+                n += 1
+        e["max_diff"], e["checked"] = worst, n
+        if not ok:
+            fail("nn: %s answers differ from the library's (worst %.3g)"
+                 % (name, worst))
+    return ok
+
+
+def bench_core(mixed, svm, nn):
     import common
     rows_dir = os.path.join(WORK, "rows")
     os.makedirs(rows_dir, exist_ok=True)
@@ -709,6 +825,19 @@ def bench_core(mixed, svm):
         res += run_json_lines("core: svm, request bodies", pinned(
             SERVER_CPU, [core, "-j"] + t + svm_bodies_args(svm)), 1800)
 
+    nn_ok = False
+    if nn:
+        try:
+            nn_ok = check_nn(core, nn)
+        except Exception as e:  # noqa: BLE001
+            fail("nn: answers refused before timing: %s" % e)
+    if nn_ok:
+        log("core: networks, mlp_predict")
+        res += run_json_lines("core: networks, mlp_predict", pinned(
+            SERVER_CPU, [core, "-j", "-w", "predict"] + t
+            + ["%s=%s" % (e["path"], os.path.join(nn["dir"], n + ".f64"))
+               for n, e in sorted(nn["models"].items())]), 1800)
+
     log("python: scikit-learn on", len(names), "models, XGBoost%s%s"
         % (" and the mixed pipeline" if mixed_ok else "",
            ", the SVC and the SVR" if svm_ok else ""))
@@ -718,7 +847,8 @@ def bench_core(mixed, svm):
                      "-t", str(ARGS.core_time), "-r", str(ARGS.core_runs),
                      "--xgb-out", xgb_dir]
         + (["--mixed", mixed["dir"]] if mixed_ok else [])
-        + (["--svm", svm["dir"]] if svm_ok else []) + names), 1800)
+        + (["--svm", svm["dir"]] if svm_ok else [])
+        + (["--nn", nn["dir"]] if nn_ok else []) + names), 1800)
 
     xgb_json = os.path.join(xgb_dir, "xgb_breast_cancer.json")
     xgb_mlp = os.path.join(xgb_dir, "xgb_breast_cancer.mlp")
@@ -736,8 +866,20 @@ def bench_core(mixed, svm):
             SERVER_CPU, [core, "-j", "-w", "predict"] + t
             + ["%s=%s" % (xgb_mlp, os.path.join(rows_dir,
                                                "breast_cancer.f64"))]), 600)
+        # explanations: the same XGBoost model beside its pred_contribs,
+        # and the scikit-learn forests the HTTP cases explain
+        ex = ["%s=%s" % (xgb_mlp, os.path.join(rows_dir,
+                                               "breast_cancer.f64"))]
+        for name in ("iris_forest", "breast_cancer_forest"):
+            rows = os.path.join(rows_dir, common.dataset_of(name) + ".f64")
+            if not os.path.exists(rows):
+                common.write_rows(name, rows)
+            ex.append("%s/%s.mlp=%s" % (MODELS_DIR, name, rows))
+        log("core: mlp_explain")
+        res += run_json_lines("core: mlp_explain", pinned(
+            SERVER_CPU, [core, "-j", "-w", "explain"] + t + ex), 1800)
     return (names, res, py, xgb_info, mixed if mixed_ok else None,
-            svm if svm_ok else None)
+            svm if svm_ok else None, nn if nn_ok else None)
 
 
 def svm_rows_args(svm):
@@ -1326,6 +1468,148 @@ def svm_section(res, py, svm, http):
         "- " + v for v in verdicts] + [""]
 
 
+NN_TARGET_B1, NN_TARGET_B10K = 20.0, 1.0
+EXPLAIN_TARGET_CORE, EXPLAIN_TARGET_HTTP = 1.0, 0.3
+
+
+def http_ratio(http, case):
+    """(requests/s, its ratio to `return 200`, CPU a request, its ratio)."""
+    if not http:
+        return None
+    _, results = http
+    base = results.get(("return200", "nginx"), {})
+    r = results.get((case, "nginx"), {})
+    if not r.get("rps") or not base.get("rps"):
+        return None
+    cpu, bcpu = r.get("cpu_us"), base.get("cpu_us")
+    return (r["rps"], r["rps"] / base["rps"], cpu,
+            (cpu / bcpu) if cpu and bcpu else None)
+
+
+def nn_section(res, py, nn, http):
+    """The two networks: mlp_predict beside scikit-learn's predict_proba
+    and PyTorch's forward, batch for batch; single rows over HTTP."""
+    pred = {(r["model"], r["batch"]): r for r in res
+            if r["what"] == "predict"}
+    lib = {(r["model"], r["lib"], r["what"], r["batch"]): r["ns_per_row"]
+           for r in py}
+    rows, verdicts = [], []
+    for name, peer, what in (("mlp_digits", "sklearn", "predict_proba"),
+                             ("torch_digits", "torch", "forward")):
+        for b in (1, 100, 10000):
+            ours = pred.get((name + ".mlp", b), {}).get("ns_per_row")
+            theirs = lib.get((name, peer, what, b))
+            x = theirs / ours if ours and theirs else None
+            rows.append([name, b, fmt_ns(ours),
+                         "scikit-learn " + what if peer == "sklearn"
+                         else "PyTorch forward (no_grad)", fmt_ns(theirs),
+                         fmt_ratio(x) if x else "-"])
+            if peer == "torch" and b in (1, 10000):
+                target = NN_TARGET_B1 if b == 1 else NN_TARGET_B10K
+                verdicts.append(
+                    "torch_digits, batch %s: PyTorch's forward takes %s, "
+                    "mlp_predict %s: %s (target %gx: %s)"
+                    % ("{:,}".format(b), fmt_ns(theirs), fmt_ns(ours),
+                       "%.2fx" % x if x else "not measured", target,
+                       ("met" if x >= target else "NOT met") if x else "-"))
+    for case in ("mlp_digits", "torch_digits"):
+        h = http_ratio(http, case)
+        if h:
+            verdicts.append(
+                "%s over HTTP, 1 named row: %.0f requests/s, %.2fx nginx "
+                "`return 200`; %.1f us of nginx CPU a request (%.2fx)"
+                % (case, h[0], h[1], h[2] or 0, h[3] or 0))
+    for v in verdicts:
+        note("network target: " + v)
+    m, t = nn["models"]["mlp_digits"], nn["models"]["torch_digits"]
+    return [
+        "### Neural networks (kind 5)", "",
+        "bench/make_nn_model.py's networks on digits (64 standardised "
+        "features, 10 classes; first 1,500 rows to fit; the benchmark rows "
+        "digits' 1,797 in order, cycled), both 64 -> 128 -> 64 -> 10 with "
+        "ReLU: **mlp_digits** scikit-learn MLPClassifier((128, 64)) in "
+        "float64, exported; **torch_digits** a PyTorch nn.Sequential "
+        "(Linear, ReLU, Linear, ReLU, Linear, Softmax) in float32, through "
+        "torch.onnx.export and `mlpredict convert`. Before timing, "
+        "mlp_predict answered all %d rows in batches of 1, 100 and 10,000: "
+        "the MLP at most %.2g (relative) from scikit-learn's predict_proba, "
+        "the PyTorch network at most %.2g (relative, |p| >= 0.01) from its "
+        "forward. scikit-learn and PyTorch one thread each; PyTorch gets "
+        "each batch as a float32 tensor made before timing."
+        % (m["checked"] // 3, m["max_diff"], t["max_diff"]), "",
+        table(["model", "batch", "mlp_predict ns/row", "peer",
+               "peer ns/row", "speed-up"], rows), "",
+        "Targets (issue 11): at batch 1 at least %gx PyTorch's per-call "
+        "cost; at batch 10,000 at least as fast as PyTorch."
+        % NN_TARGET_B1, ""] + ["- " + v for v in verdicts] + [""]
+
+
+def explain_section(res, py, http):
+    """Contributions: mlp_explain beside XGBoost's pred_contribs on the
+    same 100-tree model, and the forests' explained rows over HTTP."""
+    ex = {(r["model"], r["batch"]): r["ns_per_row"] for r in res
+          if r["what"] == "explain"}
+    pred = {(r["model"], r["batch"]): r["ns_per_row"] for r in res
+            if r["what"] == "predict"}
+    xgb = {(r["what"], r["batch"]): r["ns_per_row"] for r in py
+           if r["lib"] == "xgboost"}
+    rows, verdicts = [], []
+    for b in (1, 100, 10000):
+        ours = ex.get(("xgb_breast_cancer.mlp", b))
+        theirs = xgb.get(("pred_contribs", b))
+        x = theirs / ours if ours and theirs else None
+        rows.append(["xgb_breast_cancer (XGBoost, 100 trees)", b,
+                     fmt_ns(ours), fmt_ns(theirs),
+                     fmt_ns(xgb.get(("DMatrix+pred_contribs", b))),
+                     fmt_ratio(x) if x else "-",
+                     fmt_ns(pred.get(("xgb_breast_cancer.mlp", b)))])
+        if b in (1, 10000):
+            verdicts.append(
+                "xgb_breast_cancer, batch %s: mlp_explain %s a row, "
+                "XGBoost's pred_contribs %s: %s%s"
+                % ("{:,}".format(b), fmt_ns(ours), fmt_ns(theirs),
+                   "%.2fx" % x if x else "not measured",
+                   (" (target at 10,000: %gx, %s)"
+                    % (EXPLAIN_TARGET_CORE, "met" if x and x >= 1.0
+                       else "NOT met")) if b == 10000 else ""))
+    for name in ("iris_forest", "breast_cancer_forest"):
+        for b in (1, 10000):
+            rows.append(["%s (scikit-learn)" % name, b,
+                         fmt_ns(ex.get((name + ".mlp", b))), "-", "-", "-",
+                         fmt_ns(pred.get((name + ".mlp", b)))])
+    for case, what in (("iris_forest_explain", "iris_forest (the example "
+                        "forest, 50 trees)"),
+                       ("forest_explain", "breast_cancer_forest (100 trees, "
+                        "depth 10)")):
+        h = http_ratio(http, case)
+        if h:
+            verdicts.append(
+                "%s, 1 named row with \"explain\": true over HTTP: %.0f "
+                "requests/s, %.2fx nginx `return 200` (target %gx: %s); "
+                "%.1f us of nginx CPU a request"
+                % (what, h[0], h[1], EXPLAIN_TARGET_HTTP,
+                   "met" if h[1] >= EXPLAIN_TARGET_HTTP else "NOT met",
+                   h[2] or 0))
+    for v in verdicts:
+        note("explanation target: " + v)
+    return [
+        "### Explanations (TreeSHAP)", "",
+        "`bench_core -w explain`: ns per row of `mlp_explain` (exact "
+        "path-dependent TreeSHAP, every input's contribution to every "
+        "margin), beside XGBoost's `Booster.predict(pred_contribs=True)` "
+        "(nthread=1, the DMatrix made before timing; with it, the next "
+        "column) on the same model: bench_python.py's XGBoost classifier "
+        "(100 trees, max_depth 10) converted with `mlpredict convert`. "
+        "t/explain.py checks the two agree within 1e-6. The last column is "
+        "the same model's prediction alone.", "",
+        table(["model", "batch", "mlp_explain ns/row",
+               "XGBoost pred_contribs ns/row", "DMatrix + pred_contribs",
+               "speed-up", "mlp_predict ns/row"], rows), "",
+        "Targets (issue 14): no slower than XGBoost at batch 10,000; a "
+        "single-row explained request at least %gx nginx `return 200`."
+        % EXPLAIN_TARGET_HTTP, ""] + ["- " + v for v in verdicts] + [""]
+
+
 def memory_table(m):
     rows = []
     tot = {"rss": 0, "pss": 0, "model_rss": 0, "model_pss": 0,
@@ -1419,7 +1703,7 @@ def report(started, loads, http, core, mem):
             % (ARGS.connections, ARGS.seconds, ARGS.warmup), "",
             http_table(cases, results), ""]
     if core:
-        names, res, py, xgb_info, mixed, svm = core
+        names, res, py, xgb_info, mixed, svm, nn = core
         t1, t2, t3 = core_tables(names, res, py, xgb_info)
         lines += [
             "## Core, no HTTP", "",
@@ -1471,6 +1755,9 @@ def report(started, loads, http, core, mem):
                 "", mixed_table(res, py, mixed), ""]
         if svm:
             lines += svm_section(res, py, svm, http)
+        if nn:
+            lines += nn_section(res, py, nn, http)
+        lines += explain_section(res, py, http)
     if mem:
         t, summary, startup = memory_table(mem)
         lines += ["## Memory and start-up", "", summary, "", t, "",
@@ -1543,12 +1830,12 @@ def main():
     load0 = open("/proc/loadavg").read().split()[:3]
     http = core = mem = None
     try:
-        forest, mixed, svm = prepare()
+        forest, mixed, svm, nn = prepare()
         if "http" in parts:
-            http = bench_http(forest, mixed, svm)
+            http = bench_http(forest, mixed, svm, nn)
         if "core" in parts:
             try:
-                core = bench_core(mixed, svm)
+                core = bench_core(mixed, svm, nn)
             except Exception as e:  # noqa: BLE001
                 fail("core benchmark: %s" % e)
         if "memory" in parts:
