@@ -624,6 +624,23 @@ def xgboost_cases(work, cli):
                           "max_depth": 3}, Xi, yi, 10),
         ("xgb_poisson", {"objective": "count:poisson", "max_depth": 3},
          Xd, np.round(yd / 10), 15),
+        # every other objective mlpredict convert takes
+        ("xgb_linear", {"objective": "reg:linear", "max_depth": 3},
+         Xd, yd, 10),
+        ("xgb_huber", {"objective": "reg:pseudohubererror", "max_depth": 3},
+         Xd, yd / 100, 10),
+        ("xgb_absolute", {"objective": "reg:absoluteerror", "max_depth": 3},
+         Xd, yd, 10),
+        ("xgb_reg_logistic", {"objective": "reg:logistic", "max_depth": 3},
+         Xb, yb.astype(float), 10),
+        ("xgb_logitraw", {"objective": "binary:logitraw", "max_depth": 3},
+         Xb, yb, 10),
+        ("xgb_softmax", {"objective": "multi:softmax", "num_class": 3,
+                         "max_depth": 3}, Xi, yi, 8),
+        ("xgb_gamma", {"objective": "reg:gamma", "max_depth": 3},
+         Xd, yd, 10),
+        ("xgb_tweedie", {"objective": "reg:tweedie", "max_depth": 3},
+         Xd, yd, 10),
     ]
     for name, params, X, y, rounds in cases:
         params = dict(params, seed=0, nthread=1)
