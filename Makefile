@@ -108,6 +108,12 @@ $(BUILD)/test_%: $(MOD)/test/test_%.c $(MOD)/test/test_check.h $(CORE_SRCS) \
 	@mkdir -p $(BUILD)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
 
+# the CART trainer end to end (t/train_cart.py, bench/bench_train.py)
+$(BUILD)/cart_driver: $(MOD)/test/cart_driver.c $(CORE_SRCS) $(CORE_HDRS) \
+                      | deps
+	@mkdir -p $(BUILD)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
+
 # libFuzzer with ASan and UBSan: `make fuzz` runs each target FUZZ_SECONDS
 # (bounded, for CI) on bodies up to FUZZ_MAX_LEN; `make fuzz-long` runs each
 # 600 s by default on bodies up to 64 KiB and prints what it covered.
