@@ -33,7 +33,6 @@ ONNX_SRC   := $(MOD)/core/convert/mlp_onnx.c
 # CLI's alone: neither the server nor the tests of the core link it
 TRAIN_SRCS := $(wildcard $(MOD)/core/train/*.c)
 TRAIN_LIBS := -llinear -llbfgs -lsvm -lpthread
-TRAIN_FLAGS := $(if $(wildcard $(MOD)/core/train/mlp_cart.c),,-DMLP_NO_CART)
 CORE_SRCS  := $(filter-out $(ONNX_SRC) $(TRAIN_SRCS),\
                   $(wildcard $(MOD)/core/*.c $(MOD)/core/*/*.c))
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto
@@ -99,7 +98,7 @@ $(BUILD)/mlpredict: $(CLI_SRCS) $(wildcard $(MOD)/cli/*.h) $(CORE_SRCS) \
                     $(CORE_HDRS) $(ONNX_SRC) $(TRAIN_SRCS) \
                     $(BUILD)/onnx/onnx.pb-c.o | deps
 	@mkdir -p $(BUILD)
-	$(CC) $(CORE_CFLAGS) $(ONNX_FLAGS) $(TRAIN_FLAGS) -o $@ $(CLI_SRCS) \
+	$(CC) $(CORE_CFLAGS) $(ONNX_FLAGS) -o $@ $(CLI_SRCS) \
 	    $(CORE_SRCS) $(ONNX_SRC) $(TRAIN_SRCS) $(BUILD)/onnx/onnx.pb-c.o \
 	    $(LIBS) -lprotobuf-c $(TRAIN_LIBS)
 
@@ -110,9 +109,10 @@ $(BUILD)/test_%: $(MOD)/test/test_%.c $(MOD)/test/test_check.h $(CORE_SRCS) \
 
 # the CART trainer end to end (t/train_cart.py, bench/bench_train.py)
 $(BUILD)/cart_driver: $(MOD)/test/cart_driver.c $(CORE_SRCS) $(CORE_HDRS) \
-                      | deps
+                      $(MOD)/core/train/mlp_cart.c | deps
 	@mkdir -p $(BUILD)
-	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(MOD)/core/train/mlp_cart.c \
+	    $(LIBS)
 
 # libFuzzer with ASan and UBSan: `make fuzz` runs each target FUZZ_SECONDS
 # (bounded, for CI) on bodies up to FUZZ_MAX_LEN; `make fuzz-long` runs each

@@ -97,8 +97,6 @@ typedef struct {
     const char               *data;
     const char               *label_name;
     int                       classify;
-    uint32_t                  max_features;     /* 0 all; or the rule */
-    int                       max_features_rule;
     mlp_progress_t            pg;
 } mlp_train_ctx_t;
 
@@ -435,7 +433,7 @@ mlp_train_build(mlp_train_ctx_t *cx, const mlp_train_opts_t *o,
 
     if (o->algo == MLP_ALGO_TREE || o->algo == MLP_ALGO_FOREST) {
         /* sqrt and log2 of the prepared features, as scikit-learn */
-        switch (cx->max_features_rule) {
+        switch (o->max_features_rule) {
         case 1:
             oo.cart.max_features = (size_t) sqrt((double) data.d);
             break;
@@ -443,19 +441,19 @@ mlp_train_build(mlp_train_ctx_t *cx, const mlp_train_opts_t *o,
             oo.cart.max_features = (size_t) log2((double) data.d);
             break;
         case 3:
-            if (cx->max_features > data.d) {
+            if (o->max_features > data.d) {
                 mlp_fail(err, errlen, "--max-features %u: the data has %zu "
-                         "features", cx->max_features, data.d);
+                         "features", o->max_features, data.d);
                 goto done;
             }
 
-            oo.cart.max_features = cx->max_features;
+            oo.cart.max_features = o->max_features;
             break;
         default:
             oo.cart.max_features = 0;
         }
 
-        if (cx->max_features_rule && oo.cart.max_features == 0) {
+        if (o->max_features_rule && oo.cart.max_features == 0) {
             oo.cart.max_features = 1;
         }
 
@@ -985,7 +983,7 @@ mlp_cli_train(int argc, char **argv)
     o.cart.n_estimators = 100;
     o.cart.forest = algo == MLP_ALGO_FOREST;
     o.cart.seed = seed;
-    cx.max_features_rule = -1;
+    o.max_features_rule = -1;
     metric = -1;
     folds = 5;
     task = -1;
@@ -1088,18 +1086,18 @@ mlp_cli_train(int argc, char **argv)
         p = opt[MLP_O_MAX_FEATURES].value;
 
         if (strcmp(p, "all") == 0) {
-            cx.max_features_rule = 0;
+            o.max_features_rule = 0;
 
         } else if (strcmp(p, "sqrt") == 0) {
-            cx.max_features_rule = 1;
+            o.max_features_rule = 1;
 
         } else if (strcmp(p, "log2") == 0) {
-            cx.max_features_rule = 2;
+            o.max_features_rule = 2;
 
         } else if (mlp_integer("max-features", p, 1, MLP_MAX_FEATURES,
-                               &cx.max_features) == 0)
+                               &o.max_features) == 0)
         {
-            cx.max_features_rule = 3;
+            o.max_features_rule = 3;
 
         } else {
             fprintf(stderr, "mlpredict: --max-features: sqrt, log2, all or "
@@ -1250,10 +1248,8 @@ mlp_cli_train(int argc, char **argv)
     }
 
     /* scikit-learn's max_features: sqrt for a forest that classifies */
-    if (cx.max_features_rule < 0) {
-        cx.max_features_rule = (algo == MLP_ALGO_FOREST
-                                || algo == MLP_ALGO_AUTO) && cx.classify
-                               ? 1 : 0;
+    if (o.max_features_rule < 0) {
+        o.max_features_rule = algo == MLP_ALGO_FOREST && cx.classify ? 1 : 0;
     }
 
     if (metric < 0) {
@@ -1301,8 +1297,12 @@ mlp_cli_train(int argc, char **argv)
             cd[c].o.cart.forest = cd[c].o.algo == MLP_ALGO_FOREST;
 
             if (cd[c].o.algo == MLP_ALGO_TREE) {
-                /* auto's sqrt is the forest's; a tree sees every feature */
                 cd[c].o.cart.n_estimators = 1;
+
+            } else if (cd[c].o.algo == MLP_ALGO_FOREST
+                       && !opt[MLP_O_MAX_FEATURES].set && cx.classify)
+            {
+                cd[c].o.max_features_rule = 1;
             }
 
             (void) mlp_train_cv(&cx, &cd[c], train, n_train, folds, seed,
@@ -1346,11 +1346,6 @@ mlp_cli_train(int argc, char **argv)
 
         printf("\nbest: %s\n\n", cd[best].name);
         o = cd[best].o;
-
-        /* the tree of auto sees every feature, the forest sqrt */
-        if (o.algo == MLP_ALGO_TREE && !opt[MLP_O_MAX_FEATURES].set) {
-            cx.max_features_rule = 0;
-        }
 
         mlp_progress_start(&cx.pg);
 

@@ -126,36 +126,6 @@ mlp_train_fit(const mlp_train_data_t *data, const mlp_train_opts_t *o,
 }
 
 
-#ifdef MLP_NO_CART
-
-/* built without core/train/mlp_cart.c */
-
-mlp_cart_model_t *
-mlp_cart_fit(const mlp_train_data_t *data, const mlp_cart_opts_t *opts,
-    char *err, size_t errlen)
-{
-    mlp_fail(err, errlen, "trees and forests are not built into this "
-             "mlpredict");
-    return NULL;
-}
-
-
-int
-mlp_cart_write(const mlp_cart_model_t *m, mlp_writer_t *w, char *err,
-    size_t errlen)
-{
-    return -1;
-}
-
-
-void
-mlp_cart_free(mlp_cart_model_t *m)
-{
-}
-
-#endif
-
-
 /* np.average(X, axis=0): the sum down each column, over n */
 
 void

@@ -189,6 +189,9 @@ typedef struct {
     int                       probability;
     uint64_t                  seed;
     mlp_cart_opts_t           cart;
+    int                       max_features_rule;  /* 0 all, 1 sqrt,
+                                                     2 log2, 3 the number */
+    uint32_t                  max_features;
 } mlp_train_opts_t;
 
 
