@@ -12,18 +12,21 @@ CORE_CFLAGS = -std=c99 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
               -Werror -I$(MOD)/core $(CFLAGS)
 LIBS       := -ljansson -lopenblas -lm $(if $(filter x86_64,$(shell uname -m)),-lmvec)
 
-# Debian packages: `make run` (and `make`) installs what serving needs, any
-# other goal (tests, fuzzers, benchmark) what the tests need too
-SERVE_PACKAGES := nginx nginx-dev libjansson-dev libopenblas-dev gcc make \
-                  protobuf-c-compiler libprotobuf-c-dev libonnx-dev \
-                  liblinear-dev liblbfgs-dev libsvm-dev
-TEST_PACKAGES  := $(SERVE_PACKAGES) perl python3-sklearn python3-xgboost \
+# Debian packages: `make run` installs what serving needs, `make` also what
+# the command-line tool links (ONNX reading, training), any other goal
+# (tests, fuzzers, benchmark) what the tests need too
+SERVE_PACKAGES := nginx nginx-dev libjansson-dev libopenblas-dev gcc make
+CLI_PACKAGES   := $(SERVE_PACKAGES) protobuf-c-compiler libprotobuf-c-dev \
+                  libonnx-dev liblinear-dev liblbfgs-dev libsvm-dev
+TEST_PACKAGES  := $(CLI_PACKAGES) perl python3-sklearn python3-xgboost \
                   python3-torch python3-onnx \
                   python3-numpy python3-pandas python3-statsmodels curl wrk \
                   clang libclang-rt-14-dev python3-flask gunicorn util-linux \
                   libsvm-tools valgrind prometheus
-PACKAGES   := $(if $(filter-out run module all deps,\
-                  $(or $(MAKECMDGOALS),all)),$(TEST_PACKAGES),$(SERVE_PACKAGES))
+GOALS      := $(or $(MAKECMDGOALS),all)
+PACKAGES   := $(if $(filter-out run module all deps,$(GOALS)),$(TEST_PACKAGES),\
+                  $(if $(filter all deps,$(GOALS)),$(CLI_PACKAGES),\
+                       $(SERVE_PACKAGES)))
 
 MOD        := ngx_http_mlpredict_module
 # the ONNX reader (CLI and its fuzzer only) needs the C that protoc-c makes
