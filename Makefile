@@ -277,7 +277,12 @@ soak: module $(BUILD)/mlpredict
 soak-short:
 	$(MAKE) soak SOAK_SECONDS=45
 
-test: unit fuzz bench-smoke parity nginx-test reload metrics soak-short
+reload50: module $(BUILD)/mlpredict
+	$(PYTHON) t/reload50.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \
+	    --cli $(BUILD)/mlpredict
+
+test: unit fuzz bench-smoke parity nginx-test reload metrics soak-short \
+      reload50
 
 # The benchmark (bench/README.md): HTTP side by side with nginx `return 200`
 # and gunicorn + Flask + scikit-learn, the core without HTTP, memory with a
