@@ -5,7 +5,8 @@
         --module build/ngx_http_mlpredict_module.so
 
 nginx (master + 1 worker, our child, 127.0.0.1 only, sndbuf=4k on the
-listen socket) serves a model at /m and beside it nginx's own: a
+listen socket) serves a model at /m (and by name at /v2: the protocol routes read bodies
+with their own handler) and beside it nginx's own: a
 `proxy_pass` to a `return 200` location (/p: it reads the body first, as
 the module does) and a static file as large as the module's large answer.
 Each case is run against the module and against nginx's own location, and
@@ -56,12 +57,14 @@ HOST = "127.0.0.1"
 CONNECTIONS = 32
 ROW = [5.1, 3.5, 1.4, 0.2]
 BIG_ROWS = 20000
+V2 = "/v2/models/iris/infer"        # the protocol routes' own body handler
 
 
 def conf(port, tmp, full):
     m = "mlpredict %s/iris.mlp; mlpredict_max_batch 100000;" % MODELS
     p = "proxy_pass http://%s:%d/r;" % (HOST, port)
     return """
+    mlpredict_model iris %(models)s/iris.mlp;
     client_max_body_size 8m;
     client_body_buffer_size 8m;
     send_timeout 2s;
@@ -69,6 +72,7 @@ def conf(port, tmp, full):
         listen %(host)s:%(port)d sndbuf=4k;
         location = /m { %(m)s }
         location = /p { %(p)s }
+        location /v2 { mlpredict_api; client_body_timeout 2s; }
         location = /r { return 200 "ok\\n"; }
         location /dav/ { root %(tmp)s; dav_methods PUT; }
         location /static/ { root %(tmp)s; }
@@ -86,7 +90,7 @@ def conf(port, tmp, full):
         }
     }
 """ % {"host": HOST, "port": port, "m": m, "p": p, "tmp": tmp,
-       "full": full}
+       "full": full, "models": MODELS}
 
 
 def head(method, path, length, extra=""):
@@ -186,7 +190,7 @@ def log_levels(ngx, since):
 def mid_body(ngx, port):
     for how in ("FIN", "RST"):
         seen = {}
-        for path in ("/m", "/p"):
+        for path in ("/m", V2, "/p"):
             with Case(ngx, port, "client gone mid-body (%s) at %s"
                       % (how, path)) as c:
                 since = ngx.log_size()
@@ -194,16 +198,31 @@ def mid_body(ngx, port):
                 s.sendall(head("POST", path, 100000) + b'{"instances": [' +
                           b"[5.1, 3.5, 1.4, 0.2], " * 200)
                 time.sleep(0.3)
-                if how == "RST":
-                    rst(s)
-                else:
-                    s.close()
+                close(s, how)
                 time.sleep(0.3)
                 seen[path] = log_levels(ngx, since)
                 c.after()
-        E.check(seen["/m"] == seen["/p"], "client gone mid-body (%s): the "
-                "module's log as nginx's proxy's: %r" % (how, seen["/m"]),
-                "%r vs %r" % (seen["/m"], seen["/p"]))
+        E.check(seen["/m"] == seen[V2] == seen["/p"], "client gone "
+                "mid-body (%s): the module's log (a model's location, v2) "
+                "as nginx's proxy's: %r" % (how, seen["/m"]), repr(seen))
+
+
+def close(s, how):
+    if how == "RST":
+        rst(s)
+    else:
+        s.close()
+
+
+def ask_big(port, path, body):
+    """The large answer asked for through a 4 KB receive buffer: the
+    module's to a batch, or the static file."""
+    s = connect(port, rcvbuf=4096)
+    if path == "/m":
+        s.sendall(head("POST", path, len(body)) + body)
+    else:
+        s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode())
+    return s
 
 
 def mid_answer(ngx, port, big):
@@ -214,18 +233,10 @@ def mid_answer(ngx, port, big):
             with Case(ngx, port, "client gone mid-answer (%s) at %s"
                       % (how, path)) as c:
                 since = ngx.log_size()
-                s = connect(port, rcvbuf=4096)
-                if path == "/m":
-                    s.sendall(head("POST", path, len(body)) + body)
-                else:
-                    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n"
-                               % path).encode())
+                s = ask_big(port, path, body)
                 got = s.recv(1024)
                 time.sleep(0.3)
-                if how == "RST":
-                    rst(s)
-                else:
-                    s.close()
+                close(s, how)
                 time.sleep(0.5)
                 seen[path] = log_levels(ngx, since)
                 E.check(got.startswith(b"HTTP/1.1 200"), "%s: the answer "
@@ -240,12 +251,7 @@ def mid_answer(ngx, port, big):
     for path in ("/m", "/static/big.json"):
         with Case(ngx, port, "client stops reading at %s" % path) as c:
             since = ngx.log_size()
-            s = connect(port, rcvbuf=4096)
-            if path == "/m":
-                s.sendall(head("POST", path, len(body)) + body)
-            else:
-                s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n"
-                           % path).encode())
+            s = ask_big(port, path, body)
             time.sleep(3.5)
             seen[path] = log_levels(ngx, since)
             s.close()
@@ -258,9 +264,12 @@ def mid_answer(ngx, port, big):
 
 
 def slow_body(ngx, port):
-    body = json.dumps({"features": ROW}).encode()
+    row = json.dumps({"features": ROW}).encode()
+    v2 = json.dumps({"inputs": [{"name": "x", "shape": [1, 4],
+                                 "datatype": "FP64", "data": ROW}]}).encode()
     seen = {}
-    for path in ("/slow/m", "/slow/p"):
+    for path in ("/slow/m", V2, "/slow/p"):
+        body = v2 if path == V2 else row
         with Case(ngx, port, "slow body, complete, at %s" % path) as c:
             s = connect(port)
             s.sendall(head("POST", path, len(body)))
@@ -271,13 +280,15 @@ def slow_body(ngx, port):
             seen[path] = read_answer(s)
             s.close()
             c.after()
-    E.check(seen["/slow/m"][0] == 200 and seen["/slow/p"][0] == 200,
+    E.check(seen["/slow/m"][0] == seen[V2][0] == seen["/slow/p"][0] == 200,
             "a body a byte a second, each within client_body_timeout: "
             "answered 200, as by the proxy", repr(seen))
     # then it stops: client_body_timeout (2 s)
     seen = {}
     logs = {}
-    for path in ("/slow/m", "/slow/p"):
+    took = {}
+    for path in ("/slow/m", V2, "/slow/p"):
+        body = v2 if path == V2 else row
         with Case(ngx, port, "slow body, stopped, at %s" % path) as c:
             since = ngx.log_size()
             s = connect(port)
@@ -287,17 +298,16 @@ def slow_body(ngx, port):
                 s.sendall(body[i:i + 1])
             t0 = time.time()
             seen[path] = read_answer(s, 10)
-            took = time.time() - t0
+            took[path] = time.time() - t0
             logs[path] = log_levels(ngx, since)
             s.close()
             c.after()
-    E.check(seen["/slow/m"] == seen["/slow/p"] == (None, b"")
-            and 1.5 < took < 5 and logs["/slow/m"] == logs["/slow/p"],
+    E.check(seen["/slow/m"] == seen[V2] == seen["/slow/p"] == (None, b"")
+            and all(1.5 < t < 5 for t in took.values())
+            and logs["/slow/m"] == logs[V2] == logs["/slow/p"],
             "a body that stops: client_body_timeout ends it, the module as "
             "the proxy (%r, %r)" % (seen["/slow/m"], logs["/slow/m"]),
-            "%r vs %r, %r vs %r, %.1f s" % (seen["/slow/m"], seen["/slow/p"],
-                                            logs["/slow/m"], logs["/slow/p"],
-                                            took))
+            "%r, %r, %r" % (seen, logs, took))
 
 
 def full_disk(ngx, port, full):
