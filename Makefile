@@ -281,8 +281,11 @@ reload50: module $(BUILD)/mlpredict
 	$(PYTHON) t/reload50.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \
 	    --cli $(BUILD)/mlpredict
 
+faults: module
+	$(PYTHON) t/faults.py --nginx $(NGINX) --module $(CURDIR)/$(SO)
+
 test: unit fuzz bench-smoke parity nginx-test reload metrics soak-short \
-      reload50
+      reload50 faults
 
 # The benchmark (bench/README.md): HTTP side by side with nginx `return 200`
 # and gunicorn + Flask + scikit-learn, the core without HTTP, memory with a
