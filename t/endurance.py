@@ -7,12 +7,16 @@ Nothing here sends a request anywhere but the address a test gives it.
 """
 
 import http.client
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
+import sys
 import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 passed = failed = 0
 
@@ -261,3 +265,46 @@ def one(host, port, method, path, body=None, headers=None, timeout=10):
         return c.request(method, path, body, h)
     finally:
         c.close()
+
+
+def two_models(tmp, cli):
+    """Two logistic models on breast_cancer that answer one row differently
+    (v1.mlp, v2.mlp), and a corrupt copy of v2 (a byte flipped: the
+    checksum fails) under tmp: (files, the row's body, each one's answer
+    to it by `mlpredict predict`, each one's checksum by `mlpredict info`).
+    """
+    sys.path.insert(0, os.path.join(ROOT, "models"))
+    from mlpredict_export import export
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    data = load_breast_cancer()
+    names = [n.replace(" ", "_") for n in data.feature_names]
+    files, models = {}, {}
+    for v, c in (("v1", 1.0), ("v2", 0.01)):
+        models[v] = make_pipeline(StandardScaler(),
+                                  LogisticRegression(C=c, max_iter=5000))
+        models[v].fit(data.data, data.target_names[data.target])
+        files[v] = os.path.join(tmp, v + ".mlp")
+        export(models[v], files[v], names)
+    with open(files["v2"], "rb") as f:
+        raw = bytearray(f.read())
+    raw[len(raw) // 2] ^= 0xff
+    files["corrupt"] = os.path.join(tmp, "corrupt.mlp")
+    with open(files["corrupt"], "wb") as f:
+        f.write(raw)
+
+    # the row whose answer tells the two apart the most
+    p1, p2 = (models[v].predict_proba(data.data)[:, 0] for v in ("v1", "v2"))
+    row = data.data[int(abs(p1 - p2).argmax())]
+    body = json.dumps({"features": [float(x) for x in row]}).encode()
+    want, sums = {}, {}
+    for v in ("v1", "v2"):
+        want[v] = subprocess.run([cli, "predict", files[v]], input=body,
+                                 capture_output=True, check=True).stdout
+        sums[v] = json.loads(subprocess.run(
+            [cli, "info", files[v]], capture_output=True,
+            check=True).stdout)["checksum"]
+    return files, body, want, sums

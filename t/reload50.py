@@ -35,7 +35,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,28 +43,13 @@ import time
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "models"))
 
 import endurance as E  # noqa: E402
-from mlpredict_export import export  # noqa: E402
-
-from sklearn.datasets import load_breast_cancer  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 RELOADS = 50
 WARM = 5
 MAX_SECONDS = 150
 MAX_REQUESTS = 2000000
-
-
-def fit(c):
-    data = load_breast_cancer()
-    model = make_pipeline(StandardScaler(),
-                          LogisticRegression(C=c, max_iter=5000))
-    model.fit(data.data, data.target_names[data.target])
-    return model, [n.replace(" ", "_") for n in data.feature_names], data.data
 
 
 class Load:
@@ -176,30 +160,8 @@ def main():
 """ % (host, port, served), host, port, workers=2)
     load = None
     try:
-        m1, names, X = fit(1.0)
-        m2, _, _ = fit(0.01)
-        files = {v: os.path.join(tmp, v + ".mlp") for v in ("v1", "v2")}
-        export(m1, files["v1"], names)
-        export(m2, files["v2"], names)
-        with open(files["v2"], "rb") as f:
-            data = bytearray(f.read())
-        data[len(data) // 2] ^= 0xff
-        files["corrupt"] = os.path.join(tmp, "corrupt.mlp")
-        with open(files["corrupt"], "wb") as f:
-            f.write(data)
+        files, body, want, sums = E.two_models(tmp, args.cli)
         shutil.copy(files["v1"], served)
-
-        p1, p2 = m1.predict_proba(X)[:, 0], m2.predict_proba(X)[:, 0]
-        row = X[int(abs(p1 - p2).argmax())]
-        body = json.dumps({"features": [float(v) for v in row]}).encode()
-        want, sums = {}, {}
-        for v in ("v1", "v2"):
-            want[v] = subprocess.run([args.cli, "predict", files[v]],
-                                     input=body, capture_output=True,
-                                     check=True).stdout
-            sums[v] = json.loads(subprocess.run(
-                [args.cli, "info", files[v]], capture_output=True,
-                check=True).stdout)["checksum"]
         E.check(want["v1"] != want["v2"], "the two models answer "
                 "differently")
 
