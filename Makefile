@@ -20,7 +20,7 @@ TEST_PACKAGES  := $(SERVE_PACKAGES) perl python3-sklearn python3-xgboost \
                   python3-torch python3-onnx \
                   python3-numpy python3-pandas python3-statsmodels curl wrk \
                   clang libclang-rt-14-dev python3-flask gunicorn util-linux \
-                  libsvm-tools libsvm-dev valgrind prometheus
+                  libsvm-tools libsvm-dev valgrind prometheus iproute2
 PACKAGES   := $(if $(filter-out run module all deps,\
                   $(or $(MAKECMDGOALS),all)),$(TEST_PACKAGES),$(SERVE_PACKAGES))
 
@@ -284,8 +284,12 @@ reload50: module $(BUILD)/mlpredict
 faults: module
 	$(PYTHON) t/faults.py --nginx $(NGINX) --module $(CURDIR)/$(SO)
 
+cluster-test: module $(BUILD)/mlpredict
+	$(PYTHON) t/cluster.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \
+	    --cli $(BUILD)/mlpredict
+
 test: unit fuzz bench-smoke parity nginx-test reload metrics soak-short \
-      reload50 faults
+      reload50 faults cluster-test
 
 # The benchmark (bench/README.md): HTTP side by side with nginx `return 200`
 # and gunicorn + Flask + scikit-learn, the core without HTTP, memory with a

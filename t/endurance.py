@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,6 +91,7 @@ class Nginx:
         self.proc = None
         # the workers (nobody, when the master is root) write temp bodies
         # under logs/
+        os.makedirs(prefix, exist_ok=True)
         os.chmod(prefix, 0o755)
         for d in ("logs", "conf"):
             os.makedirs(os.path.join(prefix, d), exist_ok=True)
@@ -221,6 +223,25 @@ def memfd_maps(pid):
 
 def exited_on_signal(log):
     return [line for line in log.splitlines() if "exited on signal" in line]
+
+
+class Threads:
+    """Client threads (self.threads, each watching self.stop) started and
+    ended together."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = []
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(30)
 
 
 class Client:

@@ -52,7 +52,7 @@ MAX_SECONDS = 150
 MAX_REQUESTS = 2000000
 
 
-class Load:
+class Load(E.Threads):
     """Client threads of each kind on each location, counting."""
 
     KINDS = ("new connection", "keep-alive + retry", "keep-alive")
@@ -60,13 +60,11 @@ class Load:
     def __init__(self, host, port, body, wants):
         self.host, self.port = host, port
         self.body, self.wants = body, wants
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
+        super().__init__()
         self.count = {}       # (path, kind) -> [answers, failures]
         self.bad = []         # anything but nginx's close of an idle one
         self.retried = {}     # (path, kind) -> retries
         self.seen = {}        # body -> count, for /m
-        self.threads = []
         for path in ("/m", "/r"):
             for kind in self.KINDS:
                 self.count[(path, kind)] = [0, 0]
@@ -127,15 +125,6 @@ class Load:
                             path, kind, repr(err) if err else
                             "%d %r" % (st, body[:200])))
         c.close()
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-
-    def finish(self):
-        self.stop.set()
-        for t in self.threads:
-            t.join(30)
 
 
 def main():
