@@ -263,7 +263,7 @@ metrics: module
 	$(PYTHON) t/metrics.py --nginx $(NGINX) --module $(CURDIR)/$(SO)
 
 # Endurance (README: Endurance): `make soak` is SOAK_SECONDS of mixed load
-# on 4 workers (600 by default), `make test` runs a short one; 50 reloads
+# on 4 workers (600 by default), `make test` runs 60 s of it; 50 reloads
 # under load beside nginx's own `return 200`; faults (clients gone mid-body
 # and mid-answer, slow bodies, a full disk, worker_connections exhausted);
 # three backend hosts in network namespaces behind a front nginx (skipped,
@@ -275,7 +275,7 @@ soak: module $(BUILD)/mlpredict
 	    --cli $(BUILD)/mlpredict --seconds $(SOAK_SECONDS)
 
 soak-short:
-	$(MAKE) soak SOAK_SECONDS=45
+	$(MAKE) soak SOAK_SECONDS=60
 
 reload50: module $(BUILD)/mlpredict
 	$(PYTHON) t/reload50.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \

@@ -204,6 +204,21 @@ def rss_kb(pid):
     return None
 
 
+def rss_parts(pid):
+    """RssAnon, RssFile, RssShmem of pid in kB ({} once it is gone): what
+    a growth is made of (a leak is anonymous; a code or model page touched
+    for the first time is file or shared memory)."""
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(("RssAnon:", "RssFile:", "RssShmem:")):
+                    out[line.split(":")[0]] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
 def fd_count(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 

@@ -28,10 +28,11 @@ load (the plain ones first checked against `mlpredict predict` / `explain`
 on the same file); every mistake its 4xx, never a 5xx or a connection
 closed without an answer; the same 4 workers at the end, none exited on a
 signal; each worker's RSS, measured with the load paused, grown less than
-1% from the end of the warm-up (a sixth of the run, at least 10 s) to the
-end; no line above info in the error log from the start of the load but the
-two nginx logs for any location (NGINX_OWN: a body over
-client_max_body_size, a body buffered to a temp file).
+1% from the end of the warm-up (a sixth of the run, at least 20 s) to the
+end (printed with its anonymous, file and shared parts); no line above
+info in the error log from the start of the load but the two nginx logs
+for any location (NGINX_OWN: a body over client_max_body_size, a body
+buffered to a temp file).
 Ends with "N passed, N failed".
 """
 
@@ -60,6 +61,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = os.path.join(ROOT, "models")
 THREADS = 8
 MAX_REQUESTS = 5000000         # a bound on the whole run, whatever the time
+PARTS = ("RssAnon", "RssFile", "RssShmem")
 
 # location -> (model file, explain on); kinds noted for the reader
 PLAIN = {
@@ -501,10 +503,11 @@ def run(args, ngx, reqs, port):
             time.sleep(0.01)
         time.sleep(0.3)
         out = {pid: E.rss_kb(pid) for pid in workers}
+        parts = {pid: E.rss_parts(pid) for pid in workers}
         running.set()
-        return out
+        return out, parts
 
-    warm = max(10.0, args.seconds / 6)
+    warm = max(20.0, args.seconds / 6)
     threads = [threading.Thread(target=client, args=(i,))
                for i in range(args.threads)]
     t0 = time.time()
@@ -518,7 +521,7 @@ def run(args, ngx, reqs, port):
         time.sleep(min(5.0, max(0.1, args.seconds - (time.time() - t0))))
         now = time.time()
         if base is None and now - t0 >= warm:
-            base = quiet_rss()
+            base, base_parts = quiet_rss()
             base_sent = stats["sent"]
             print("#       warm-up over after %.0f s, %d requests: RSS kB %s"
                   % (now - t0, base_sent, sorted(base.values())),
@@ -533,7 +536,7 @@ def run(args, ngx, reqs, port):
                                            stats["mistakes_wrong"],
                                            [samples[-1][p] for p in workers]),
                   flush=True)
-    end = quiet_rss()
+    end, end_parts = quiet_rss()
     elapsed = time.time() - t0
     above = ngx.log_above_info(log_start)
     nginx_own = ngx.log_above_info(log_start, allow=NGINX_OWN)
@@ -569,8 +572,11 @@ def run(args, ngx, reqs, port):
                 for p in workers}
         for p in workers:
             print("#       worker %d: RSS %d kB after the warm-up, %d kB at "
-                  "the end (%+.2f%%), %d kB the highest under load"
-                  % (p, base[p], end[p], 100 * growth.get(p, 0), peak[p]))
+                  "the end (%+.2f%%), %d kB the highest under load; "
+                  "anon/file/shmem %s -> %s kB"
+                  % (p, base[p], end[p], 100 * growth.get(p, 0), peak[p],
+                     "/".join(str(base_parts[p].get(k)) for k in PARTS),
+                     "/".join(str(end_parts[p].get(k)) for k in PARTS)))
         E.check(len(growth) == 4 and all(g < 0.01 for g in growth.values()),
                 "every worker's RSS flat after the warm-up (< 1%% growth "
                 "over %d requests)" % (stats["sent"] - base_sent),
