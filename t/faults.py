@@ -5,10 +5,11 @@
         --module build/ngx_http_mlpredict_module.so
 
 nginx (master + 1 worker, our child, 127.0.0.1 only, sndbuf=4k on the
-listen socket) serves a model at /m (and by name at /v2: the protocol routes read bodies
-with their own handler) and beside it nginx's own: a
+listen socket) serves a model at /m (and by name at /v2: the protocol
+routes read bodies with their own handler) and beside it nginx's own: a
 `proxy_pass` to a `return 200` location (/p: it reads the body first, as
-the module does) and a static file as large as the module's large answer.
+the module does), a static file as large as the module's large answer,
+and a DAV PUT location.
 Each case is run against the module and against nginx's own location, and
 must end the same way (status, or the connection closed unanswered), log
 nothing above info but what nginx logs for its own location too and is a
