@@ -328,7 +328,7 @@ ngx_http_mlpredict_protocol_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_mlpredict_api_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                    rc;
+    ngx_int_t                    rc, status;
     ngx_str_t                   *s;
     ngx_table_elt_t             *allow;
     ngx_http_mlpredict_route_t   rt;
@@ -341,8 +341,11 @@ ngx_http_mlpredict_api_handler(ngx_http_request_t *r)
     rc = ngx_http_mlpredict_route(r, &rt, msg, sizeof(msg));
 
     if (rc != NGX_OK) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        /* a broken chunked body is nginx's 400 here as on every route */
+        status = ngx_http_discard_request_body(r);
+
+        if (status != NGX_OK) {
+            return status;
         }
 
         return ngx_http_mlpredict_send_error(r, rc, msg);

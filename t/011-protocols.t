@@ -2866,3 +2866,78 @@ qr/^\{"error":":regress needs a regressor of one target; use :predict"\}$/s
 --- must_die
 --- error_log
 "mlpredict" directive is duplicate
+
+
+
+=== TEST 106: a broken chunked body to an unknown model: nginx's 400, as on every route
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+--- raw_request eval
+"POST /v2/models/nosuch/infer HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+Transfer-Encoding: chunked\r
+Content-Type: application/json\r
+\r
+zz\r
+{}\r
+0\r
+\r
+"
+--- response_body
+{"error":"bad request"}
+--- error_code: 400
+
+
+
+=== TEST 107: a broken chunked body to an unknown route: nginx's 400, as on every route
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+--- raw_request eval
+"GET /v2/nosuch HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+Transfer-Encoding: chunked\r
+Content-Type: application/json\r
+\r
+zz\r
+{}\r
+0\r
+\r
+"
+--- response_body
+{"error":"bad request"}
+--- error_code: 400
+
+
+
+=== TEST 108: a broken chunked body to a model's infer route: nginx's 400, as on every route
+--- http_config
+    mlpredict_model iris $TEST_NGINX_MODELS/iris.mlp;
+--- config
+    location /v2 {
+        mlpredict_api;
+    }
+--- raw_request eval
+"POST /v2/models/iris/infer HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+Transfer-Encoding: chunked\r
+Content-Type: application/json\r
+\r
+zz\r
+{}\r
+0\r
+\r
+"
+--- response_body
+{"error":"bad request"}
+--- error_code: 400
