@@ -254,3 +254,79 @@ Content-Type: application/json
 [400, 400]
 --- no_error_log
 [error]
+
+
+
+=== TEST 14: explanations bounded by their answer: 150,000 rows of iris_forest would be over 64 MiB of contributions, 413 before any is computed
+--- config
+    location = /m {
+        client_max_body_size 16m;
+        mlpredict $TEST_NGINX_MODELS/iris_forest.mlp;
+        mlpredict_explain on;
+        mlpredict_max_batch 1000000;
+    }
+--- request eval
+"POST /m\n{\"explain\": true, \"instances\": [" . join(",", ("[5.8,2.8,5.1,2.4]") x 150000) . "]}"
+--- response_body_like chomp
+^\{"error":"150000 rows make explanations of \d+ bytes, over the 64 MiB an answer may take: send fewer rows"\}$
+--- error_code: 413
+--- no_error_log
+[error]
+
+
+
+=== TEST 15: the same rows without "explain" are answered
+--- config
+    location = /m {
+        client_max_body_size 16m;
+        mlpredict $TEST_NGINX_MODELS/iris_forest.mlp;
+        mlpredict_explain on;
+        mlpredict_max_batch 1000000;
+    }
+--- request eval
+"POST /m\n{\"instances\": [" . join(",", ("[5.8,2.8,5.1,2.4]") x 150000) . "]}"
+--- response_body_like chomp
+^\{"predictions":\[\{"prediction":2,
+--- error_code: 200
+--- no_error_log
+[error]
+
+
+
+=== TEST 16: v2 "parameters": {"explain": true} at a location with mlpredict_explain off: 403
+--- http_config
+    mlpredict_model iris_forest $TEST_NGINX_MODELS/iris_forest.mlp;
+--- config
+    location /v2/ {
+        mlpredict_api;
+    }
+--- request
+POST /v2/models/iris_forest/infer
+{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP64", "data": [5.8, 2.8, 5.1, 2.4]}], "parameters": {"explain": true}}
+--- more_headers
+Content-Type: application/json
+--- response_body_like chomp
+^\{"error":"explanations are off here \(mlpredict_explain off\)"\}$
+--- error_code: 403
+--- no_error_log
+[error]
+
+
+
+=== TEST 17: a CSV body on :explain where mlpredict_explain is off: 403
+--- http_config
+    mlpredict_model iris_forest $TEST_NGINX_MODELS/iris_forest.mlp;
+--- config
+    location /v1/models/ {
+        mlpredict_api;
+    }
+--- request
+POST /v1/models/iris_forest:explain
+5.8,2.8,5.1,2.4
+--- more_headers
+Content-Type: text/csv
+--- response_body_like chomp
+^\{"error":"explanations are off here \(mlpredict_explain off\)"\}$
+--- error_code: 403
+--- no_error_log
+[error]

@@ -115,6 +115,8 @@
 
 /* the most the features of one request may take after the steps */
 #define MLP_STEPS_MATRIX        (64 * 1024 * 1024)
+/* the bytes a request's explanations may take in its answer */
+#define MLP_EXPLAIN_ANSWER      (64 * 1024 * 1024)
 
 /* step types */
 #define MLP_STEP_AFFINE         1

@@ -164,6 +164,18 @@ mlp_explain_rows(const mlp_model_t *m, const double *x, size_t rows,
         return -1;
     }
 
+    /*
+     * and the answer they make: names and numbers of every input, per
+     * class, a row (long input names make it many times the matrix)
+     */
+    if (rows > MLP_EXPLAIN_ANSWER / m->explain_bound) {
+        mlp_error_set(err, 413, "%zu rows make explanations of %zu bytes, "
+                      "over the %d MiB an answer may take: send fewer rows",
+                      rows, rows * m->explain_bound,
+                      MLP_EXPLAIN_ANSWER / (1024 * 1024));
+        return -1;
+    }
+
     phi = a->alloc(a->data, rows * m->explain_groups * m->n_inputs
                             * sizeof(double) + 1);
     scratch = a->alloc(a->data, m->explain_scratch + 1);
