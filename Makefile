@@ -37,8 +37,8 @@ ONNX_FLAGS  = -I$(BUILD)/onnx
 CORE_HDRS  := $(wildcard $(MOD)/core/*.h $(MOD)/core/*/*.h)
 SO         := $(BUILD)/$(MOD).so
 
-.PHONY: all deps module run test unit parity nginx-test reload metrics \
-        valgrind asan-test fuzz \
+.PHONY: all deps module run test unit train-cart parity nginx-test reload \
+        metrics valgrind asan-test fuzz \
         fuzz-long models clean bench bench-smoke
 
 all: module $(BUILD)/mlpredict
@@ -171,11 +171,18 @@ run: module
 	@echo "serving on http://127.0.0.1:8080 (Ctrl-C stops)"
 	$(NGINX) -p $(CURDIR)/ -c conf/nginx.conf
 
-unit: $(BUILD)/test_core $(BUILD)/test_alloc $(BUILD)/test_values $(BUILD)/test_csv
+unit: $(BUILD)/test_core $(BUILD)/test_alloc $(BUILD)/test_values $(BUILD)/test_csv \
+      $(BUILD)/test_cart
 	$(BUILD)/test_core models
 	$(BUILD)/test_alloc models $(MOD)/test/corpus/request
 	$(BUILD)/test_values models
 	$(BUILD)/test_csv
+	$(BUILD)/test_cart
+
+# The CART trainer against scikit-learn (trees, files, forests), in seconds.
+train-cart: $(BUILD)/cart_driver $(BUILD)/mlpredict
+	$(PYTHON) t/train_cart.py --driver $(BUILD)/cart_driver \
+	    --cli $(BUILD)/mlpredict
 
 parity: module $(BUILD)/mlpredict
 	$(PYTHON) t/eval.py --cli $(BUILD)/mlpredict
@@ -268,7 +275,7 @@ reload: module $(BUILD)/mlpredict
 metrics: module
 	$(PYTHON) t/metrics.py --nginx $(NGINX) --module $(CURDIR)/$(SO)
 
-test: unit fuzz bench-smoke parity nginx-test reload metrics
+test: unit train-cart fuzz bench-smoke parity nginx-test reload metrics
 
 # The benchmark (bench/README.md): HTTP side by side with nginx `return 200`
 # and gunicorn + Flask + scikit-learn, the core without HTTP, memory with a
