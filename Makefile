@@ -15,12 +15,13 @@ LIBS       := -ljansson -lopenblas -lm $(if $(filter x86_64,$(shell uname -m)),-
 # Debian packages: `make run` (and `make`) installs what serving needs, any
 # other goal (tests, fuzzers, benchmark) what the tests need too
 SERVE_PACKAGES := nginx nginx-dev libjansson-dev libopenblas-dev gcc make \
-                  protobuf-c-compiler libprotobuf-c-dev libonnx-dev
+                  protobuf-c-compiler libprotobuf-c-dev libonnx-dev \
+                  liblinear-dev liblbfgs-dev libsvm-dev
 TEST_PACKAGES  := $(SERVE_PACKAGES) perl python3-sklearn python3-xgboost \
                   python3-torch python3-onnx \
                   python3-numpy python3-pandas python3-statsmodels curl wrk \
                   clang libclang-rt-14-dev python3-flask gunicorn util-linux \
-                  libsvm-tools libsvm-dev valgrind prometheus
+                  libsvm-tools valgrind prometheus
 PACKAGES   := $(if $(filter-out run module all deps,\
                   $(or $(MAKECMDGOALS),all)),$(TEST_PACKAGES),$(SERVE_PACKAGES))
 
@@ -28,7 +29,11 @@ MOD        := ngx_http_mlpredict_module
 # the ONNX reader (CLI and its fuzzer only) needs the C that protoc-c makes
 # of libonnx-dev's onnx.proto, generated here into build/
 ONNX_SRC   := $(MOD)/core/convert/mlp_onnx.c
-CORE_SRCS  := $(filter-out $(ONNX_SRC),\
+# training (`mlpredict train`: LAPACK, liblbfgs, LIBLINEAR, libsvm) is the
+# CLI's alone: neither the server nor the tests of the core link it
+TRAIN_SRCS := $(wildcard $(MOD)/core/train/*.c)
+TRAIN_LIBS := -llinear -llbfgs -lsvm -lpthread
+CORE_SRCS  := $(filter-out $(ONNX_SRC) $(TRAIN_SRCS),\
                   $(wildcard $(MOD)/core/*.c $(MOD)/core/*/*.c))
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 ONNX_GEN   := $(BUILD)/onnx/onnx.pb-c.c
@@ -38,7 +43,7 @@ CORE_HDRS  := $(wildcard $(MOD)/core/*.h $(MOD)/core/*/*.h)
 SO         := $(BUILD)/$(MOD).so
 
 .PHONY: all deps module run test unit train-cart parity nginx-test reload \
-        metrics valgrind asan-test fuzz \
+        metrics train valgrind asan-test fuzz \
         fuzz-long models clean bench bench-smoke
 
 all: module $(BUILD)/mlpredict
@@ -90,21 +95,32 @@ $(BUILD)/onnx/onnx.pb-c.o: $(ONNX_GEN)
 	$(CC) -O2 -g -c -o $@ $< $(ONNX_FLAGS)
 
 $(BUILD)/mlpredict: $(CLI_SRCS) $(wildcard $(MOD)/cli/*.h) $(CORE_SRCS) \
-                    $(CORE_HDRS) $(ONNX_SRC) $(BUILD)/onnx/onnx.pb-c.o | deps
+                    $(CORE_HDRS) $(ONNX_SRC) $(TRAIN_SRCS) \
+                    $(BUILD)/onnx/onnx.pb-c.o | deps
 	@mkdir -p $(BUILD)
-	$(CC) $(CORE_CFLAGS) $(ONNX_FLAGS) -o $@ $(CLI_SRCS) $(CORE_SRCS) \
-	    $(ONNX_SRC) $(BUILD)/onnx/onnx.pb-c.o $(LIBS) -lprotobuf-c
+	$(CC) $(CORE_CFLAGS) $(ONNX_FLAGS) -o $@ $(CLI_SRCS) \
+	    $(CORE_SRCS) $(ONNX_SRC) $(TRAIN_SRCS) $(BUILD)/onnx/onnx.pb-c.o \
+	    $(LIBS) -lprotobuf-c $(TRAIN_LIBS)
 
 $(BUILD)/test_%: $(MOD)/test/test_%.c $(MOD)/test/test_check.h $(CORE_SRCS) \
               $(CORE_HDRS) | deps
 	@mkdir -p $(BUILD)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
 
-# the CART trainer end to end (t/train_cart.py, bench/bench_train.py)
-$(BUILD)/cart_driver: $(MOD)/test/cart_driver.c $(CORE_SRCS) $(CORE_HDRS) \
-                      | deps
+# the CART trainer's unit test, and the trainer end to end (t/train_cart.py,
+# bench/bench_train.py)
+$(BUILD)/test_cart: $(MOD)/test/test_cart.c $(MOD)/test/test_check.h \
+                    $(CORE_SRCS) $(CORE_HDRS) $(MOD)/core/train/mlp_cart.c \
+                    | deps
 	@mkdir -p $(BUILD)
-	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(MOD)/core/train/mlp_cart.c \
+	    $(LIBS)
+
+$(BUILD)/cart_driver: $(MOD)/test/cart_driver.c $(CORE_SRCS) $(CORE_HDRS) \
+                      $(MOD)/core/train/mlp_cart.c | deps
+	@mkdir -p $(BUILD)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(MOD)/core/train/mlp_cart.c \
+	    $(LIBS)
 
 # libFuzzer with ASan and UBSan: `make fuzz` runs each target FUZZ_SECONDS
 # (bounded, for CI) on bodies up to FUZZ_MAX_LEN; `make fuzz-long` runs each
@@ -275,7 +291,14 @@ reload: module $(BUILD)/mlpredict
 metrics: module
 	$(PYTHON) t/metrics.py --nginx $(NGINX) --module $(CURDIR)/$(SO)
 
-test: unit train-cart fuzz bench-smoke parity nginx-test reload metrics
+# mlpredict train against scikit-learn on the same rows, then served
+TRAIN_PORT ?= 1998
+
+train: module $(BUILD)/mlpredict
+	$(PYTHON) t/train.py --cli $(BUILD)/mlpredict --nginx $(NGINX) \
+	    --module $(CURDIR)/$(SO) --port $(TRAIN_PORT)
+
+test: unit train-cart fuzz bench-smoke parity nginx-test reload metrics train
 
 # The benchmark (bench/README.md): HTTP side by side with nginx `return 200`
 # and gunicorn + Flask + scikit-learn, the core without HTTP, memory with a

@@ -13,6 +13,8 @@
  *   mlpredict predict MODEL DATA.csv --csv [--keep COLUMN,...]
  *   mlpredict eval MODEL DATA.csv --label COLUMN [--by COLUMN] [--json]
  *                                     (mlpredict_csv.c)
+ *   mlpredict train ALGO DATA.csv --label COLUMN -o OUT.mlp [options]
+ *                                     (mlpredict_train.c)
  */
 
 #include <errno.h>
@@ -30,8 +32,6 @@
 #define MLP_CLI_MAX_BODY  (1024 * 1024 * 1024)
 
 
-typedef struct mlp_block_s  mlp_block_t;
-
 struct mlp_block_s {
     mlp_block_t  *next;
     /* the data follows, aligned for doubles */
@@ -39,13 +39,11 @@ struct mlp_block_s {
 };
 
 
-static void *mlp_cli_alloc(void *data, size_t size);
-static void mlp_cli_free(mlp_block_t *b);
 static char *mlp_read_all(FILE *f, size_t *len);
 static int mlp_convert(int argc, char **argv);
 
 
-static void *
+void *
 mlp_cli_alloc(void *data, size_t size)
 {
     mlp_block_t  **head, *b;
@@ -64,7 +62,7 @@ mlp_cli_alloc(void *data, size_t size)
 }
 
 
-static void
+void
 mlp_cli_free(mlp_block_t *b)
 {
     mlp_block_t  *next;
@@ -278,7 +276,9 @@ mlp_usage(void)
             "                JSON, or libsvm's svm-train model; N: the "
             "libsvm data's features)\n"
             "       mlpredict convert [--features a,b,...] "
-            "[--classes c1,c2,...] MODEL.onnx OUT\n");
+            "[--classes c1,c2,...] MODEL.onnx OUT\n"
+            "       mlpredict train ALGO DATA.csv --label COLUMN -o OUT.mlp "
+            "[options]\n");
     return 2;
 }
 
@@ -308,6 +308,10 @@ main(int argc, char **argv)
 
     if (strcmp(argv[1], "convert") == 0) {
         return mlp_convert(argc, argv);
+    }
+
+    if (strcmp(argv[1], "train") == 0) {
+        return mlp_cli_train(argc, argv);
     }
 
     m = mlp_model_open(argv[2], err, sizeof(err));

@@ -78,7 +78,10 @@ typedef struct {
 } mlp_eval_t;
 
 
-static int mlp_open_input(mlp_input_file_t *in, const char *path);
+static int mlp_open_input(mlp_input_file_t *in, const char *path,
+    const char *mem, size_t len);
+static int mlp_eval_run(mlp_model_t *m, mlp_input_file_t *in,
+    const char *label, const char *by, int json);
 static void mlp_close_input(mlp_input_file_t *in);
 static int mlp_next(mlp_input_file_t *in);
 static void mlp_progress(mlp_input_file_t *in, int done);
@@ -109,8 +112,11 @@ mlp_seconds(const struct timespec *a, const struct timespec *b)
 }
 
 
+/* path: a file, "-" for stdin; or with mem a name for len bytes */
+
 static int
-mlp_open_input(mlp_input_file_t *in, const char *path)
+mlp_open_input(mlp_input_file_t *in, const char *path, const char *mem,
+    size_t len)
 {
     size_t            i, total;
     char             *p;
@@ -119,7 +125,10 @@ mlp_open_input(mlp_input_file_t *in, const char *path)
     memset(in, 0, sizeof(mlp_input_file_t));
     in->path = path;
 
-    if (strcmp(path, "-") == 0) {
+    if (mem != NULL) {
+        in->csv = mlp_csv_open_mem(mem, len, 0);
+
+    } else if (strcmp(path, "-") == 0) {
         in->file = stdin;
         in->path = "stdin";
 
@@ -131,7 +140,10 @@ mlp_open_input(mlp_input_file_t *in, const char *path)
         }
     }
 
-    in->csv = mlp_csv_open_file(in->file, 0);
+    if (mem == NULL) {
+        in->csv = mlp_csv_open_file(in->file, 0);
+    }
+
     if (in->csv == NULL) {
         fprintf(stderr, "mlpredict: out of memory\n");
         return -1;
@@ -320,17 +332,9 @@ mlp_header_column(mlp_input_file_t *in, const char *name, size_t len)
 int
 mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
 {
-    int                json, rc;
-    long               col;
-    char              *label, *by, *data, *p, *q;
-    size_t             r, line;
-    uint32_t           g;
-    mlp_error_t        e;
-    mlp_eval_t         ev;
+    int                json, rc, i;
+    char              *label, *by, *data;
     mlp_input_file_t   in;
-    mlp_csv_t         *c;
-    char               err[MLP_ERR_LEN];
-    int                i;
 
     json = 0;
     label = NULL;
@@ -359,6 +363,53 @@ mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
         return mlp_usage();
     }
 
+    if (mlp_open_input(&in, data, NULL, 0) != 0) {
+        mlp_close_input(&in);
+        return 1;
+    }
+
+    rc = mlp_eval_run(m, &in, label, by, json);
+    mlp_close_input(&in);
+
+    return rc;
+}
+
+
+int
+mlp_cli_eval_mem(mlp_model_t *m, const char *name, const char *csv,
+    size_t len, const char *label)
+{
+    int               rc;
+    mlp_input_file_t  in;
+
+    if (mlp_open_input(&in, name, csv, len) != 0) {
+        mlp_close_input(&in);
+        return 1;
+    }
+
+    rc = mlp_eval_run(m, &in, label, NULL, 0);
+    mlp_close_input(&in);
+
+    return rc;
+}
+
+
+/* The report of m on in's records, label (and by) naming columns. */
+
+static int
+mlp_eval_run(mlp_model_t *m, mlp_input_file_t *in, const char *label,
+    const char *by, int json)
+{
+    int                rc;
+    long               col;
+    const char        *p, *q;
+    size_t             r, line;
+    uint32_t           g;
+    mlp_error_t        e;
+    mlp_eval_t         ev;
+    mlp_csv_t         *c;
+    char               err[MLP_ERR_LEN];
+
     memset(&ev, 0, sizeof(mlp_eval_t));
     ev.m = m;
     ev.k = mlp_model_is_classifier(m) ? mlp_model_n_outputs(m) : 0;
@@ -366,11 +417,7 @@ mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
     ev.by_col = -1;
     rc = 1;
 
-    if (mlp_open_input(&in, data) != 0) {
-        goto done;
-    }
-
-    c = in.csv;
+    c = in->csv;
 
     ev.s = mlp_score_create(m, MLP_SCORE_BLOCK);
     ev.all = mlp_metrics_create(ev.k, ev.n_out, ev.s ? ev.s->proba : 0);
@@ -392,10 +439,10 @@ mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
         goto done;
     }
 
-    if (mlp_score_header(ev.s, in.header, in.n_header, err, sizeof(err))
+    if (mlp_score_header(ev.s, in->header, in->n_header, err, sizeof(err))
         != 0)
     {
-        fprintf(stderr, "mlpredict: %s: %s\n", in.path, err);
+        fprintf(stderr, "mlpredict: %s: %s\n", in->path, err);
         goto done;
     }
 
@@ -412,7 +459,7 @@ mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
             goto done;
         }
 
-        col = mlp_header_column(&in, p, (size_t) (q - p));
+        col = mlp_header_column(in, p, (size_t) (q - p));
         if (col < 0) {
             goto done;
         }
@@ -431,14 +478,14 @@ mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
     }
 
     if (by != NULL) {
-        ev.by_col = mlp_header_column(&in, by, strlen(by));
+        ev.by_col = mlp_header_column(in, by, strlen(by));
         if (ev.by_col < 0) {
             goto done;
         }
     }
 
     for ( ;; ) {
-        rc = mlp_next(&in);
+        rc = mlp_next(in);
 
         if (rc < 0) {
             rc = 1;
@@ -449,19 +496,19 @@ mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
             line = c->rec_line;
             r = ev.s->n;
 
-            if (mlp_score_row(ev.s, c->fields, c->n_fields, line, in.header,
+            if (mlp_score_row(ev.s, c->fields, c->n_fields, line, in->header,
                               &e)
                 != 0)
             {
-                mlp_progress(&in, 1);
-                fprintf(stderr, "mlpredict: %s: %s\n", in.path, e.message);
+                mlp_progress(in, 1);
+                fprintf(stderr, "mlpredict: %s: %s\n", in->path, e.message);
                 rc = 1;
                 goto done;
             }
 
             /* the label's own errors are printed where they are found */
-            if (mlp_eval_label(&ev, &in, r) != 0) {
-                mlp_progress(&in, 1);
+            if (mlp_eval_label(&ev, in, r) != 0) {
+                mlp_progress(in, 1);
                 rc = 1;
                 goto done;
             }
@@ -469,8 +516,8 @@ mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
 
         if (ev.s->n == MLP_SCORE_BLOCK || (rc == 0 && ev.s->n > 0)) {
             if (mlp_score_run(ev.s, &e) != 0) {
-                mlp_progress(&in, 1);
-                fprintf(stderr, "mlpredict: %s: %s\n", in.path, e.message);
+                mlp_progress(in, 1);
+                fprintf(stderr, "mlpredict: %s: %s\n", in->path, e.message);
                 rc = 1;
                 goto done;
             }
@@ -489,11 +536,11 @@ mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
         }
     }
 
-    mlp_progress(&in, 1);
+    mlp_progress(in, 1);
 
     if (ev.all->rows == 0) {
         fprintf(stderr, "mlpredict: %s: no rows after the header\n",
-                in.path);
+                in->path);
         rc = 1;
         goto done;
     }
@@ -543,7 +590,7 @@ mlp_cli_eval(mlp_model_t *m, int argc, char **argv)
         fputs("}\n", stdout);
 
     } else {
-        printf("%s: %zu row%s, label \"%s\"\n\n", in.path, ev.all->rows,
+        printf("%s: %zu row%s, label \"%s\"\n\n", in->path, ev.all->rows,
                ev.all->rows == 1 ? "" : "s", label);
         mlp_text_metrics(stdout, &ev, ev.all, "");
 
@@ -580,7 +627,6 @@ done:
     free(ev.group);
     mlp_metrics_free(ev.all);
     mlp_score_free(ev.s);
-    mlp_close_input(&in);
 
     return rc;
 }
@@ -1416,7 +1462,7 @@ mlp_cli_predict_csv(mlp_model_t *m, int argc, char **argv)
     line = NULL;
     n_keep = 0;
 
-    if (mlp_open_input(&in, data) != 0) {
+    if (mlp_open_input(&in, data, NULL, 0) != 0) {
         goto done;
     }
 

@@ -52,29 +52,6 @@ typedef struct {
 } mlp_ls_text_t;
 
 
-typedef struct {
-    uint32_t                  seen;
-    uint32_t                  svm_type;
-    uint32_t                  kernel;
-    uint32_t                  degree;
-    uint32_t                  nr_class;
-    uint32_t                  total_sv;
-    uint32_t                  n_pairs;
-    uint32_t                  n_features;
-    uint32_t                  max_index;
-    double                    kernel_params[2];     /* gamma, coef0 */
-    uint32_t                  params[8];            /* svm_params */
-    double                   *rho;
-    double                   *prob_a;
-    double                   *prob_b;
-    long                     *label;
-    uint32_t                 *nr_sv;
-    double                   *sv;
-    double                   *coef;
-    char                     *names;
-    char                     *labels;
-    char                     *producer;
-} mlp_ls_model_t;
 
 
 static const char  *mlp_ls_svm_types[] = {
@@ -91,19 +68,18 @@ static int mlp_ls_token(mlp_ls_text_t *t, const char **tok, size_t *len);
 static int mlp_ls_double(const char *tok, size_t len, double *d);
 static int mlp_ls_long(const char *tok, size_t len, long min, long max,
     long *v);
-static int mlp_ls_header(mlp_ls_text_t *t, mlp_ls_model_t *ls, char *err,
+static int mlp_ls_header(mlp_ls_text_t *t, mlp_libsvm_model_t *ls, char *err,
     size_t errlen);
 static int mlp_ls_numbers(mlp_ls_text_t *t, const char *key, uint32_t n,
     double *d, long *l, long min, long max, char *err, size_t errlen);
-static int mlp_ls_sv_line(mlp_ls_text_t *t, mlp_ls_model_t *ls,
+static int mlp_ls_sv_line(mlp_ls_text_t *t, mlp_libsvm_model_t *ls,
     double *coef, double *row, char *err, size_t errlen);
-static int mlp_ls_vectors(mlp_ls_text_t *t, mlp_ls_model_t *ls,
+static int mlp_ls_vectors(mlp_ls_text_t *t, mlp_libsvm_model_t *ls,
     uint32_t n_features, char *err, size_t errlen);
-static int mlp_ls_writer(mlp_ls_model_t *ls, mlp_writer_t *w, char *err,
-    size_t errlen);
-static void mlp_ls_free(mlp_ls_model_t *ls);
+static int mlp_ls_writer(mlp_libsvm_model_t *ls, int named, uint32_t flags,
+    mlp_writer_t *w, char *err, size_t errlen);
 static int mlp_ls_parse(const char *text, size_t len, uint32_t n_features,
-    mlp_ls_model_t *ls, mlp_writer_t *w, char *err, size_t errlen);
+    mlp_libsvm_model_t *ls, mlp_writer_t *w, char *err, size_t errlen);
 
 
 int
@@ -269,7 +245,7 @@ mlp_ls_numbers(mlp_ls_text_t *t, const char *key, uint32_t n, double *d,
 /* The header, up to and including the "SV" line. */
 
 static int
-mlp_ls_header(mlp_ls_text_t *t, mlp_ls_model_t *ls, char *err, size_t errlen)
+mlp_ls_header(mlp_ls_text_t *t, mlp_libsvm_model_t *ls, char *err, size_t errlen)
 {
     long          v, *lv;
     size_t        len, vlen, i;
@@ -506,7 +482,7 @@ mlp_ls_header(mlp_ls_text_t *t, mlp_ls_model_t *ls, char *err, size_t errlen)
  */
 
 static int
-mlp_ls_sv_line(mlp_ls_text_t *t, mlp_ls_model_t *ls, double *coef,
+mlp_ls_sv_line(mlp_ls_text_t *t, mlp_libsvm_model_t *ls, double *coef,
     double *row, char *err, size_t errlen)
 {
     long          index, prev;
@@ -579,7 +555,7 @@ mlp_ls_sv_line(mlp_ls_text_t *t, mlp_ls_model_t *ls, double *coef,
 /* The support vectors: counted and checked, then read into dense rows. */
 
 static int
-mlp_ls_vectors(mlp_ls_text_t *t, mlp_ls_model_t *ls, uint32_t n_features,
+mlp_ls_vectors(mlp_ls_text_t *t, mlp_libsvm_model_t *ls, uint32_t n_features,
     char *err, size_t errlen)
 {
     size_t         n, width;
@@ -654,8 +630,8 @@ mlp_ls_vectors(mlp_ls_text_t *t, mlp_ls_model_t *ls, uint32_t n_features,
 }
 
 
-static void
-mlp_ls_free(mlp_ls_model_t *ls)
+void
+mlp_libsvm_model_free(mlp_libsvm_model_t *ls)
 {
     free(ls->rho);
     free(ls->prob_a);
@@ -670,18 +646,34 @@ mlp_ls_free(mlp_ls_model_t *ls)
 }
 
 
-/* The sections, pointing into ls. */
+/*
+ * The sections, pointing into ls. named: a converted file's own names
+ * (f1 .. fN, libsvm's labels) and producer; else they are the caller's.
+ */
 
 static int
-mlp_ls_writer(mlp_ls_model_t *ls, mlp_writer_t *w, char *err, size_t errlen)
+mlp_ls_writer(mlp_libsvm_model_t *ls, int named, uint32_t flags,
+    mlp_writer_t *w, char *err, size_t errlen)
 {
     int          classifier;
     char        *p, *e;
     size_t       i, size;
-    uint32_t     k, flags, *params;
+    uint32_t     k, *params;
 
     k = ls->nr_class;
     classifier = ls->svm_type <= MLP_SVM_NU_SVC;
+
+    if (classifier) {
+        flags |= MLP_SVM_BINARY_DIRECT;
+
+        if (ls->prob_a != NULL) {
+            flags |= MLP_SVM_PROBABILITY;
+        }
+    }
+
+    if (!named) {
+        goto sections;
+    }
 
     /* names f1 .. fN: at most 8 bytes each with the NUL */
     ls->names = malloc((size_t) ls->n_features * 9 + 1);
@@ -701,15 +693,9 @@ mlp_ls_writer(mlp_ls_model_t *ls, mlp_writer_t *w, char *err, size_t errlen)
     }
 
     memset(w, 0, sizeof(mlp_writer_t));
-    w->kind = MLP_KIND_SVM;
-    w->n_features = ls->n_features;
-    w->n_outputs = classifier ? k : 1;
-    w->link = MLP_LINK_IDENTITY;
 
     mlp_writer_add(w, MLP_SEC_FEATURE_NAMES, MLP_DTYPE_STRINGS, ls->names,
                    p - ls->names, ls->n_features);
-
-    flags = 0;
 
     if (classifier) {
         p = ls->labels;
@@ -720,12 +706,6 @@ mlp_ls_writer(mlp_ls_model_t *ls, mlp_writer_t *w, char *err, size_t errlen)
 
         mlp_writer_add(w, MLP_SEC_CLASS_LABELS, MLP_DTYPE_STRINGS,
                        ls->labels, p - ls->labels, k);
-
-        flags |= MLP_SVM_BINARY_DIRECT;
-
-        if (ls->prob_a != NULL) {
-            flags |= MLP_SVM_PROBABILITY;
-        }
     }
 
     /* the producer: what GET shows of where the model came from */
@@ -771,6 +751,13 @@ mlp_ls_writer(mlp_ls_model_t *ls, mlp_writer_t *w, char *err, size_t errlen)
     mlp_writer_add(w, MLP_SEC_PRODUCER, MLP_DTYPE_STRINGS, ls->producer,
                    strlen(ls->producer) + 1, 1);
 
+sections:
+
+    w->kind = MLP_KIND_SVM;
+    w->n_features = ls->n_features;
+    w->n_outputs = classifier ? k : 1;
+    w->link = MLP_LINK_IDENTITY;
+
     params = ls->params;
     params[0] = ls->svm_type;
     params[1] = ls->kernel;
@@ -811,14 +798,14 @@ mlp_ls_writer(mlp_ls_model_t *ls, mlp_writer_t *w, char *err, size_t errlen)
 
 static int
 mlp_ls_parse(const char *text, size_t len, uint32_t n_features,
-    mlp_ls_model_t *ls, mlp_writer_t *w, char *err, size_t errlen)
+    mlp_libsvm_model_t *ls, mlp_writer_t *w, char *err, size_t errlen)
 {
     int            classifier;
     uint32_t       i, j, need;
     uint64_t       sum;
     mlp_ls_text_t  t;
 
-    memset(ls, 0, sizeof(mlp_ls_model_t));
+    memset(ls, 0, sizeof(mlp_libsvm_model_t));
 
     if (len > MLP_LIBSVM_MAX_TEXT) {
         mlp_fail(err, errlen, "%zu bytes: over the %zu a libsvm model may "
@@ -930,7 +917,17 @@ mlp_ls_parse(const char *text, size_t len, uint32_t n_features,
         return -1;
     }
 
-    return mlp_ls_writer(ls, w, err, errlen);
+    return mlp_ls_writer(ls, 1, 0, w, err, errlen);
+}
+
+
+int
+mlp_libsvm_sections(mlp_libsvm_model_t *ls, uint32_t flags, mlp_writer_t *w,
+    char *err, size_t errlen)
+{
+    ls->n_pairs = ls->nr_class * (ls->nr_class - 1) / 2;
+
+    return mlp_ls_writer(ls, 0, flags, w, err, errlen);
 }
 
 
@@ -940,7 +937,7 @@ mlp_libsvm_build(const char *text, size_t len, uint32_t n_features,
 {
     int             rc;
     mlp_writer_t    w;
-    mlp_ls_model_t  ls;
+    mlp_libsvm_model_t  ls;
 
     rc = mlp_ls_parse(text, len, n_features, &ls, &w, err, errlen);
 
@@ -953,7 +950,7 @@ mlp_libsvm_build(const char *text, size_t len, uint32_t n_features,
         }
     }
 
-    mlp_ls_free(&ls);
+    mlp_libsvm_model_free(&ls);
 
     return rc;
 }
@@ -968,7 +965,7 @@ mlp_convert_libsvm(const char *in, const char *out, uint32_t n_features,
     FILE           *f;
     size_t          n, cap;
     mlp_writer_t    w;
-    mlp_ls_model_t  ls;
+    mlp_libsvm_model_t  ls;
 
     f = fopen(in, "rb");
     if (f == NULL) {
@@ -1021,7 +1018,7 @@ mlp_convert_libsvm(const char *in, const char *out, uint32_t n_features,
         mlp_fail(err, errlen, "%s: %s", in, reason);
     }
 
-    mlp_ls_free(&ls);
+    mlp_libsvm_model_free(&ls);
     free(text);
 
     return rc;

@@ -1,0 +1,645 @@
+#!/usr/bin/python3
+"""`mlpredict train` against scikit-learn, computed here on the same rows.
+
+For every algorithm on four data sets (diabetes and breast_cancer/iris,
+bundled with scikit-learn; Grunfeld's investment data, with its string
+column `firm`, from Debian's python3-statsmodels; a synthetic one of
+100,000 rows with missing values and categories), the CSV is read here as
+`mlpredict train` reads it, the rows are split with the split the README
+documents (splitmix64, Fisher-Yates), the README's scikit-learn pipeline
+is fitted on the training rows with the estimator scikit-learn would use,
+and its answers on the held-out rows are compared with `mlpredict predict
+--csv` of the model `mlpredict train` wrote:
+
+  linear, ridge         coefficients and predictions within 1e-9 relative
+  logistic, linear-svm  probabilities / decision values within 1e-6
+                        relative, labels equal on >= 99.5% of the rows
+  svm, svr              decision values within 1e-6 relative (labels by
+                        vote equal); with --probability, held-out accuracy
+                        of the most probable class within 0.5 points
+  tree                  (--max-features all) the same label / value on
+                        >= 99% of the held-out rows
+  forest                held-out accuracy (R^2) within 0.01 of scikit-
+                        learn's RandomForest, averaged over 5 seeds
+
+"Relative" is against the scale of what is compared: |a - b| <= rtol *
+max(|b|, max |b| over the compared values). Then the refusals of bad input,
+`auto`, and a trained model served by nginx answering as `mlpredict
+predict` does.
+"""
+
+import argparse
+import io
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn import datasets as skd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.svm import SVC, SVR, LinearSVC
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from parity_svm import Nginx  # noqa: E402
+import scipy.linalg  # noqa: E402
+
+NA = ["", "NA", "NaN", "null"]      # what mlp_csv_missing calls missing
+GRUNFELD = ("/usr/lib/python3/dist-packages/statsmodels/datasets/grunfeld/"
+            "grunfeld.csv")
+M64 = (1 << 64) - 1
+
+
+class MinNormLinear(LinearRegression):
+    """LinearRegression; where the centred design is rank deficient (full
+    one-hot blocks beside the intercept), its minimum-norm solution with
+    numpy's cutoff (singular values under eps * max(n, d) of the largest
+    are zero): scipy's default cutoff, eps, keeps the null ones at 1e-16
+    and makes coef_ rounding noise of 1e12 (see the README)."""
+
+    def fit(self, X, y):
+        LinearRegression.fit(self, X, y)
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+        xm, ym = X.mean(axis=0), y.mean()
+        Xc = X - xm
+        if np.linalg.matrix_rank(Xc) < X.shape[1]:
+            cond = np.finfo(float).eps * max(X.shape)
+            self.coef_ = scipy.linalg.lstsq(Xc, y - ym, cond=cond,
+                                            lapack_driver="gelsd")[0]
+            self.intercept_ = ym - xm @ self.coef_
+        return self
+
+
+class Result:
+    def __init__(self):
+        self.passed = 0
+        self.failed = []
+
+    def check(self, ok, what):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed.append(what)
+            print("FAIL", what, flush=True)
+
+
+# -- the split, as the README documents it
+
+def split(n, test_size, seed):
+    perm = list(range(n))
+    s = seed
+    for i in range(n - 1, 0, -1):
+        s = (s + 0x9e3779b97f4a7c15) & M64
+        z = s
+        z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M64
+        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M64
+        z ^= z >> 31
+        j = int(float(z >> 11) * 2.0 ** -53 * (i + 1))
+        perm[i], perm[j] = perm[j], perm[i]
+    n_test = math.ceil(test_size * n)
+    return sorted(perm[n_test:]), sorted(perm[:n_test])
+
+
+def read(path):
+    return pd.read_csv(path, keep_default_na=False, na_values=NA)
+
+
+def pipeline(df, label, scale, est):
+    cols = [c for c in df.columns if c != label]
+    num = [c for c in cols if df[c].dtype.kind in "biuf"]
+    cat = [c for c in cols if c not in num]
+    steps = [SimpleImputer(strategy="mean")] + (
+        [StandardScaler()] if scale else [])
+    prep = ColumnTransformer([
+        ("num", Pipeline([("i%d" % k, s) for k, s in enumerate(steps)]),
+         num),
+        ("cat", Pipeline([
+            ("i", SimpleImputer(strategy="most_frequent")),
+            ("o", OneHotEncoder(handle_unknown="ignore",
+                                sparse_output=False))]), cat)])
+    return Pipeline([("prep", prep), ("est", est)])
+
+
+def sections(path):
+    """id -> (dtype, bytes) of a model file (models/FORMAT.md)."""
+    with open(path, "rb") as f:
+        b = f.read()
+    n = struct.unpack_from("<I", b, 44)[0]
+    out = {}
+    for i in range(n):
+        sid, dt, off, size, _ = struct.unpack_from("<IIQQQ", b, 64 + 32 * i)
+        out[sid] = (dt, b[off:off + size])
+    return out
+
+
+def f64(sec, sid):
+    return np.frombuffer(sec[sid][1], dtype="<f8")
+
+
+def close(a, b, rtol):
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        return False, "shapes %s and %s" % (a.shape, b.shape)
+    scale = np.maximum(np.abs(b), np.max(np.abs(b)) if b.size else 0)
+    err = np.abs(a - b) / np.where(scale > 0, scale, 1)
+    worst = float(np.max(err)) if err.size else 0.0
+    return worst <= rtol, "worst relative %.3g" % worst
+
+
+class Case:
+    def __init__(self, cli, tmp, res):
+        self.cli = cli
+        self.tmp = tmp
+        self.res = res
+
+    def train(self, algo, csv, label, out, *opts, check=True):
+        cmd = [self.cli, "train", algo, csv, "--label", label, "-o", out]
+        cmd += [str(o) for o in opts]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if check and p.returncode != 0:
+            raise RuntimeError("%s: %s" % (" ".join(cmd), p.stderr))
+        return p
+
+    def predict(self, model, frame):
+        path = os.path.join(self.tmp, "held_out.csv")
+        frame.to_csv(path, index=False)
+        p = subprocess.run([self.cli, "predict", model, path, "--csv"],
+                           capture_output=True, text=True, check=True)
+        return pd.read_csv(io.StringIO(p.stdout), keep_default_na=False,
+                           dtype={"prediction": str})
+
+
+def decision_columns(got, classes):
+    if "decision" in got.columns:
+        return got["decision"].to_numpy(float)
+    return got[["decision_%s" % c for c in classes]].to_numpy(float)
+
+
+def run_case(c, name, csv, label, algo, opts, est, kind, rtol=None):
+    """One algorithm on one data set against scikit-learn."""
+    res = c.res
+    df = read(csv)
+    tr, te = split(len(df), 0.25, 0)
+    model = os.path.join(c.tmp, "%s_%s.mlp" % (name, algo))
+    t0 = time.time()
+    c.train(algo, csv, label, model, *opts)
+    ours_s = time.time() - t0
+    scale = algo not in ("tree", "forest")
+    pipe = pipeline(df, label, scale, est)
+    X = df.drop(columns=[label])
+    y = df[label]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.time()
+        pipe.fit(X.iloc[tr], y.iloc[tr])
+        sk_s = time.time() - t0
+    Xt = X.iloc[te]
+    got = c.predict(model, df.iloc[te])
+    what = "%s %s %s" % (name, algo, " ".join(str(o) for o in opts))
+    e = pipe.named_steps["est"]
+
+    if kind == "regression":
+        want = pipe.predict(Xt)
+        ok, why = close(got["prediction"].to_numpy(float), want, rtol)
+        res.check(ok, "%s: predictions %s" % (what, why))
+        if algo in ("linear", "ridge"):
+            sec = sections(model)
+            ok, why = close(f64(sec, 20), e.coef_, rtol)
+            res.check(ok, "%s: coefficients %s" % (what, why))
+            ok2, why2 = close(f64(sec, 21), [e.intercept_], rtol)
+            res.check(ok2, "%s: intercept %s" % (what, why2))
+            why += "; coef " + why.split()[-1]
+        print("  %-44s %s (train %.2f s, sklearn %.2f s)"
+              % (what, why, ours_s, sk_s), flush=True)
+        return
+
+    classes = [str(v) for v in e.classes_]
+    labels = pipe.predict(Xt)
+    same = np.mean(got["prediction"].to_numpy() ==
+                   np.array([str(v) for v in labels]))
+    if kind == "proba":
+        want = pipe.predict_proba(Xt)
+        cols = ["proba_%s" % k for k in classes]
+        ok, why = close(got[cols].to_numpy(float), want, rtol)
+        res.check(ok, "%s: probabilities %s" % (what, why))
+    else:
+        want = pipe.decision_function(Xt)
+        ok, why = close(decision_columns(got, classes), want, rtol)
+        res.check(ok, "%s: decision values %s" % (what, why))
+    need = 1.0 if algo == "svm" else 0.995
+    res.check(same >= need, "%s: labels equal on %.4f of the held-out rows"
+              % (what, same))
+    print("  %-44s %s, labels %.4f (train %.2f s, sklearn %.2f s)"
+          % (what, why, same, ours_s, sk_s), flush=True)
+
+
+def run_svm_probability(c, name, csv, label, opts, est):
+    """libsvm's Platt scaling draws its folds at random: accuracy only."""
+    res = c.res
+    df = read(csv)
+    tr, te = split(len(df), 0.25, 0)
+    model = os.path.join(c.tmp, "%s_svm_prob.mlp" % name)
+    c.train("svm", csv, label, model, "--probability", *opts)
+    pipe = pipeline(df, label, True, est)
+    X = df.drop(columns=[label])
+    y = df[label]
+    pipe.fit(X.iloc[tr], y.iloc[tr])
+    got = c.predict(model, df.iloc[te])
+    classes = [str(v) for v in pipe.classes_]
+    truth = np.array([str(v) for v in y.iloc[te]])
+    ours = np.array(classes)[np.argmax(
+        got[["proba_%s" % k for k in classes]].to_numpy(float), axis=1)]
+    theirs = np.array(classes)[np.argmax(pipe.predict_proba(X.iloc[te]),
+                                         axis=1)]
+    a, b = np.mean(ours == truth), np.mean(theirs == truth)
+    what = "%s svm --probability" % name
+    res.check(abs(a - b) <= 0.005, "%s: accuracy of the most probable class "
+              "%.4f, scikit-learn's %.4f" % (what, a, b))
+    votes = np.mean(got["prediction"].to_numpy()
+                    == np.array([str(v) for v in pipe.predict(X.iloc[te])]))
+    res.check(votes == 1.0, "%s: labels (votes) equal on %.4f" % (what,
+                                                                   votes))
+    print("  %-44s accuracy %.4f vs %.4f, votes equal %.4f"
+          % (what, a, b, votes), flush=True)
+
+
+def cart_built(c, csv, label):
+    p = c.train("tree", csv, label, os.path.join(c.tmp, "probe.mlp"),
+                check=False)
+    return "not built" not in p.stderr
+
+
+def run_tree(c, name, csv, label, classify):
+    res = c.res
+    df = read(csv)
+    tr, te = split(len(df), 0.25, 0)
+    model = os.path.join(c.tmp, "%s_tree.mlp" % name)
+    c.train("tree", csv, label, model, "--max-features", "all",
+            "--task", "classification" if classify else "regression")
+    est = (DecisionTreeClassifier if classify else DecisionTreeRegressor)(
+        random_state=0)
+    pipe = pipeline(df, label, False, est)
+    X = df.drop(columns=[label])
+    pipe.fit(X.iloc[tr], df[label].iloc[tr])
+    got = c.predict(model, df.iloc[te])
+    want = pipe.predict(X.iloc[te])
+    if classify:
+        same = np.mean(got["prediction"].to_numpy()
+                       == np.array([str(v) for v in want]))
+    else:
+        same = np.mean(np.isclose(got["prediction"].to_numpy(float), want,
+                                  rtol=1e-12, atol=0))
+    res.check(same >= 0.99, "%s tree: the same answer on %.4f of the "
+              "held-out rows" % (name, same))
+    print("  %-44s same on %.4f" % (name + " tree --max-features all",
+                                    same), flush=True)
+
+
+def run_forest(c, name, csv, label, classify, n_estimators=100):
+    res = c.res
+    df = read(csv)
+    tr, te = split(len(df), 0.25, 0)
+    X = df.drop(columns=[label])
+    y = df[label]
+    ours, theirs = [], []
+    for seed in range(5):
+        model = os.path.join(c.tmp, "%s_forest.mlp" % name)
+        c.train("forest", csv, label, model, "--seed", seed,
+                "--n-estimators", n_estimators,
+                "--task", "classification" if classify else "regression")
+        # --seed moves the split too: the same rows here
+        tr, te = split(len(df), 0.25, seed)
+        est = (RandomForestClassifier(n_estimators=n_estimators,
+                                      random_state=seed)
+               if classify else
+               RandomForestRegressor(n_estimators=n_estimators,
+                                     random_state=seed))
+        pipe = pipeline(df, label, False, est)
+        pipe.fit(X.iloc[tr], y.iloc[tr])
+        got = c.predict(model, df.iloc[te])
+        if classify:
+            truth = np.array([str(v) for v in y.iloc[te]])
+            ours.append(np.mean(got["prediction"].to_numpy() == truth))
+            theirs.append(np.mean(np.array(
+                [str(v) for v in pipe.predict(X.iloc[te])]) == truth))
+        else:
+            from sklearn.metrics import r2_score
+            ours.append(r2_score(y.iloc[te],
+                                 got["prediction"].to_numpy(float)))
+            theirs.append(pipe.score(X.iloc[te], y.iloc[te]))
+    a, b = float(np.mean(ours)), float(np.mean(theirs))
+    res.check(abs(a - b) <= 0.01, "%s forest: held-out %s %.4f, scikit-"
+              "learn's %.4f (5 seeds)" % (name, "accuracy" if classify
+                                          else "R^2", a, b))
+    print("  %-44s %.4f vs %.4f over 5 seeds" % (name + " forest", a, b),
+          flush=True)
+
+
+# -- the data sets
+
+def make_data(tmp):
+    paths = {}
+    d = skd.load_diabetes(as_frame=True).frame
+    paths["diabetes"] = os.path.join(tmp, "diabetes.csv")
+    d.to_csv(paths["diabetes"], index=False)
+
+    b = skd.load_breast_cancer(as_frame=True).frame
+    paths["breast_cancer"] = os.path.join(tmp, "breast_cancer.csv")
+    b.to_csv(paths["breast_cancer"], index=False)
+
+    i = skd.load_iris(as_frame=True)
+    f = i.frame.copy()
+    f["target"] = [str(i.target_names[t]) for t in i.target]
+    paths["iris"] = os.path.join(tmp, "iris.csv")
+    f.to_csv(paths["iris"], index=False)
+
+    # real data with a string column: the firm's investment, and whether
+    # it is above the median (a classification of the same rows)
+    g = pd.read_csv(GRUNFELD)
+    paths["grunfeld"] = os.path.join(tmp, "grunfeld.csv")
+    g.to_csv(paths["grunfeld"], index=False)
+    g["high"] = np.where(g["invest"] > g["invest"].median(), "high", "low")
+    g = g.drop(columns=["invest"])
+    paths["grunfeld_high"] = os.path.join(tmp, "grunfeld_high.csv")
+    g.to_csv(paths["grunfeld_high"], index=False)
+
+    # synthetic: 100,000 rows, 12 numbers and 3 categories, 5% missing
+    rng = np.random.default_rng(13)
+    n = 100000
+    X = rng.normal(size=(n, 12)) * rng.uniform(0.5, 20, 12) + \
+        rng.uniform(-5, 5, 12)
+    s = pd.DataFrame(X, columns=["x%d" % k for k in range(12)]).round(6)
+    s["color"] = rng.choice(["red", "green", "blue", "teal"], n,
+                            p=[.4, .3, .2, .1])
+    s["size"] = rng.choice(["S", "M", "L"], n)
+    s["region"] = rng.choice(["r%d" % k for k in range(9)], n)
+    z = (X[:, :6] / X[:, :6].std(axis=0)) @ rng.normal(size=6) + \
+        (s["color"] == "red") * 1.0 - (s["size"] == "L") * 0.7
+    s["value"] = (z * 10 + rng.normal(0, 3, n)).round(4)
+    s["label"] = np.where(z + rng.logistic(size=n) > 0.3, "yes", "no")
+    for col in ["x0", "x3", "x7", "color", "region"]:
+        s.loc[rng.random(n) < 0.05, col] = np.nan
+    big = s.drop(columns=["label"])
+    paths["synthetic"] = os.path.join(tmp, "synthetic.csv")
+    big.to_csv(paths["synthetic"], index=False)
+    paths["synthetic_cls"] = os.path.join(tmp, "synthetic_cls.csv")
+    s.drop(columns=["value"]).to_csv(paths["synthetic_cls"], index=False)
+    # kernel svm is O(n^2): 3,000 of the rows
+    paths["synthetic_small"] = os.path.join(tmp, "synthetic_small.csv")
+    big.iloc[:3000].to_csv(paths["synthetic_small"], index=False)
+    paths["synthetic_cls_small"] = os.path.join(tmp,
+                                                "synthetic_cls_small.csv")
+    s.drop(columns=["value"]).iloc[:3000].to_csv(
+        paths["synthetic_cls_small"], index=False)
+    return paths
+
+
+def agreement(c, P):
+    tight = ["--tol", "1e-12"]
+    sv_tight = ["--tol", "1e-9"]
+    regs = [("diabetes", "target"), ("grunfeld", "invest"),
+            ("synthetic", "value")]
+    clss = [("breast_cancer", "target"), ("iris", "target"),
+            ("grunfeld_high", "high"), ("synthetic_cls", "label")]
+    for name, label in regs:
+        run_case(c, name, P[name], label, "linear", [], MinNormLinear(),
+                 "regression", 1e-9)
+        run_case(c, name, P[name], label, "ridge", ["--alpha", 3],
+                 Ridge(alpha=3), "regression", 1e-9)
+    for name, label in clss:
+        run_case(c, name, P[name], label, "logistic", ["--C", 0.5] + tight,
+                 # lbfgs's ftol stops it at a gradient of 1e-7: newton-cg,
+                 # the same problem, converges as tight as asked
+                 LogisticRegression(C=0.5, tol=1e-10, max_iter=100000,
+                                    solver="newton-cg"),
+                 "proba", 1e-6)
+        run_case(c, name, P[name], label, "linear-svm", ["--C", 0.5] + tight,
+                 LinearSVC(C=0.5, dual=False, tol=1e-12, max_iter=100000),
+                 "decision", 1e-6)
+    for name, label in [("diabetes", "target"), ("grunfeld", "invest"),
+                        ("synthetic_small", "value")]:
+        for kern, extra, sk in [("rbf", [], {}),
+                                ("poly", ["--degree", 2, "--coef0", 1],
+                                 {"degree": 2, "coef0": 1.0})][
+                                     :1 if name.startswith("syn") else 2]:
+            run_case(c, name, P[name], label, "svr",
+                     ["--kernel", kern, "--C", 20, "--epsilon", 0.5]
+                     + extra + sv_tight,
+                     SVR(kernel=kern, C=20, epsilon=0.5, tol=1e-9, **sk),
+                     "regression", 1e-6)
+    for name, label in [("breast_cancer", "target"), ("iris", "target"),
+                        ("grunfeld_high", "high"),
+                        ("synthetic_cls_small", "label")]:
+        for kern, extra, sk in [("rbf", [], {}),
+                                ("sigmoid", ["--gamma", "auto", "--coef0",
+                                             0.5],
+                                 {"gamma": "auto", "coef0": 0.5}),
+                                ("linear", [], {})]:
+            run_case(c, name, P[name], label, "svm",
+                     ["--kernel", kern, "--C", 2] + extra + sv_tight,
+                     SVC(kernel=kern, C=2, tol=1e-9, **sk), "decision",
+                     1e-6)
+    for name, label in [("iris", "target"), ("breast_cancer", "target")]:
+        run_svm_probability(c, name, P[name], label, [],
+                            SVC(probability=True, random_state=0))
+
+    if not cart_built(c, P["iris"], "target"):
+        c.res.check(False, "tree and forest: not built into this mlpredict")
+        return
+    for name, label, cls in [("iris", "target", True),
+                             ("breast_cancer", "target", True),
+                             ("grunfeld_high", "high", True),
+                             ("diabetes", "target", False),
+                             ("grunfeld", "invest", False),
+                             ("synthetic_small", "value", False),
+                             ("synthetic_cls_small", "label", True)]:
+        run_tree(c, name, P[name], label, cls)
+    for name, label, cls in [("iris", "target", True),
+                             ("breast_cancer", "target", True),
+                             ("grunfeld_high", "high", True),
+                             ("diabetes", "target", False),
+                             ("grunfeld", "invest", False)]:
+        run_forest(c, name, P[name], label, cls)
+
+
+def refusals(c, P):
+    """Bad input refused before any work, with a message naming it."""
+    tmp = c.tmp
+    out = os.path.join(tmp, "refused.mlp")
+
+    def write(name, text):
+        p = os.path.join(tmp, name)
+        with open(p, "w") as f:
+            f.write(text)
+        return p
+
+    empty = write("empty_rows.csv", "a,b,y\n")
+    one = write("one_label.csv", "a,b,y\n1,2,x\n3,4,x\n5,6,x\n")
+    allmiss = write("all_missing.csv", "a,b,y\n1,,x\n3,,z\n5,NA,x\n6,,z\n")
+    cases = [
+        (["linear", P["diabetes"], "--label", "nope"], "no column named "
+         "\"nope\""),
+        (["linear", empty, "--label", "y"], "no rows"),
+        (["logistic", one, "--label", "y"], "has one value"),
+        (["logistic", allmiss, "--label", "y"], "column \"b\" is missing "
+         "on every row"),
+        (["ridge", P["diabetes"], "--label", "target", "--alpha", "0"],
+         "--alpha 0"),
+        (["ridge", P["diabetes"], "--label", "target", "--alpha", "-1"],
+         "--alpha -1"),
+        (["svm", P["iris"], "--label", "target", "--C", "x"], "--C x"),
+        (["svm", P["iris"], "--label", "target", "--gamma", "0"],
+         "--gamma"),
+        (["svm", P["iris"], "--label", "target", "--kernel", "cubic"],
+         "--kernel cubic"),
+        (["linear", P["diabetes"], "--label", "target", "--test-size", "1"],
+         "--test-size 1"),
+        (["linear", P["diabetes"], "--label", "target", "--C", "1"],
+         "--C is not an option of linear"),
+        (["linear", P["iris"], "--label", "target"], "is not numeric"),
+        (["linear", P["diabetes"], "--label", "target", "--drop", "zz"],
+         "no column named \"zz\" (--drop)"),
+        (["forest", P["iris"], "--label", "target", "--n-estimators", "0"],
+         "--n-estimators 0"),
+        (["auto", P["iris"], "--label", "target", "--metric", "r2"],
+         "--metric r2 is for regression"),
+    ]
+    for args, want in cases:
+        if os.path.exists(out):
+            os.unlink(out)
+        p = subprocess.run([c.cli, "train"] + args[:1] + [args[1]] +
+                           ["-o", out] + args[2:], capture_output=True,
+                           text=True)
+        ok = p.returncode != 0 and want in p.stderr and \
+            not os.path.exists(out) and p.stdout == ""
+        c.res.check(ok, "refusal %s: wanted %r, got rc %d %r" % (
+            " ".join(args), want, p.returncode, p.stderr.strip()))
+    print("  %d refusals checked" % len(cases), flush=True)
+
+    # --drop leaves the column out of the model's inputs
+    p = c.train("linear", P["diabetes"], "target", out, "--drop", "age,sex")
+    info = json.loads(subprocess.run([c.cli, "info", out],
+                                     capture_output=True, text=True).stdout)
+    names = [i["name"] for i in info["inputs"]]
+    c.res.check("age" not in names and "sex" not in names
+                and len(names) == 8, "--drop: inputs %s" % names)
+    # not a terminal: no progress line on stderr
+    c.res.check(p.stderr == "", "stderr not a terminal: %r" % p.stderr)
+    # the held-out report is `mlpredict eval`'s on the held-out rows
+    df = read(P["diabetes"])
+    _, te = split(len(df), 0.25, 0)
+    held = os.path.join(tmp, "held.csv")
+    df.iloc[te].to_csv(held, index=False)
+    ev = subprocess.run([c.cli, "eval", out, held, "--label", "target"],
+                        capture_output=True, text=True).stdout
+    body = ev.split("\n", 1)[1]
+    c.res.check(body in p.stdout, "the report is eval's on the held-out "
+                "rows:\n%s\n---\n%s" % (p.stdout, ev))
+    # --test-size 0: every row trained on, no report
+    p = c.train("ridge", P["diabetes"], "target", out, "--test-size", "0")
+    c.res.check("442 rows" in p.stdout and "no rows held out" in p.stdout,
+                "--test-size 0: %r" % p.stdout)
+
+
+def auto(c, P):
+    res = c.res
+    for csv, label, metric in [(P["breast_cancer"], "target", "roc_auc"),
+                               (P["diabetes"], "target", "rmse")]:
+        out = os.path.join(c.tmp, "auto.mlp")
+        p = c.train("auto", csv, label, out, "--metric", metric, "--folds", 3)
+        lines = p.stdout.splitlines()
+        best = [ln for ln in lines if ln.startswith("best: ")]
+        table = [ln for ln in lines if ln.startswith("  ") and
+                 len(ln.split()) >= 4]
+        res.check(len(best) == 1 and len(table) >= 5,
+                  "auto %s: %s" % (metric, p.stdout))
+        info = json.loads(subprocess.run([c.cli, "info", out],
+                                         capture_output=True,
+                                         text=True).stdout)
+        res.check("task" in info, "auto: the model loads")
+        print("  auto --metric %s: %s" % (metric, best[0] if best else "?"),
+              flush=True)
+
+
+def http(c, P, nginx, module, port):
+    """A trained model served by nginx answers as mlpredict predict."""
+    res = c.res
+    model = os.path.join(c.tmp, "served.mlp")
+    c.train("logistic", P["grunfeld_high"], "high", model)
+    df = read(P["grunfeld_high"])
+    rows = df.drop(columns=["high"]).iloc[:40]
+    rows.loc[3, "firm"] = "Nobody Inc"        # unknown: ignored
+    rows.loc[5, "value"] = np.nan             # missing: imputed
+    inst = [{k: (None if (isinstance(v, float) and math.isnan(v)) else
+                 (v.item() if hasattr(v, "item") else v))
+             for k, v in r.items()} for r in rows.to_dict("records")]
+    body = json.dumps({"instances": inst}).encode()
+    path = os.path.join(c.tmp, "body.json")
+    with open(path, "wb") as f:
+        f.write(body)
+    cli = subprocess.run([c.cli, "predict", model, path],
+                         capture_output=True, text=True, check=True).stdout
+    ngx = Nginx(nginx, module, port, [("m", model)])
+    err = ngx.start()
+    if err:
+        res.check(False, "nginx: %s" % err)
+        return
+    try:
+        req = urllib.request.Request("http://127.0.0.1:%d/m" % port, body,
+                                     {"Content-Type": "application/json"})
+        got = urllib.request.urlopen(req, timeout=10).read().decode()
+    finally:
+        ngx.stop()
+    res.check(json.loads(got) == json.loads(cli),
+              "nginx answers as mlpredict predict:\n%s\n%s" % (got, cli))
+    print("  nginx on port %d answers 40 rows as mlpredict predict" % port,
+          flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--nginx", required=True)
+    ap.add_argument("--module", required=True)
+    ap.add_argument("--port", type=int, default=2001)
+    a = ap.parse_args()
+    res = Result()
+    t0 = time.time()
+    with tempfile.TemporaryDirectory(prefix="mlpredict-train-") as tmp:
+        c = Case(os.path.abspath(a.cli), tmp, res)
+        P = make_data(tmp)
+        print("agreement with scikit-learn %s:" % __import__(
+            "sklearn").__version__, flush=True)
+        agreement(c, P)
+        print("refusals, --drop, the report, --test-size 0:", flush=True)
+        refusals(c, P)
+        print("auto:", flush=True)
+        auto(c, P)
+        print("serving:", flush=True)
+        http(c, P, a.nginx, a.module, a.port)
+    print("train.py: %d passed, %d failed in %.0f s"
+          % (res.passed, len(res.failed), time.time() - t0))
+    for f in res.failed:
+        print("FAILED:", f)
+    sys.exit(1 if res.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
