@@ -44,7 +44,7 @@ SO         := $(BUILD)/$(MOD).so
 
 .PHONY: all deps module run test unit train-cart parity nginx-test reload \
         metrics train valgrind asan-test fuzz \
-        fuzz-long models clean bench bench-smoke
+        fuzz-long models clean bench bench-smoke bench-train
 
 all: module $(BUILD)/mlpredict
 
@@ -315,6 +315,11 @@ bench: module $(BUILD)/mlpredict $(BUILD)/bench_core
 	    --module $(CURDIR)/$(SO) --cli $(BUILD)/mlpredict \
 	    --core $(BUILD)/bench_core
 	$(PYTHON) bench/bench_csv.py --cli $(BUILD)/mlpredict
+
+# Training time beside scikit-learn (bench/README.md): on its own, minutes.
+bench-train: $(BUILD)/cart_driver $(BUILD)/mlpredict
+	$(PYTHON) bench/bench_train.py --driver $(BUILD)/cart_driver \
+	    --cli $(BUILD)/mlpredict
 
 bench-smoke: module $(BUILD)/mlpredict $(BUILD)/bench_core
 	$(PYTHON) bench/run.py --smoke --seconds 1 --nginx $(NGINX) \

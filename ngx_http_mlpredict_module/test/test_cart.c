@@ -143,6 +143,15 @@ test_refused(void)
     w[0] = w[1] = w[2] = w[3] = 0;
     refused("zero weights", &bad, &o, "sum to 0");
 
+    /* one row of weight 1 in 4: seed 1's first bootstrap misses it */
+    w[3] = 1;
+    o.forest = 1;
+    o.n_estimators = 3;
+    o.seed = 1;
+    refused("a bootstrap of rows of weight 0", &bad, &o,
+            "tree 1: its bootstrap sample drew only rows of weight 0");
+    o = opts(MLP_CART_GINI);
+
     bad = d;
     bad.n_classes = 0;
     y[1] = INFINITY;
