@@ -100,7 +100,7 @@ test_refused(void)
     refused("squared_error for classes", &d, &o, "criterion squared_error");
 
     o = opts(7);
-    refused("an unknown criterion", &d, &o, "criterion (unknown)");
+    refused("an unknown criterion", &d, &o, "criterion 7: gini, entropy");
 
     bad = d;
     bad.n_classes = 0;

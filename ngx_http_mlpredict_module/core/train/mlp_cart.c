@@ -338,8 +338,9 @@ static int
 mlp_cart_check(const mlp_train_data_t *data, const mlp_cart_opts_t *opts,
     char *err, size_t errlen)
 {
-    size_t  i, n, d;
-    double  v, sum;
+    size_t       i, n, d;
+    double       v, sum;
+    const char  *name;
 
     n = data->n;
     d = data->d;
@@ -371,21 +372,26 @@ mlp_cart_check(const mlp_train_data_t *data, const mlp_cart_opts_t *opts,
         return -1;
     }
 
-    if (data->n_classes == 0) {
-        if (opts->criterion != MLP_CART_SQUARED_ERROR) {
-            mlp_fail(err, errlen, "criterion %s is for classification; a "
-                     "regressor takes squared_error",
-                     opts->criterion == MLP_CART_GINI ? "gini" : "entropy");
-            return -1;
-        }
+    name = opts->criterion == MLP_CART_GINI ? "gini"
+           : opts->criterion == MLP_CART_ENTROPY ? "entropy"
+           : opts->criterion == MLP_CART_SQUARED_ERROR ? "squared_error"
+           : NULL;
 
-    } else if (opts->criterion != MLP_CART_GINI
-               && opts->criterion != MLP_CART_ENTROPY)
-    {
-        mlp_fail(err, errlen, "criterion %s is for regression; a "
-                 "classifier takes gini or entropy",
-                 opts->criterion == MLP_CART_SQUARED_ERROR
-                 ? "squared_error" : "(unknown)");
+    if (name == NULL) {
+        mlp_fail(err, errlen, "criterion %d: gini, entropy or squared_error",
+                 opts->criterion);
+        return -1;
+    }
+
+    if (data->n_classes == 0 && opts->criterion != MLP_CART_SQUARED_ERROR) {
+        mlp_fail(err, errlen, "criterion %s is for classification; a "
+                 "regressor takes squared_error", name);
+        return -1;
+    }
+
+    if (data->n_classes && opts->criterion == MLP_CART_SQUARED_ERROR) {
+        mlp_fail(err, errlen, "criterion squared_error is for regression; "
+                 "a classifier takes gini or entropy");
         return -1;
     }
 
