@@ -5,8 +5,8 @@
         --cli build/mlpredict
 
 For each data set (iris, wine, breast_cancer, digits, diabetes, and
-synthetic sets whose values repeat, so that ties between equally good splits
-occur), the same training rows go to scikit-learn and, as a CSV (%.17g, read
+synthetic sets whose values repeat, one-hot blocks among them, so that ties
+between equally good splits occur), the same training rows go to scikit-learn and, as a CSV (%.17g, read
 back to the same doubles), to build/cart_driver, which fits mlp_cart_fit,
 writes the model with mlp_cart_write and prints mlp_cart_predict's outputs
 of the held-out rows. The written file is predicted by
@@ -385,6 +385,19 @@ def data_sets():
                                     random_state=3)
     X = np.round(X, 1)      # repeated values
     out.append(Case("synthetic_regression", X, y, 0))
+    # one-hot blocks beside numbers, as `mlpredict train` prepares
+    # categorical columns: complementary columns make mirrored, equally
+    # good splits everywhere
+    cats = rng.randint(0, 4, size=(3000, 3))
+    onehot = np.hstack([(cats[:, [j]] == np.arange(4)).astype(float)
+                        for j in range(3)])
+    num = np.round(rng.normal(size=(3000, 2)), 2)
+    X = np.hstack([num, onehot])
+    y = cats @ np.array([1.0, -2.0, 0.5]) + num[:, 0] * 3 \
+        + rng.normal(size=3000)
+    out.append(Case("onehot_regression", X, y, 0))
+    out.append(Case("onehot_classification", X,
+                    (y > np.median(y)).astype(float) + (y > 3), 3))
     X, y = datasets.make_classification(n_samples=4000, n_features=16,
                                         n_informative=8, n_classes=3,
                                         random_state=5)
