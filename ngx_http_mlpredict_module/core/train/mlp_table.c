@@ -289,7 +289,7 @@ static int
 mlp_table_type(mlp_table_t *t, size_t j, char *err, size_t errlen)
 {
     double        v;
-    size_t        r, h, mask, lo, hi, mid, present;
+    size_t        r, h, mask, lo, hi, mid;
     uint32_t      len, k;
     const char   *s;
     mlp_tcol_t   *col;
@@ -298,7 +298,13 @@ mlp_table_type(mlp_table_t *t, size_t j, char *err, size_t errlen)
 
     col = &t->col[j];
     col->numeric = 1;
-    present = 0;
+
+    /* numbers read once: the column is numeric until a cell is not */
+    col->num = malloc((t->n_rows ? t->n_rows : 1) * sizeof(double));
+    if (col->num == NULL) {
+        mlp_fail(err, errlen, "out of memory");
+        return -1;
+    }
 
     for (r = 0; r < t->n_rows; r++) {
         s = t->bytes + t->cell[r * t->n_cols + j];
@@ -306,48 +312,31 @@ mlp_table_type(mlp_table_t *t, size_t j, char *err, size_t errlen)
 
         if (mlp_csv_missing(s, len)) {
             col->n_missing++;
+            col->num[r] = NAN;
             continue;
         }
-
-        present++;
 
         if (mlp_csv_number(s, len, &v) != 0) {
             col->numeric = 0;
             break;
         }
-    }
 
-    if (col->numeric) {
-        col->num = malloc((t->n_rows ? t->n_rows : 1) * sizeof(double));
-        if (col->num == NULL) {
-            mlp_fail(err, errlen, "out of memory");
+        if (!isfinite(v)) {
+            mlp_fail(err, errlen, "%s: line %zu, column %zu (\"%s\"): "
+                     "\"%.*s\" is not a finite number", t->path, t->line[r],
+                     j + 1, col->name, (int) (len > 40 ? 40 : len), s);
             return -1;
         }
 
-        for (r = 0; r < t->n_rows; r++) {
-            s = t->bytes + t->cell[r * t->n_cols + j];
-            len = t->cell_len[r * t->n_cols + j];
+        col->num[r] = v;
+    }
 
-            if (mlp_csv_missing(s, len)) {
-                col->num[r] = NAN;
-                continue;
-            }
-
-            (void) mlp_csv_number(s, len, &v);
-
-            if (!isfinite(v)) {
-                mlp_fail(err, errlen, "%s: line %zu, column %zu (\"%s\"): "
-                         "\"%.*s\" is not a finite number", t->path,
-                         t->line[r], j + 1, col->name,
-                         (int) (len > 40 ? 40 : len), s);
-                return -1;
-            }
-
-            col->num[r] = v;
-        }
-
+    if (col->numeric) {
         return 0;
     }
+
+    free(col->num);
+    col->num = NULL;
 
     col->n_missing = 0;
     mask = 4 * MLP_TRAIN_MAX_CATS;
