@@ -45,9 +45,10 @@ ONNX_FLAGS  = -I$(BUILD)/onnx
 CORE_HDRS  := $(wildcard $(MOD)/core/*.h $(MOD)/core/*/*.h)
 SO         := $(BUILD)/$(MOD).so
 
-.PHONY: all deps module run test unit parity nginx-test reload metrics train \
-        valgrind asan-test fuzz soak soak-short reload50 faults cluster-test \
-        fuzz-long models clean bench bench-smoke
+.PHONY: all deps module run test unit train-cart parity nginx-test reload \
+        metrics train valgrind asan-test fuzz soak soak-short reload50 \
+        faults cluster-test fuzz-long models clean bench bench-smoke \
+        bench-train
 
 all: module $(BUILD)/mlpredict
 
@@ -110,7 +111,15 @@ $(BUILD)/test_%: $(MOD)/test/test_%.c $(MOD)/test/test_check.h $(CORE_SRCS) \
 	@mkdir -p $(BUILD)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(LIBS)
 
-# the CART trainer end to end (t/train_cart.py, bench/bench_train.py)
+# the CART trainer's unit test, and the trainer end to end (t/train_cart.py,
+# bench/bench_train.py)
+$(BUILD)/test_cart: $(MOD)/test/test_cart.c $(MOD)/test/test_check.h \
+                    $(CORE_SRCS) $(CORE_HDRS) $(MOD)/core/train/mlp_cart.c \
+                    | deps
+	@mkdir -p $(BUILD)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(MOD)/core/train/mlp_cart.c \
+	    $(LIBS)
+
 $(BUILD)/cart_driver: $(MOD)/test/cart_driver.c $(CORE_SRCS) $(CORE_HDRS) \
                       $(MOD)/core/train/mlp_cart.c | deps
 	@mkdir -p $(BUILD)
@@ -182,11 +191,18 @@ run: module
 	@echo "serving on http://127.0.0.1:8080 (Ctrl-C stops)"
 	$(NGINX) -p $(CURDIR)/ -c conf/nginx.conf
 
-unit: $(BUILD)/test_core $(BUILD)/test_alloc $(BUILD)/test_values $(BUILD)/test_csv
+unit: $(BUILD)/test_core $(BUILD)/test_alloc $(BUILD)/test_values $(BUILD)/test_csv \
+      $(BUILD)/test_cart
 	$(BUILD)/test_core models
 	$(BUILD)/test_alloc models $(MOD)/test/corpus/request
 	$(BUILD)/test_values models
 	$(BUILD)/test_csv
+	$(BUILD)/test_cart
+
+# The CART trainer against scikit-learn (trees, files, forests), in seconds.
+train-cart: $(BUILD)/cart_driver $(BUILD)/mlpredict
+	$(PYTHON) t/train_cart.py --driver $(BUILD)/cart_driver \
+	    --cli $(BUILD)/mlpredict
 
 parity: module $(BUILD)/mlpredict
 	$(PYTHON) t/eval.py --cli $(BUILD)/mlpredict
@@ -312,7 +328,7 @@ cluster-test: module $(BUILD)/mlpredict
 	$(PYTHON) t/cluster.py --nginx $(NGINX) --module $(CURDIR)/$(SO) \
 	    --cli $(BUILD)/mlpredict
 
-test: unit fuzz bench-smoke parity nginx-test reload metrics train \
+test: unit train-cart fuzz bench-smoke parity nginx-test reload metrics train \
       soak-short reload50 faults cluster-test
 
 # The benchmark (bench/README.md): HTTP side by side with nginx `return 200`
@@ -330,6 +346,11 @@ bench: module $(BUILD)/mlpredict $(BUILD)/bench_core
 	    --module $(CURDIR)/$(SO) --cli $(BUILD)/mlpredict \
 	    --core $(BUILD)/bench_core
 	$(PYTHON) bench/bench_csv.py --cli $(BUILD)/mlpredict
+
+# Training time beside scikit-learn (bench/README.md): on its own, minutes.
+bench-train: $(BUILD)/cart_driver $(BUILD)/mlpredict
+	$(PYTHON) bench/bench_train.py --driver $(BUILD)/cart_driver \
+	    --cli $(BUILD)/mlpredict
 
 bench-smoke: module $(BUILD)/mlpredict $(BUILD)/bench_core
 	$(PYTHON) bench/run.py --smoke --seconds 1 --nginx $(NGINX) \
