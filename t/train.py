@@ -243,11 +243,50 @@ def run_case(c, name, csv, label, algo, opts, est, kind, rtol=None):
         want = pipe.decision_function(Xt)
         ok, why = close(decision_columns(got, classes), want, rtol)
         res.check(ok, "%s: decision values %s" % (what, why))
+    if algo == "svm" and "linear" in opts and len(classes) == 2:
+        explain_linear(c, what, model, pipe, X.iloc[tr], Xt.iloc[:8])
     need = 1.0 if algo == "svm" else 0.995
     res.check(same >= need, "%s: labels equal on %.4f of the held-out rows"
               % (what, same))
     print("  %-44s %s, labels %.4f (train %.2f s, sklearn %.2f s)"
           % (what, why, same, ours_s, sk_s), flush=True)
+
+
+def explain_linear(c, what, model, pipe, X_train, rows):
+    """A trained linear-kernel svm explains itself: each input's
+    contribution is scikit-learn's coef_ * (z - E[z]) over the columns the
+    input makes (z through the same fitted preparation, E[z] over the
+    training rows), the base value its decision at E[z] (numpy here)."""
+    prep, e = pipe.named_steps["prep"], pipe.named_steps["est"]
+    EZ = np.asarray(prep.transform(X_train), dtype=float).mean(axis=0)
+    Z = np.asarray(prep.transform(rows), dtype=float)
+    coef, icpt = np.ravel(e.coef_), float(np.ravel(e.intercept_)[0])
+    cols = list(rows.columns)
+    src = []
+    for fn in prep.get_feature_names_out():
+        base = fn.split("__", 1)[-1]
+        src.append([k for k in cols if base == k or
+                    base.startswith(k + "_")][0])
+    body = {"instances": [{k: (None if isinstance(v, float) and np.isnan(v)
+                               else (v.item() if hasattr(v, "item") else v))
+                           for k, v in r.items()}
+                          for _, r in rows.iterrows()]}
+    p = subprocess.run([c.cli, "explain", model], input=json.dumps(body),
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        c.res.check(False, "%s: explain: %s" % (what, p.stdout + p.stderr))
+        return
+    worst = 0.0
+    for r, a in enumerate(json.loads(p.stdout)["predictions"]):
+        want = dict.fromkeys(cols, 0.0)
+        for j, k in enumerate(src):
+            want[k] += coef[j] * (Z[r, j] - EZ[j])
+        scale = max([abs(v) for v in want.values()] + [1.0])
+        worst = max([worst, abs(a["base_value"] - (icpt + coef @ EZ))
+                     / scale] + [abs(a["contributions"][k] - want[k])
+                                 / scale for k in cols])
+    c.res.check(worst <= 1e-6, "%s: explanations within %.2g of "
+                "coef_ * (z - E[z])" % (what, worst))
 
 
 def run_svm_probability(c, name, csv, label, opts, est):

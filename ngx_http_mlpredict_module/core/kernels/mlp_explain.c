@@ -26,6 +26,9 @@
 #define MLP_SRC_MIXED   0xfffffffeu     /* made from several inputs */
 #define MLP_NONE        0xffffffffu
 
+/* 1 / n for the lengths a path takes (depth + 2 at most, and one more) */
+static double  mlp_inv[MLP_EXPLAIN_MAX_DEPTH + 4];
+
 /* the bytes of scratch one request's explanation may take */
 #define MLP_EXPLAIN_SCRATCH_MAX  (64 * 1024 * 1024)
 
@@ -95,6 +98,11 @@ mlp_explain_load(mlp_model_t *m, char *err, size_t errlen)
     m->explain_why[0] = '\0';
     n_in = m->n_inputs;
 
+    /* the same values at every load: no request ever writes them */
+    for (i = 1; i < MLP_EXPLAIN_MAX_DEPTH + 4; i++) {
+        mlp_inv[i] = 1.0 / (double) i;
+    }
+
     /* the new sections are checked whatever the model's kind */
 
     if (m->cover != NULL) {
@@ -123,8 +131,9 @@ mlp_explain_load(mlp_model_t *m, char *err, size_t errlen)
 
         if (m->feature_mean == NULL) {
             mlp_explain_refuse(m, "a linear-kernel svm whose file has no "
-                               "feature_mean section (id 50): export it "
-                               "again with the training data (train=X)");
+                               "training means (feature_mean, section "
+                               "50): export it with train=X, or train it "
+                               "again with mlpredict train");
             return 0;
         }
 
@@ -166,8 +175,9 @@ mlp_explain_load(mlp_model_t *m, char *err, size_t errlen)
     } else {
         if (m->feature_mean == NULL) {
             mlp_explain_refuse(m, "a linear model whose file has no "
-                               "feature_mean section (id 50): export it "
-                               "again with the training data (train=X)");
+                               "training means (feature_mean, section "
+                               "50): export it with train=X, or train it "
+                               "again with mlpredict train");
             return 0;
         }
 
@@ -565,16 +575,18 @@ mlp_shap_right(const mlp_model_t *m, const mlp_node_t *nd, const double *x,
 static void
 mlp_shap_extend(mlp_path_t *p, uint32_t len, double z, double o, uint32_t d)
 {
+    double    inv;
     uint32_t  i;
 
     p[len].d = d;
     p[len].z = z;
     p[len].o = o;
     p[len].w = (len == 0) ? 1.0 : 0.0;
+    inv = mlp_inv[len + 1];
 
     for (i = len; i-- > 0; /* void */) {
-        p[i + 1].w += o * p[i].w * (double) (i + 1) / (double) (len + 1);
-        p[i].w = z * p[i].w * (double) (len - i) / (double) (len + 1);
+        p[i + 1].w += o * p[i].w * (double) (i + 1) * inv;
+        p[i].w = z * p[i].w * (double) (len - i) * inv;
     }
 }
 
@@ -584,21 +596,28 @@ mlp_shap_extend(mlp_path_t *p, uint32_t len, double z, double o, uint32_t d)
 static void
 mlp_shap_unwind(mlp_path_t *p, uint32_t len, uint32_t k)
 {
-    double    next, t, z, o;
+    double    next, t, z, o, lo, zl, lz;
     uint32_t  j;
 
     z = p[k].z;
     o = p[k].o;
     next = p[len - 1].w;
 
-    for (j = len - 1; j-- > 0; /* void */) {
-        if (o != 0.0) {
-            t = p[j].w;
-            p[j].w = next * (double) len / ((double) (j + 1) * o);
-            next = t - p[j].w * z * (double) (len - 1 - j) / (double) len;
+    if (o != 0.0) {
+        lo = (double) len / o;
+        zl = z * mlp_inv[len];
 
-        } else {
-            p[j].w = p[j].w * (double) len / (z * (double) (len - 1 - j));
+        for (j = len - 1; j-- > 0; /* void */) {
+            t = p[j].w;
+            p[j].w = next * lo * mlp_inv[j + 1];
+            next = t - p[j].w * zl * (double) (len - 1 - j);
+        }
+
+    } else {
+        lz = (double) len / z;
+
+        for (j = len - 1; j-- > 0; /* void */) {
+            p[j].w = p[j].w * lz * mlp_inv[len - 1 - j];
         }
     }
 
@@ -610,12 +629,17 @@ mlp_shap_unwind(mlp_path_t *p, uint32_t len, uint32_t k)
 }
 
 
-/* The sum of the weights unwind would leave, without changing the path. */
+/*
+ * The sum of the weights unwind would leave, without changing the path.
+ * Every division of the paper's loops is a product by a reciprocal made
+ * once (the table, or one division outside the loop): they were most of
+ * the time, and a product rounds within an ulp of the quotient.
+ */
 
 static double
 mlp_shap_unwound_sum(const mlp_path_t *p, uint32_t len, uint32_t k)
 {
-    double    next, t, z, o, total;
+    double    next, t, z, o, total, lo, zl, lz;
     uint32_t  j;
 
     z = p[k].z;
@@ -623,14 +647,21 @@ mlp_shap_unwound_sum(const mlp_path_t *p, uint32_t len, uint32_t k)
     next = p[len - 1].w;
     total = 0.0;
 
-    for (j = len - 1; j-- > 0; /* void */) {
-        if (o != 0.0) {
-            t = next * (double) len / ((double) (j + 1) * o);
-            total += t;
-            next = p[j].w - t * z * (double) (len - 1 - j) / (double) len;
+    if (o != 0.0) {
+        lo = (double) len / o;
+        zl = z * mlp_inv[len];
 
-        } else {
-            total += p[j].w * (double) len / (z * (double) (len - 1 - j));
+        for (j = len - 1; j-- > 0; /* void */) {
+            t = next * lo * mlp_inv[j + 1];
+            total += t;
+            next = p[j].w - t * zl * (double) (len - 1 - j);
+        }
+
+    } else {
+        lz = (double) len / z;
+
+        for (j = len - 1; j-- > 0; /* void */) {
+            total += p[j].w * lz * mlp_inv[len - 1 - j];
         }
     }
 

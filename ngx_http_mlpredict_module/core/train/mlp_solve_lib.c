@@ -220,7 +220,7 @@ mlp_fit_svm(const mlp_train_data_t *d, const mlp_train_opts_t *o,
 {
     int                  classify;
     void                *nodes, **rows;
-    double              *y, mean, var, gamma;
+    double              *y, *xm, mean, var, gamma;
     size_t              *order, i, j, n, c, r, pairs;
     uint32_t             k;
     const char          *why;
@@ -422,9 +422,29 @@ mlp_fit_svm(const mlp_train_data_t *d, const mlp_train_opts_t *o,
     free(y);
 
     /* scikit-learn's decision values: its sign, one per class (ovr) */
-    return mlp_libsvm_sections(ls, classify ? MLP_SVM_OVR
-                                              | MLP_SVM_SKLEARN_SIGN : 0,
-                               w, err, errlen);
+    if (mlp_libsvm_sections(ls, classify ? MLP_SVM_OVR
+                                           | MLP_SVM_SKLEARN_SIGN : 0,
+                            w, err, errlen)
+        != 0)
+    {
+        return -1;
+    }
+
+    /* a linear kernel is a linear model: its training means explain it */
+    if (o->kernel == LINEAR) {
+        xm = mlp_est_alloc(e, d->d * sizeof(double));
+
+        if (xm == NULL) {
+            mlp_fail(err, errlen, "out of memory");
+            return -1;
+        }
+
+        mlp_train_means(d, xm);
+        mlp_writer_add(w, MLP_SEC_FEATURE_MEAN, MLP_DTYPE_F64, xm,
+                       8 * d->d, d->d);
+    }
+
+    return 0;
 
 failed:
 
