@@ -721,9 +721,13 @@ def additivity(res, cli, work):
         est = model[-1] if hasattr(model, "steps") else model
         if st != 200:
             msg = out.decode(errors="replace")
+            # only the reasons an svm may be refused for: a nonlinear
+            # kernel, or a vote of pairs
             kernel = "SV" in type(est).__name__ or "OneClass" in \
                 type(est).__name__
-            if "cannot explain" in msg and kernel:
+            svm_why = "a kernel svm (kind svm)" in msg or \
+                "a multiclass svm (kind svm)" in msg
+            if "cannot explain" in msg and kernel and svm_why:
                 res.ok("%s: refused, %s" % (what, msg.strip()[:100]))
             elif "cannot explain" in msg and "several targets" in msg:
                 res.ok("%s: refused, %s" % (what, msg.strip()[:100]))

@@ -595,6 +595,19 @@ def refusals(c, P):
     p = c.train("ridge", P["diabetes"], "target", out, "--test-size", "0")
     c.res.check("442 rows" in p.stdout and "no rows held out" in p.stdout,
                 "--test-size 0: %r" % p.stdout)
+    # a fit the server would refuse (an svr of no support vectors: epsilon
+    # over every target) leaves the model already at OUT as it was
+    with open(out, "rb") as f:
+        before = f.read()
+    p = c.train("svr", P["diabetes"], "target", out, "--epsilon", "1e308",
+                check=False)
+    with open(out, "rb") as f:
+        after = f.read()
+    c.res.check(p.returncode != 0 and "not written" in p.stderr
+                and after == before and not [
+                    n for n in os.listdir(tmp) if ".tmp." in n],
+                "a refused fit keeps OUT: rc %d %r, unchanged %s"
+                % (p.returncode, p.stderr.strip(), after == before))
 
 
 def auto(c, P):

@@ -1366,15 +1366,26 @@ mlp_cli_train(int argc, char **argv)
         goto done;
     }
 
+    mlp_progress_stop(&cx.pg);
+
+    /*
+     * what is written must load, by the server's own check, before it
+     * replaces OUT: a model nginx would refuse leaves the old file in place
+     */
+    m = mlp_model_load_mem(file, len, err, sizeof(err));
+    if (m == NULL) {
+        fprintf(stderr, "mlpredict: %s: not written, the model would be "
+                "refused: %s\n", out, err);
+        goto done;
+    }
+
+    mlp_model_close(m);
+
     if (mlp_writer_save_raw(file, len, out, err, sizeof(err)) != 0) {
-        mlp_progress_stop(&cx.pg);
         fprintf(stderr, "mlpredict: %s\n", err);
         goto done;
     }
 
-    mlp_progress_stop(&cx.pg);
-
-    /* what was written must load: the server's own check */
     m = mlp_model_open(out, err, sizeof(err));
     if (m == NULL) {
         fprintf(stderr, "mlpredict: %s: written but refused: %s\n", out,
