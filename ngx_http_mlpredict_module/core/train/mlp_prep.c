@@ -31,6 +31,7 @@
 
 
 static int mlp_double_cmp(const void *a, const void *b);
+static int mlp_prep_cmp_name(const void *a, const void *b);
 static void *mlp_prep_keep(mlp_prep_t *p, size_t size);
 
 
@@ -597,11 +598,19 @@ mlp_prep_inputs(const mlp_prep_t *p, const mlp_table_t *t,
 }
 
 
+static int
+mlp_prep_cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+
 int
 mlp_prep_write(mlp_prep_t *p, const mlp_table_t *t, mlp_writer_t *w,
     char *err, size_t errlen)
 {
     char              *names, *inames, *cvals, *s;
+    char             **sorted;
     double            *f64;
     size_t             size, nsize, csize, ncat, j;
     uint32_t           i, k, n_num, n_cat, *info, *steps, *u32, *outc, f;
@@ -850,24 +859,35 @@ mlp_prep_write(mlp_prep_t *p, const mlp_table_t *t, mlp_writer_t *w,
         }
     }
 
-    /* names must be unique: "a_b" "c" and "a" "b_c" would not be */
+    /*
+     * names must be unique: "a_b" "c" and "a" "b_c" would not be; sorted,
+     * so that a million one-hot columns take n log n, not n^2
+     */
+    sorted = malloc((size_t) p->n_features * sizeof(char *) + 1);
+    if (sorted == NULL) {
+        mlp_fail(err, errlen, "out of memory");
+        return -1;
+    }
+
     s = names;
 
     for (j = 0; j < p->n_features; j++) {
-        const char  *q = names;
-
-        for (k = 0; k < j; k++) {
-            if (strcmp(q, s) == 0) {
-                mlp_fail(err, errlen, "two features would be named \"%s\": "
-                         "rename a column", s);
-                return -1;
-            }
-
-            q += strlen(q) + 1;
-        }
-
+        sorted[j] = s;
         s += strlen(s) + 1;
     }
+
+    qsort(sorted, p->n_features, sizeof(char *), mlp_prep_cmp_name);
+
+    for (j = 1; j < p->n_features; j++) {
+        if (strcmp(sorted[j - 1], sorted[j]) == 0) {
+            mlp_fail(err, errlen, "two features would be named \"%s\": "
+                     "rename a column", sorted[j]);
+            free(sorted);
+            return -1;
+        }
+    }
+
+    free(sorted);
 
     mlp_writer_add(w, MLP_SEC_FEATURE_NAMES, MLP_DTYPE_STRINGS, names,
                    s - names, p->n_features);
