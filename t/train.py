@@ -595,6 +595,26 @@ def refusals(c, P):
     p = c.train("ridge", P["diabetes"], "target", out, "--test-size", "0")
     c.res.check("442 rows" in p.stdout and "no rows held out" in p.stdout,
                 "--test-size 0: %r" % p.stdout)
+    # a column's type is pandas' whatever the row order: words and hex
+    # make it text, a decimal beyond double's range is refused
+    for name, text in (("inf_first.csv", "a,y\ninf,1\nx,2\ny,3\nx,4\n"),
+                       ("text_first.csv", "a,y\nx,1\ninf,2\ny,3\nx,4\n"),
+                       ("hex.csv", "a,y\n0x10,1\n0x11,2\n0x10,3\n0x12,4\n")):
+        path = write(name, text)
+        kind = pd.read_csv(path).dtypes["a"].kind
+        p = c.train("linear", path, "y", out, "--test-size", "0",
+                    check=False)
+        info = json.loads(subprocess.run([c.cli, "info", out],
+                                         capture_output=True,
+                                         text=True).stdout or "{}")
+        got = [i.get("type") for i in info.get("inputs", [])]
+        c.res.check(p.returncode == 0 and kind == "O"
+                    and got == ["category"], "%s: pandas dtype %s, ours %s "
+                    "(%s)" % (name, kind, got, p.stderr.strip()))
+    path = write("huge.csv", "a,y\n1e999,1\n2,2\n3,3\n4,4\n")
+    p = c.train("linear", path, "y", out, "--test-size", "0", check=False)
+    c.res.check(p.returncode != 0 and "\"1e999\" is not a finite number"
+                in p.stderr, "1e999 refused: %r" % p.stderr)
     # a fit the server would refuse (an svr of no support vectors: epsilon
     # over every target) leaves the model already at OUT as it was
     with open(out, "rb") as f:

@@ -329,7 +329,7 @@ static int
 mlp_table_type(mlp_table_t *t, size_t j, char *err, size_t errlen)
 {
     double        v;
-    size_t        r, h, mask, lo, hi, mid;
+    size_t        r, h, mask, lo, hi, mid, bad;
     uint32_t      len, k;
     const char   *s;
     mlp_tcol_t   *col;
@@ -346,6 +346,8 @@ mlp_table_type(mlp_table_t *t, size_t j, char *err, size_t errlen)
         return -1;
     }
 
+    bad = t->n_rows;
+
     for (r = 0; r < t->n_rows; r++) {
         s = t->bytes + t->cell[r * t->n_cols + j];
         len = t->cell_len[r * t->n_cols + j];
@@ -356,19 +358,39 @@ mlp_table_type(mlp_table_t *t, size_t j, char *err, size_t errlen)
             continue;
         }
 
-        if (mlp_csv_number(s, len, &v) != 0) {
+        /*
+         * a number is written in decimal, as pandas reads one: "0x10",
+         * "inf" and other words strtod takes make the column text
+         */
+        for (k = 0; k < len; k++) {
+            if (!((s[k] >= '0' && s[k] <= '9') || s[k] == '+'
+                  || s[k] == '-' || s[k] == '.' || s[k] == 'e'
+                  || s[k] == 'E'))
+            {
+                break;
+            }
+        }
+
+        if (len == 0 || k < len || mlp_csv_number(s, len, &v) != 0) {
             col->numeric = 0;
             break;
         }
 
-        if (!isfinite(v)) {
-            mlp_fail(err, errlen, "%s: line %zu, column %zu (\"%s\"): "
-                     "\"%.*s\" is not a finite number", t->path, t->line[r],
-                     j + 1, col->name, (int) (len > 40 ? 40 : len), s);
-            return -1;
+        /* "1e999": refused once the column is known to be numeric */
+        if (!isfinite(v) && bad == t->n_rows) {
+            bad = r;
         }
 
         col->num[r] = v;
+    }
+
+    if (col->numeric && bad < t->n_rows) {
+        s = t->bytes + t->cell[bad * t->n_cols + j];
+        len = t->cell_len[bad * t->n_cols + j];
+        mlp_fail(err, errlen, "%s: line %zu, column %zu (\"%s\"): "
+                 "\"%.*s\" is not a finite number", t->path, t->line[bad],
+                 j + 1, col->name, (int) (len > 40 ? 40 : len), s);
+        return -1;
     }
 
     if (col->numeric) {
