@@ -6,10 +6,12 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "mlp_internal.h"
 #include "mlp_writer.h"
@@ -149,45 +151,96 @@ int
 mlp_writer_save_raw(const unsigned char *p, size_t len, const char *path,
     char *err, size_t errlen)
 {
-    FILE           *f;
-    char           *tmp;
-    size_t          n;
+    int             fd;
+    char           *tmp, *dir, *slash;
+    size_t          n, off;
+    mode_t          mask;
+    ssize_t         w;
 
     n = strlen(path) + sizeof(".tmp.XXXXXX");
     tmp = malloc(n);
-    if (tmp == NULL) {
+    dir = malloc(n);
+    if (tmp == NULL || dir == NULL) {
+        free(tmp);
+        free(dir);
         mlp_fail(err, errlen, "out of memory");
         return -1;
     }
 
-    snprintf(tmp, n, "%s.tmp.%06d", path, (int) (getpid() % 1000000));
+    /* a name no one else can have made: mkstemp opens it O_EXCL, 0600 */
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
 
-    f = fopen(tmp, "wb");
-
-    if (f == NULL || fwrite(p, 1, len, f) != len || fflush(f) != 0
-        || fsync(fileno(f)) != 0)
-    {
-        mlp_fail(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-
-        if (f != NULL) {
-            fclose(f);
-            unlink(tmp);
-        }
-
+    fd = mkstemp(tmp);
+    if (fd == -1) {
+        mlp_fail(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
         free(tmp);
+        free(dir);
         return -1;
     }
 
-    fclose(f);
+    errno = 0;
+
+    for (off = 0; off < len; off += (size_t) w) {
+        w = write(fd, p + off, len - off);
+
+        if (w <= 0) {
+            break;
+        }
+    }
+
+    /* the mode fopen would give (nginx's workers may be another user) */
+    mask = umask(0);
+    umask(mask);
+
+    if (off < len || fchmod(fd, 0666 & ~mask) != 0 || fsync(fd) != 0) {
+        mlp_fail(err, errlen, "cannot write %s: %s", tmp,
+                 off < len && errno == 0 ? "short write" : strerror(errno));
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        free(dir);
+        return -1;
+    }
+
+    if (close(fd) != 0) {
+        mlp_fail(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        free(dir);
+        return -1;
+    }
 
     if (rename(tmp, path) != 0) {
         mlp_fail(err, errlen, "cannot rename %s to %s: %s", tmp, path,
                  strerror(errno));
         unlink(tmp);
         free(tmp);
+        free(dir);
         return -1;
     }
 
+    /* the rename itself made durable: the directory synced */
+    memcpy(dir, path, strlen(path) + 1);
+    slash = strrchr(dir, '/');
+
+    if (slash == dir) {
+        slash[1] = '\0';
+
+    } else if (slash != NULL) {
+        *slash = '\0';
+
+    } else {
+        memcpy(dir, ".", 2);
+    }
+
+    fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+    if (fd != -1) {
+        (void) fsync(fd);
+        close(fd);
+    }
+
+    free(dir);
     free(tmp);
 
     return 0;
