@@ -615,6 +615,19 @@ def refusals(c, P):
     p = c.train("linear", path, "y", out, "--test-size", "0", check=False)
     c.res.check(p.returncode != 0 and "\"1e999\" is not a finite number"
                 in p.stderr, "1e999 refused: %r" % p.stderr)
+    # a prepared matrix over 2^28 values is refused before it is made:
+    # 75,000 training rows of 4 text columns of 1,000 values each
+    path = os.path.join(tmp, "wide_cats.csv")
+    with open(path, "w") as f:
+        f.write("a,b,c,d,y\n")
+        for r in range(100000):
+            f.write("k%d,k%d,k%d,k%d,%d\n" % (r % 1000, r * 7 % 1000,
+                                             r * 13 % 1000, r * 17 % 1000,
+                                             r % 2))
+    p = c.train("logistic", path, "y", out, check=False)
+    c.res.check(p.returncode != 0 and "75000 rows of 4000 features after "
+                "one-hot encoding are over the 268435456 values" in p.stderr,
+                "wide matrix refused: %r" % p.stderr)
     # a fit the server would refuse (an svr of no support vectors: epsilon
     # over every target) leaves the model already at OUT as it was
     with open(out, "rb") as f:

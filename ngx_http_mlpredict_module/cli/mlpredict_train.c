@@ -392,6 +392,17 @@ mlp_train_build(mlp_train_ctx_t *cx, const mlp_train_opts_t *o,
         return NULL;
     }
 
+    /* the prepared matrix, and the trainers' copies of it, bounded */
+    if (p->n_features != 0 && n > MLP_TRAIN_MAX_VALUES / p->n_features) {
+        mlp_fail(err, errlen, "%zu rows of %u features after one-hot "
+                 "encoding are over the %llu values (%llu GiB) a training "
+                 "matrix may take: --drop text columns of many values, or "
+                 "train on fewer rows", n, p->n_features,
+                 (unsigned long long) MLP_TRAIN_MAX_VALUES,
+                 (unsigned long long) (MLP_TRAIN_MAX_VALUES * 8 >> 30));
+        goto done;
+    }
+
     x = malloc(n * p->n_features * sizeof(double) + 1);
     y = malloc(n * sizeof(double) + 1);
     seen = calloc(k + 1, sizeof(uint32_t));

@@ -25,6 +25,8 @@
 /* the most distinct values of a column read as categories */
 #define MLP_TRAIN_MAX_CATS      1000
 #define MLP_TRAIN_MAX_COLUMNS   100000
+/* values of the prepared matrix: 2 GiB of doubles (a forest copies it) */
+#define MLP_TRAIN_MAX_VALUES    ((size_t) 1 << 28)
 #define MLP_TRAIN_MAX_ROWS      ((size_t) 1 << 31)
 
 
