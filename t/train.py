@@ -447,6 +447,15 @@ def make_data(tmp):
                                                 "synthetic_cls_small.csv")
     s.drop(columns=["value"]).iloc[:3000].to_csv(
         paths["synthetic_cls_small"], index=False)
+    # wider than tall: 60 rows of 400 columns and a text one (ridge's
+    # kernel form, as scikit-learn solves it there)
+    rng = np.random.RandomState(3)
+    wide = pd.DataFrame(rng.randn(60, 400),
+                        columns=["w%d" % j for j in range(400)])
+    wide["town"] = rng.choice(["a", "b", "c"], 60)
+    wide["value"] = wide["w0"] * 2 - wide["w7"] + rng.randn(60)
+    paths["wide"] = os.path.join(tmp, "wide.csv")
+    wide.to_csv(paths["wide"], index=False)
     return paths
 
 
@@ -462,6 +471,8 @@ def agreement(c, P):
                  "regression", 1e-9)
         run_case(c, name, P[name], label, "ridge", ["--alpha", 3],
                  Ridge(alpha=3), "regression", 1e-9)
+    run_case(c, "wide", P["wide"], "value", "ridge", ["--alpha", 3],
+             Ridge(alpha=3, solver="cholesky"), "regression", 1e-9)
     for name, label in clss:
         run_case(c, name, P[name], label, "logistic", ["--C", 0.5] + tight,
                  # lbfgs's ftol stops it at a gradient of 1e-7: newton-cg,
