@@ -95,7 +95,7 @@ POST /m
 POST /m
 {"instances": [[0.01, 0.05, 0.06, 0.02, -0.04, -0.03, -0.02, 0.0, 0.004, 0.04]], "explain": true}
 --- response_body_like chomp
-^\{"error":"this model cannot explain its predictions: a linear model whose file has no feature_mean section[^"]*"\}$
+^\{"error":"this model cannot explain its predictions: a linear model whose file has no training means \(feature_mean, section 50\): export it with train=X, or train it again with mlpredict train"\}$
 --- error_code: 400
 --- no_error_log
 [error]
