@@ -139,7 +139,8 @@ mlp_features(const mlp_model_t *m, double *in, size_t rows, mlp_alloc_t *a,
 
 /*
  * The contributions of rows of features (as mlp_predict takes them, before
- * it changes them): *phip rows * groups * n_inputs values, from a.
+ * it changes them): *phip rows * groups * n_inputs values, from a. The
+ * callers have checked, before the steps' work, that the model explains.
  */
 
 static int
@@ -148,10 +149,6 @@ mlp_explain_rows(const mlp_model_t *m, const double *x, size_t rows,
 {
     void    *scratch;
     double  *phi;
-
-    if (mlp_explain_check(m, err) != 0) {
-        return -1;
-    }
 
     /* the contributions: bounded like the matrix after the steps */
     if (rows * m->explain_groups * m->n_inputs

@@ -31,7 +31,6 @@
 
 
 static int mlp_double_cmp(const void *a, const void *b);
-static int mlp_prep_cmp_name(const void *a, const void *b);
 static void *mlp_prep_keep(mlp_prep_t *p, size_t size);
 
 
@@ -598,13 +597,6 @@ mlp_prep_inputs(const mlp_prep_t *p, const mlp_table_t *t,
 }
 
 
-static int
-mlp_prep_cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-
 int
 mlp_prep_write(mlp_prep_t *p, const mlp_table_t *t, mlp_writer_t *w,
     char *err, size_t errlen)
@@ -876,7 +868,7 @@ mlp_prep_write(mlp_prep_t *p, const mlp_table_t *t, mlp_writer_t *w,
         s += strlen(s) + 1;
     }
 
-    qsort(sorted, p->n_features, sizeof(char *), mlp_prep_cmp_name);
+    qsort(sorted, p->n_features, sizeof(char *), mlp_train_cmp_str);
 
     for (j = 1; j < p->n_features; j++) {
         if (strcmp(sorted[j - 1], sorted[j]) == 0) {

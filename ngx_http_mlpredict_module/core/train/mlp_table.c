@@ -52,8 +52,10 @@ mlp_table_grow(void **p, size_t *cap, size_t need, size_t size)
 }
 
 
-static int
-mlp_table_cmp_name(const void *a, const void *b)
+/* qsort's order of an array of C strings (names, checked for twins) */
+
+int
+mlp_train_cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
@@ -78,7 +80,7 @@ mlp_table_dup_name(const mlp_table_t *t, const char *path, char *err,
         v[j] = t->col[j].name;
     }
 
-    qsort(v, t->n_cols, sizeof(char *), mlp_table_cmp_name);
+    qsort(v, t->n_cols, sizeof(char *), mlp_train_cmp_str);
 
     for (j = 1; j < t->n_cols; j++) {
         if (strcmp(v[j - 1], v[j]) == 0) {

@@ -72,6 +72,7 @@ typedef struct {
 mlp_table_t *mlp_table_read(const char *path, char *err, size_t errlen);
 void mlp_table_free(mlp_table_t *t);
 long mlp_table_column(const mlp_table_t *t, const char *name, size_t len);
+int mlp_train_cmp_str(const void *a, const void *b);
 
 /* Rows as CSV (the header first), malloc'ed: *len bytes. */
 char *mlp_table_csv(const mlp_table_t *t, const size_t *rows, size_t n,
