@@ -327,8 +327,19 @@ http {
               "old %r new %r" % (old, new))
 
         drive(10)
-        st, _, body = request(base + "/metrics")
-        m = parse_metrics(body.decode())
+        # a worker counts a request in its log phase, after the answer has
+        # left: a scrape on the other worker may come first; wait for it
+        end = time.time() + 3
+        while True:
+            st, _, body = request(base + "/metrics")
+            m = parse_metrics(body.decode())
+            counted = sum(value(m, "mlpredict_requests_total",
+                                status_class=c, model="iris",
+                                version="1") or 0
+                          for c in ("2xx", "4xx", "5xx"))
+            if counted >= sent["2xx"] + sent["4xx"] or time.time() > end:
+                break
+            time.sleep(0.05)
         expect_all("after reload")
         load_after = value(m, "mlpredict_model_load_timestamp_seconds",
                            model="iris")
