@@ -206,7 +206,24 @@ http {
               "the driven requests answer as expected",
               repr([p for p in statuses if p[0] != p[1]][:5]))
 
-        st, hdrs, body = request(base + "/metrics")
+        def scrape_counted():
+            """Scrape until every driven request is counted: a worker
+            counts one in its log phase, after the answer has left, so a
+            scrape answered by the other worker may come first."""
+            end = time.time() + 3
+            while True:
+                st, hdrs, body = request(base + "/metrics")
+                m = parse_metrics(body.decode())
+                counted = sum(value(m, "mlpredict_requests_total",
+                                    status_class=c, model="iris",
+                                    version="1") or 0
+                              for c in ("2xx", "4xx", "5xx"))
+                if counted >= sent["2xx"] + sent["4xx"] \
+                        or time.time() > end:
+                    return st, hdrs, body, m
+                time.sleep(0.05)
+
+        st, hdrs, body, _ = scrape_counted()
         text = body.decode()
         check(st == 200 and hdrs["Content-Type"].startswith(
               "text/plain; version=0.0.4"),
@@ -327,19 +344,7 @@ http {
               "old %r new %r" % (old, new))
 
         drive(10)
-        # a worker counts a request in its log phase, after the answer has
-        # left: a scrape on the other worker may come first; wait for it
-        end = time.time() + 3
-        while True:
-            st, _, body = request(base + "/metrics")
-            m = parse_metrics(body.decode())
-            counted = sum(value(m, "mlpredict_requests_total",
-                                status_class=c, model="iris",
-                                version="1") or 0
-                          for c in ("2xx", "4xx", "5xx"))
-            if counted >= sent["2xx"] + sent["4xx"] or time.time() > end:
-                break
-            time.sleep(0.05)
+        st, _, body, m = scrape_counted()
         expect_all("after reload")
         load_after = value(m, "mlpredict_model_load_timestamp_seconds",
                            model="iris")

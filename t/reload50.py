@@ -257,13 +257,19 @@ def main():
         E.check(not load.bad, "no wrong answer, 5xx or cut answer: every "
                 "failure is nginx closing a reused idle connection",
                 "; ".join(load.bad[:5]))
-        # a keep-alive connection is closed once by a reload that replaces
-        # its worker, as for `return 200`: at most one failure a reload
-        E.check(all(load.count[(p, "keep-alive")][1] <= counts["valid"]
+        # a reload closes the old workers' idle keep-alive connections, as
+        # for `return 200`; a client's new connection can still be
+        # accepted by an old worker as it stops and be closed once more
+        # (CI saw 35 for `return 200` in 34 reloads): at most two a valid
+        # reload, /m as /r, and every one of them an idle close (above)
+        E.check(all(load.count[(p, "keep-alive")][1] <= 2 * counts["valid"]
                     for p in ("/m", "/r")),
-                "keep-alive clients without the retry: at most one failure "
+                "keep-alive clients without the retry: at most two failures "
                 "a valid reload (nginx closing the old workers' idle "
-                "connections), /m as /r")
+                "connections), /m as /r",
+                "/m %d, /r %d failed in %d valid reloads" % (
+                    load.count[("/m", "keep-alive")][1],
+                    load.count[("/r", "keep-alive")][1], counts["valid"]))
         for kind in Load.KINDS[:2]:
             E.check(all(load.count[(p, kind)][1] == 0 and
                         load.count[(p, kind)][0] > 0 for p in ("/m", "/r")),
