@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     mlp_error_t    e;
     json_error_t   je;
 
-    fuzz_arena_used = 0;
+    fuzz_reset();
     mlp_json_last_parse(&st);
     before = st.parses;
 

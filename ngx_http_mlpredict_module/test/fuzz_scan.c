@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     mlp_request_t   fast, slow;
     mlp_alloc_t     a = { fuzz_alloc, NULL };
 
-    fuzz_arena_used = 0;
+    fuzz_reset();
 
     /* an exact-size copy, so that ASan sees any read past the body */
     copy = malloc(size ? size : 1);

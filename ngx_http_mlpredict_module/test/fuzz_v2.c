@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     data += 3;
     size -= 3;
 
-    fuzz_arena_used = 0;
+    fuzz_reset();
     mlp_json_last_parse(&st);
     before = st.parses;
 

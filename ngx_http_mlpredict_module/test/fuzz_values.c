@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_setup("fuzz_values");
     }
 
-    fuzz_arena_used = 0;
+    fuzz_reset();
     a.alloc = fuzz_alloc;
     a.data = NULL;
 
