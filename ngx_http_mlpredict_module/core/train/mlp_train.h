@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "convert/mlp_writer.h"
 #include "train/mlp_cart.h"
@@ -70,6 +71,9 @@ typedef struct {
  * of the first problem in err.
  */
 mlp_table_t *mlp_table_read(const char *path, char *err, size_t errlen);
+/* The same from an open stream (closed here, read or not), named path. */
+mlp_table_t *mlp_table_read_file(FILE *f, const char *path, char *err,
+    size_t errlen);
 void mlp_table_free(mlp_table_t *t);
 long mlp_table_column(const mlp_table_t *t, const char *name, size_t len);
 int mlp_train_cmp_str(const void *a, const void *b);
