@@ -101,7 +101,7 @@ class Result:
 
 # -- the split, as the README documents it
 
-def split(n, test_size, seed):
+def shuffle(n, seed):
     perm = list(range(n))
     s = seed
     for i in range(n - 1, 0, -1):
@@ -112,6 +112,11 @@ def split(n, test_size, seed):
         z ^= z >> 31
         j = int(float(z >> 11) * 2.0 ** -53 * (i + 1))
         perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
+def split(n, test_size, seed):
+    perm = shuffle(n, seed)
     n_test = math.ceil(test_size * n)
     return sorted(perm[n_test:]), sorted(perm[:n_test])
 
@@ -672,6 +677,103 @@ def auto(c, P):
         res.check("task" in info, "auto: the model loads")
         print("  auto --metric %s: %s" % (metric, best[0] if best else "?"),
               flush=True)
+        if metric == "roc_auc":
+            # a candidate failing is shown, named by its fold, and skipped
+            res.check("fold 1 of 3: roc_auc is undefined here (no "
+                      "probabilities)" in p.stdout and
+                      cv_table(p.stdout).get("linear-svm C=1", 0) is None,
+                      "auto: a failed candidate's row: %s" % p.stdout)
+    auto_stratified(c, P)
+
+
+def cv_table(stdout):
+    """name -> (mean, sd) of auto's table, None for a failed candidate."""
+    rows = {}
+    for ln in stdout.split("\nbest: ")[0].splitlines():
+        if not ln.startswith("  ") or ln.startswith("  candidate"):
+            continue
+        f = ln[28:].split()
+        if len(f) >= 3:
+            rows[ln[2:28].strip()] = (None if f[0] == "-" else
+                                      (float(f[0]), float(f[1])))
+    return rows
+
+
+def auto_stratified(c, P):
+    """A class of 2 rows among 5 folds: stratified folds as the README
+    deals them (their class counts StratifiedKFold's), scikit-learn's
+    warning, and each candidate's fold scores those of scikit-learn's
+    pipeline fitted on the same folds (the folds that lack the class
+    learn the classes they have, as scikit-learn's estimator does)."""
+    from sklearn.model_selection import StratifiedKFold
+    res = c.res
+    df = read(P["iris"])
+    folds = 5
+    # the two rows in one fold of plain k-fold (the shuffle's position
+    # mod K): every fold model then lacks the class on one of the folds
+    pos = {r: i for i, r in enumerate(shuffle(len(df), 1))}
+    twin = next(r for r in range(60, len(df))
+                if pos[r] % folds == pos[10] % folds)
+    df.loc[[10, twin], "target"] = "rare"
+    csv = os.path.join(c.tmp, "iris_rare.csv")
+    df.to_csv(csv, index=False)
+    out = os.path.join(c.tmp, "iris_rare.mlp")
+    p = c.train("auto", csv, "target", out, "--test-size", 0, "--folds",
+                folds, check=False)
+    table = cv_table(p.stdout)
+    res.check(p.returncode == 0 and "best: " in p.stdout,
+              "auto, a class of 2 rows in 5 folds: rc %d %r %r"
+              % (p.returncode, p.stderr, p.stdout))
+    y = df["target"].to_numpy()
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        skf = list(StratifiedKFold(folds, shuffle=True, random_state=0)
+                   .split(np.zeros(len(y)), y))
+    sk_warned = any("least populated class" in str(x.message) for x in w)
+    res.check(sk_warned and "warning: the least populated class of "
+              "\"target\", \"rare\", has only 2 training rows, fewer than "
+              "the 5 folds" in p.stderr,
+              "the rare class warned as StratifiedKFold warns: %r"
+              % p.stderr)
+    # the folds as the README deals them: the shuffle (seed + 1), grouped
+    # by class (classes sorted), position i in fold i mod K
+    perm = shuffle(len(df), 1)
+    order = sorted(range(len(perm)), key=lambda i: (y[perm[i]], i))
+    fold = np.empty(len(df), dtype=int)
+    for i, pos in enumerate(order):
+        fold[perm[pos]] = i % folds
+    for cls in sorted(set(y)):
+        ours = sorted(np.sum((fold == f) & (y == cls)) for f in range(folds))
+        theirs = sorted(np.sum(y[te] == cls) for _, te in skf)
+        res.check(ours == theirs, "class %s per fold: ours %s, "
+                  "StratifiedKFold's %s" % (cls, ours, theirs))
+    X = df.drop(columns=["target"])
+    for name, scale, est in [
+            ("logistic C=1", True, LogisticRegression(
+                C=1, tol=1e-10, solver="newton-cg", max_iter=10000)),
+            ("tree max_depth=4", False,
+             DecisionTreeClassifier(max_depth=4, random_state=0))]:
+        scores = []
+        for f in range(folds):
+            pipe = pipeline(df, "target", scale, est)
+            pipe.fit(X[fold != f], y[fold != f])
+            scores.append(np.mean(pipe.predict(X[fold == f]) == y[fold == f]))
+        want = (np.mean(scores), np.std(scores))
+        got = table.get(name)
+        res.check(got is not None and abs(got[0] - want[0]) < 1e-4
+                  and abs(got[1] - want[1]) < 1e-4,
+                  "auto fold scores of %s: ours %s, scikit-learn's "
+                  "%.4f %.4f" % (name, got, want[0], want[1]))
+    print("  auto, a class of 2 rows in 5 folds: %d candidates scored"
+          % sum(1 for v in table.values() if v), flush=True)
+    # fewer training rows than folds: refused, as scikit-learn refuses
+    small = os.path.join(c.tmp, "four_rows.csv")
+    with open(small, "w") as f:
+        f.write("a,y\n1,x\n2,z\n3,x\n4,z\n")
+    p = c.train("auto", small, "y", out, "--test-size", 0, "--folds", 5,
+                check=False)
+    res.check(p.returncode != 0 and "--folds 5: more than the 4 training "
+              "rows" in p.stderr, "--folds over the rows: %r" % p.stderr)
 
 
 def http(c, P, nginx, module, port):
