@@ -588,6 +588,31 @@ def refusals(c, P):
             " ".join(args), want, p.returncode, p.stderr.strip()))
     print("  %d refusals checked" % len(cases), flush=True)
 
+    # each message names the file once ("x.csv: x.csv: line 3" was seen)
+    for name, text, label, want in [
+            ("no_label.csv", "a,b,y\n1,2,x\n3,4,\n5,6,z\n", "y",
+             "line 3: the label \"y\" is missing"),
+            ("ragged.csv", "a,b,y\n1,2,x\n3,4\n", "y",
+             "line 3: 2 fields, the header has 3"),
+            ("open_quote.csv", "a,b,y\n1,2,x\n3,\"4,x\n", "y",
+             "line 3: a quoted field is never closed"),
+            ("twins.csv", "a,a,y\n1,2,x\n3,4,z\n", "y",
+             "line 1: two columns named \"a\""),
+            ("bad_utf8.csv", "a,b,y\n1,2,\udcff\n3,4,z\n", "y",
+             "line 2, column 3 (\"y\"): a category must be UTF-8"),
+            ("gone.csv", None, "y", "No such file or directory")]:
+        path = os.path.join(tmp, name)
+        if text is not None:
+            with open(path, "w", errors="surrogateescape") as f:
+                f.write(text)
+        for algo in ("logistic", "auto"):
+            p = subprocess.run([c.cli, "train", algo, path, "--label", label,
+                                "-o", out], capture_output=True, text=True)
+            c.res.check(p.returncode != 0 and p.stderr.count(path) == 1
+                        and "mlpredict: %s: %s" % (path, want) in p.stderr,
+                        "%s %s: the file named once, wanted %r: %r"
+                        % (algo, name, want, p.stderr))
+
     # --drop leaves the column out of the model's inputs
     p = c.train("linear", P["diabetes"], "target", out, "--drop", "age,sex")
     info = json.loads(subprocess.run([c.cli, "info", out],
