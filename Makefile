@@ -120,6 +120,14 @@ $(BUILD)/test_cart: $(MOD)/test/test_cart.c $(MOD)/test/test_check.h \
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(MOD)/core/train/mlp_cart.c \
 	    $(LIBS)
 
+# liblbfgs's codes in words (its header only: nothing of it is called)
+$(BUILD)/test_lbfgs: $(MOD)/test/test_lbfgs.c $(MOD)/test/test_check.h \
+                     $(CORE_SRCS) $(CORE_HDRS) $(MOD)/core/train/mlp_lbfgs.c \
+                     | deps
+	@mkdir -p $(BUILD)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) \
+	    $(MOD)/core/train/mlp_lbfgs.c $(LIBS)
+
 $(BUILD)/cart_driver: $(MOD)/test/cart_driver.c $(CORE_SRCS) $(CORE_HDRS) \
                       $(MOD)/core/train/mlp_cart.c | deps
 	@mkdir -p $(BUILD)
@@ -201,12 +209,13 @@ run: module
 	$(NGINX) -p $(CURDIR)/ -c conf/nginx.conf
 
 unit: $(BUILD)/test_core $(BUILD)/test_alloc $(BUILD)/test_values $(BUILD)/test_csv \
-      $(BUILD)/test_cart
+      $(BUILD)/test_cart $(BUILD)/test_lbfgs
 	$(BUILD)/test_core models
 	$(BUILD)/test_alloc models $(MOD)/test/corpus/request
 	$(BUILD)/test_values models
 	$(BUILD)/test_csv
 	$(BUILD)/test_cart
+	$(BUILD)/test_lbfgs
 
 # The CART trainer against scikit-learn (trees, files, forests), in seconds.
 train-cart: $(BUILD)/cart_driver $(BUILD)/mlpredict

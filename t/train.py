@@ -711,6 +711,40 @@ def auto(c, P):
     auto_stratified(c, P)
 
 
+def lbfgs_ends(c, P):
+    """liblbfgs's ending in words: --max-iter reached keeps the model with
+    a warning, as scikit-learn keeps it with a ConvergenceWarning; a run
+    that ends within scikit-learn's tolerance says nothing."""
+    from sklearn.exceptions import ConvergenceWarning
+    res = c.res
+    out = os.path.join(c.tmp, "max_iter.mlp")
+    if os.path.exists(out):
+        os.unlink(out)
+    p = c.train("logistic", P["breast_cancer"], "target", out, "--max-iter",
+                3, check=False)
+    df = read(P["breast_cancer"])
+    tr, _ = split(len(df), 0.25, 0)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        pipeline(df, "target", True, LogisticRegression(max_iter=3)).fit(
+            df.drop(columns=["target"]).iloc[tr], df["target"].iloc[tr])
+    sk = any(issubclass(x.category, ConvergenceWarning) for x in w)
+    info = subprocess.run([c.cli, "info", out], capture_output=True,
+                          text=True)
+    res.check(sk and p.returncode == 0 and info.returncode == 0 and
+              "mlpredict: warning: logistic regression did not converge in "
+              "3 iterations (--max-iter; liblbfgs: LBFGSERR_MAXIMUMITERATION)"
+              in p.stderr and "held-out rows" in p.stdout,
+              "--max-iter 3: warned and kept as scikit-learn (warned %s): "
+              "rc %d %r" % (sk, p.returncode, p.stderr))
+    for name, label in (("breast_cancer", "target"), ("iris", "target"),
+                        ("grunfeld_high", "high")):
+        p = c.train("logistic", P[name], label, out)
+        res.check(p.stderr == "", "logistic on %s: converged, yet %r"
+                  % (name, p.stderr))
+    print("  liblbfgs: --max-iter warned, the model kept", flush=True)
+
+
 def cv_table(stdout):
     """name -> (mean, sd) of auto's table, None for a failed candidate."""
     rows = {}
@@ -855,6 +889,8 @@ def main():
         refusals(c, P)
         print("auto:", flush=True)
         auto(c, P)
+        print("liblbfgs's endings:", flush=True)
+        lbfgs_ends(c, P)
         print("serving:", flush=True)
         http(c, P, a.nginx, a.module, a.port)
     print("train.py: %d passed, %d failed in %.0f s"

@@ -227,6 +227,14 @@ int mlp_fit_linear(const mlp_train_data_t *d, const mlp_train_opts_t *o,
 int mlp_fit_logistic(const mlp_train_data_t *d, const mlp_train_opts_t *o,
     mlp_writer_t *w, mlp_est_t *e, char *err, size_t errlen);
 
+/*
+ * mlp_lbfgs.c: liblbfgs's return code rc (lbfgs.h), gmax the largest
+ * |component| of the gradient where it stopped (-1 unknown): 0, the model
+ * kept (warn set, or "", for the caller to print), or -1 and err.
+ */
+int mlp_lbfgs_verdict(int rc, double gmax, uint32_t max_iter, char *warn,
+    size_t warnlen, char *err, size_t errlen);
+
 /* mlp_solve_lib.c: LIBLINEAR and libsvm */
 int mlp_fit_linear_svm(const mlp_train_data_t *d, const mlp_train_opts_t *o,
     mlp_writer_t *w, mlp_est_t *e, char *err, size_t errlen);
