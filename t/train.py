@@ -759,11 +759,12 @@ def cv_table(stdout):
 
 
 def auto_stratified(c, P):
-    """A class of 2 rows among 5 folds: stratified folds as the README
-    deals them (their class counts StratifiedKFold's), scikit-learn's
-    warning, and each candidate's fold scores those of scikit-learn's
-    pipeline fitted on the same folds (the folds that lack the class
-    learn the classes they have, as scikit-learn's estimator does)."""
+    """A class of 2 rows and one of 1 row among 5 folds: stratified folds
+    as the README deals them (their class counts StratifiedKFold's),
+    scikit-learn's warning, and candidates' fold scores those of scikit-
+    learn's pipeline fitted on the same folds (the fold whose training
+    rows lack the class of one row learns the classes it has, as scikit-
+    learn's estimator does)."""
     from sklearn.model_selection import StratifiedKFold
     res = c.res
     df = read(P["iris"])
@@ -774,6 +775,8 @@ def auto_stratified(c, P):
     twin = next(r for r in range(60, len(df))
                 if pos[r] % folds == pos[10] % folds)
     df.loc[[10, twin], "target"] = "rare"
+    # and a class of one row: the model of the fold that holds it lacks it
+    df.loc[120, "target"] = "lone"
     csv = os.path.join(c.tmp, "iris_rare.csv")
     df.to_csv(csv, index=False)
     out = os.path.join(c.tmp, "iris_rare.mlp")
@@ -781,7 +784,7 @@ def auto_stratified(c, P):
                 folds, check=False)
     table = cv_table(p.stdout)
     res.check(p.returncode == 0 and "best: " in p.stdout,
-              "auto, a class of 2 rows in 5 folds: rc %d %r %r"
+              "auto, classes of 2 rows and 1 in 5 folds: rc %d %r %r"
               % (p.returncode, p.stderr, p.stdout))
     y = df["target"].to_numpy()
     with warnings.catch_warnings(record=True) as w:
@@ -790,8 +793,9 @@ def auto_stratified(c, P):
                    .split(np.zeros(len(y)), y))
     sk_warned = any("least populated class" in str(x.message) for x in w)
     res.check(sk_warned and "warning: the least populated class of "
-              "\"target\", \"rare\", has only 2 training rows, fewer than "
-              "the 5 folds" in p.stderr,
+              "\"target\", \"lone\", has only 1 training rows, fewer than "
+              "the 5 folds: 4 folds score none of it, and the model of the "
+              "fold holding its row never learns it" in p.stderr,
               "the rare class warned as StratifiedKFold warns: %r"
               % p.stderr)
     # the folds as the README deals them: the shuffle (seed + 1), grouped
@@ -823,8 +827,8 @@ def auto_stratified(c, P):
                   and abs(got[1] - want[1]) < 1e-4,
                   "auto fold scores of %s: ours %s, scikit-learn's "
                   "%.4f %.4f" % (name, got, want[0], want[1]))
-    print("  auto, a class of 2 rows in 5 folds: %d candidates scored"
-          % sum(1 for v in table.values() if v), flush=True)
+    print("  auto, classes of 2 rows and 1 row in 5 folds: %d candidates "
+          "scored" % sum(1 for v in table.values() if v), flush=True)
     # fewer training rows than folds: refused, as scikit-learn refuses
     small = os.path.join(c.tmp, "four_rows.csv")
     with open(small, "w") as f:

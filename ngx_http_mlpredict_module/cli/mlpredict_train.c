@@ -946,12 +946,15 @@ mlp_auto_rare(mlp_train_ctx_t *cx, const size_t *train, size_t n_train,
         }
     }
 
+    /* stratified, its rows are in as many folds, one each */
     if (count[least] < folds) {
         fprintf(stderr, "mlpredict: warning: the least populated class of "
                 "\"%s\", %s, has only %zu training rows, fewer than the %u "
-                "folds: the models of %zu folds do not learn it\n",
-                cx->label_name, cx->tg.labels[least], count[least], folds,
-                folds - count[least]);
+                "folds: %zu folds score none of it%s\n", cx->label_name,
+                cx->tg.labels[least], count[least], folds,
+                folds - count[least],
+                count[least] == 1 ? ", and the model of the fold holding "
+                "its row never learns it" : "");
     }
 
     free(count);
