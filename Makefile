@@ -120,6 +120,14 @@ $(BUILD)/test_cart: $(MOD)/test/test_cart.c $(MOD)/test/test_check.h \
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(MOD)/core/train/mlp_cart.c \
 	    $(LIBS)
 
+# liblbfgs's codes in words (its header only: nothing of it is called)
+$(BUILD)/test_lbfgs: $(MOD)/test/test_lbfgs.c $(MOD)/test/test_check.h \
+                     $(CORE_SRCS) $(CORE_HDRS) $(MOD)/core/train/mlp_lbfgs.c \
+                     | deps
+	@mkdir -p $(BUILD)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) \
+	    $(MOD)/core/train/mlp_lbfgs.c $(LIBS)
+
 $(BUILD)/cart_driver: $(MOD)/test/cart_driver.c $(CORE_SRCS) $(CORE_HDRS) \
                       $(MOD)/core/train/mlp_cart.c | deps
 	@mkdir -p $(BUILD)
@@ -145,6 +153,14 @@ $(BUILD)/fuzz_onnx: $(MOD)/test/fuzz_onnx.c $(CORE_SRCS) $(CORE_HDRS) \
 	clang $(FUZZ_CFLAGS) $(ONNX_FLAGS) -o $@ $< $(CORE_SRCS) $(ONNX_SRC) \
 	    $(ONNX_GEN) $(LIBS) -lprotobuf-c
 
+# the training table and its preparation (core/train/, no solver)
+FUZZ_TABLE_SRCS := $(MOD)/core/train/mlp_table.c $(MOD)/core/train/mlp_prep.c
+
+$(BUILD)/fuzz_table: $(MOD)/test/fuzz_table.c $(CORE_SRCS) $(CORE_HDRS) \
+                     $(FUZZ_TABLE_SRCS) | deps
+	@mkdir -p $(BUILD)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(FUZZ_TABLE_SRCS) $(LIBS)
+
 # run:target:seed corpora (comma-separated):model (the request fuzzers on a
 # model with string categories too)
 FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
@@ -159,11 +175,12 @@ FUZZ_RUNS := request:request:$(MOD)/test/corpus/request:models/iris.mlp \
              values_churn:values:$(MOD)/test/corpus/values:models/churn_hgb.mlp \
              v2:v2:$(MOD)/test/corpus/v2:models/iris.mlp \
              v2_churn:v2:$(MOD)/test/corpus/v2:models/churn.mlp \
-             onnx:onnx:$(MOD)/test/corpus/onnx:-
+             onnx:onnx:$(MOD)/test/corpus/onnx:- \
+             table:table:$(MOD)/test/corpus/table:-
 
 fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_model $(BUILD)/fuzz_scan \
       $(BUILD)/fuzz_csv $(BUILD)/fuzz_libsvm $(BUILD)/fuzz_values \
-      $(BUILD)/fuzz_v2 $(BUILD)/fuzz_onnx
+      $(BUILD)/fuzz_v2 $(BUILD)/fuzz_onnx $(BUILD)/fuzz_table
 	@for r in $(FUZZ_RUNS); do \
 	    IFS=: read -r run target seeds model <<< "$$r"; \
 	    log=$(BUILD)/fuzz_$$run.log; mkdir -p $(BUILD)/corpus/$$run; \
@@ -192,12 +209,13 @@ run: module
 	$(NGINX) -p $(CURDIR)/ -c conf/nginx.conf
 
 unit: $(BUILD)/test_core $(BUILD)/test_alloc $(BUILD)/test_values $(BUILD)/test_csv \
-      $(BUILD)/test_cart
+      $(BUILD)/test_cart $(BUILD)/test_lbfgs
 	$(BUILD)/test_core models
 	$(BUILD)/test_alloc models $(MOD)/test/corpus/request
 	$(BUILD)/test_values models
 	$(BUILD)/test_csv
 	$(BUILD)/test_cart
+	$(BUILD)/test_lbfgs
 
 # The CART trainer against scikit-learn (trees, files, forests), in seconds.
 train-cart: $(BUILD)/cart_driver $(BUILD)/mlpredict

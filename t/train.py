@@ -101,7 +101,7 @@ class Result:
 
 # -- the split, as the README documents it
 
-def split(n, test_size, seed):
+def shuffle(n, seed):
     perm = list(range(n))
     s = seed
     for i in range(n - 1, 0, -1):
@@ -112,6 +112,11 @@ def split(n, test_size, seed):
         z ^= z >> 31
         j = int(float(z >> 11) * 2.0 ** -53 * (i + 1))
         perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
+def split(n, test_size, seed):
+    perm = shuffle(n, seed)
     n_test = math.ceil(test_size * n)
     return sorted(perm[n_test:]), sorted(perm[:n_test])
 
@@ -583,6 +588,31 @@ def refusals(c, P):
             " ".join(args), want, p.returncode, p.stderr.strip()))
     print("  %d refusals checked" % len(cases), flush=True)
 
+    # each message names the file once ("x.csv: x.csv: line 3" was seen)
+    for name, text, label, want in [
+            ("no_label.csv", "a,b,y\n1,2,x\n3,4,\n5,6,z\n", "y",
+             "line 3: the label \"y\" is missing"),
+            ("ragged.csv", "a,b,y\n1,2,x\n3,4\n", "y",
+             "line 3: 2 fields, the header has 3"),
+            ("open_quote.csv", "a,b,y\n1,2,x\n3,\"4,x\n", "y",
+             "line 3: a quoted field is never closed"),
+            ("twins.csv", "a,a,y\n1,2,x\n3,4,z\n", "y",
+             "line 1: two columns named \"a\""),
+            ("bad_utf8.csv", "a,b,y\n1,2,\udcff\n3,4,z\n", "y",
+             "line 2, column 3 (\"y\"): a category must be UTF-8"),
+            ("gone.csv", None, "y", "No such file or directory")]:
+        path = os.path.join(tmp, name)
+        if text is not None:
+            with open(path, "w", errors="surrogateescape") as f:
+                f.write(text)
+        for algo in ("logistic", "auto"):
+            p = subprocess.run([c.cli, "train", algo, path, "--label", label,
+                                "-o", out], capture_output=True, text=True)
+            c.res.check(p.returncode != 0 and p.stderr.count(path) == 1
+                        and "mlpredict: %s: %s" % (path, want) in p.stderr,
+                        "%s %s: the file named once, wanted %r: %r"
+                        % (algo, name, want, p.stderr))
+
     # --drop leaves the column out of the model's inputs
     p = c.train("linear", P["diabetes"], "target", out, "--drop", "age,sex")
     info = json.loads(subprocess.run([c.cli, "info", out],
@@ -672,6 +702,141 @@ def auto(c, P):
         res.check("task" in info, "auto: the model loads")
         print("  auto --metric %s: %s" % (metric, best[0] if best else "?"),
               flush=True)
+        if metric == "roc_auc":
+            # a candidate failing is shown, named by its fold, and skipped
+            res.check("fold 1 of 3: roc_auc is undefined here (no "
+                      "probabilities)" in p.stdout and
+                      cv_table(p.stdout).get("linear-svm C=1", 0) is None,
+                      "auto: a failed candidate's row: %s" % p.stdout)
+    auto_stratified(c, P)
+
+
+def lbfgs_ends(c, P):
+    """liblbfgs's ending in words: --max-iter reached keeps the model with
+    a warning, as scikit-learn keeps it with a ConvergenceWarning; a run
+    that ends within scikit-learn's tolerance says nothing."""
+    from sklearn.exceptions import ConvergenceWarning
+    res = c.res
+    out = os.path.join(c.tmp, "max_iter.mlp")
+    if os.path.exists(out):
+        os.unlink(out)
+    p = c.train("logistic", P["breast_cancer"], "target", out, "--max-iter",
+                3, check=False)
+    df = read(P["breast_cancer"])
+    tr, _ = split(len(df), 0.25, 0)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        pipeline(df, "target", True, LogisticRegression(max_iter=3)).fit(
+            df.drop(columns=["target"]).iloc[tr], df["target"].iloc[tr])
+    sk = any(issubclass(x.category, ConvergenceWarning) for x in w)
+    info = subprocess.run([c.cli, "info", out], capture_output=True,
+                          text=True)
+    res.check(sk and p.returncode == 0 and info.returncode == 0 and
+              "mlpredict: warning: logistic regression did not converge in "
+              "3 iterations (--max-iter; liblbfgs: LBFGSERR_MAXIMUMITERATION)"
+              in p.stderr and "held-out rows" in p.stdout,
+              "--max-iter 3: warned and kept as scikit-learn (warned %s): "
+              "rc %d %r" % (sk, p.returncode, p.stderr))
+    for name, label in (("breast_cancer", "target"), ("iris", "target"),
+                        ("grunfeld_high", "high")):
+        p = c.train("logistic", P[name], label, out)
+        res.check(p.stderr == "", "logistic on %s: converged, yet %r"
+                  % (name, p.stderr))
+    print("  liblbfgs: --max-iter warned, the model kept", flush=True)
+
+
+def cv_table(stdout):
+    """name -> (mean, sd) of auto's table, None for a failed candidate."""
+    rows = {}
+    for ln in stdout.split("\nbest: ")[0].splitlines():
+        if not ln.startswith("  ") or ln.startswith("  candidate"):
+            continue
+        f = ln[28:].split()
+        if len(f) >= 3:
+            rows[ln[2:28].strip()] = (None if f[0] == "-" else
+                                      (float(f[0]), float(f[1])))
+    return rows
+
+
+def auto_stratified(c, P):
+    """A class of 2 rows and one of 1 row among 5 folds: stratified folds
+    as the README deals them (their class counts StratifiedKFold's),
+    scikit-learn's warning, and candidates' fold scores those of scikit-
+    learn's pipeline fitted on the same folds (the fold whose training
+    rows lack the class of one row learns the classes it has, as scikit-
+    learn's estimator does)."""
+    from sklearn.model_selection import StratifiedKFold
+    res = c.res
+    df = read(P["iris"])
+    folds = 5
+    # the two rows in one fold of plain k-fold (the shuffle's position
+    # mod K): every fold model then lacks the class on one of the folds
+    pos = {r: i for i, r in enumerate(shuffle(len(df), 1))}
+    twin = next(r for r in range(60, len(df))
+                if pos[r] % folds == pos[10] % folds)
+    df.loc[[10, twin], "target"] = "rare"
+    # and a class of one row: the model of the fold that holds it lacks it
+    df.loc[120, "target"] = "lone"
+    csv = os.path.join(c.tmp, "iris_rare.csv")
+    df.to_csv(csv, index=False)
+    out = os.path.join(c.tmp, "iris_rare.mlp")
+    p = c.train("auto", csv, "target", out, "--test-size", 0, "--folds",
+                folds, check=False)
+    table = cv_table(p.stdout)
+    res.check(p.returncode == 0 and "best: " in p.stdout,
+              "auto, classes of 2 rows and 1 in 5 folds: rc %d %r %r"
+              % (p.returncode, p.stderr, p.stdout))
+    y = df["target"].to_numpy()
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        skf = list(StratifiedKFold(folds, shuffle=True, random_state=0)
+                   .split(np.zeros(len(y)), y))
+    sk_warned = any("least populated class" in str(x.message) for x in w)
+    res.check(sk_warned and "warning: the least populated class of "
+              "\"target\", \"lone\", has only 1 training rows, fewer than "
+              "the 5 folds: 4 folds score none of it, and the model of the "
+              "fold holding its row never learns it" in p.stderr,
+              "the rare class warned as StratifiedKFold warns: %r"
+              % p.stderr)
+    # the folds as the README deals them: the shuffle (seed + 1), grouped
+    # by class (classes sorted), position i in fold i mod K
+    perm = shuffle(len(df), 1)
+    order = sorted(range(len(perm)), key=lambda i: (y[perm[i]], i))
+    fold = np.empty(len(df), dtype=int)
+    for i, pos in enumerate(order):
+        fold[perm[pos]] = i % folds
+    for cls in sorted(set(y)):
+        ours = sorted(np.sum((fold == f) & (y == cls)) for f in range(folds))
+        theirs = sorted(np.sum(y[te] == cls) for _, te in skf)
+        res.check(ours == theirs, "class %s per fold: ours %s, "
+                  "StratifiedKFold's %s" % (cls, ours, theirs))
+    X = df.drop(columns=["target"])
+    for name, scale, est in [
+            ("logistic C=1", True, LogisticRegression(
+                C=1, tol=1e-10, solver="newton-cg", max_iter=10000)),
+            ("tree max_depth=4", False,
+             DecisionTreeClassifier(max_depth=4, random_state=0))]:
+        scores = []
+        for f in range(folds):
+            pipe = pipeline(df, "target", scale, est)
+            pipe.fit(X[fold != f], y[fold != f])
+            scores.append(np.mean(pipe.predict(X[fold == f]) == y[fold == f]))
+        want = (np.mean(scores), np.std(scores))
+        got = table.get(name)
+        res.check(got is not None and abs(got[0] - want[0]) < 1e-4
+                  and abs(got[1] - want[1]) < 1e-4,
+                  "auto fold scores of %s: ours %s, scikit-learn's "
+                  "%.4f %.4f" % (name, got, want[0], want[1]))
+    print("  auto, classes of 2 rows and 1 row in 5 folds: %d candidates "
+          "scored" % sum(1 for v in table.values() if v), flush=True)
+    # fewer training rows than folds: refused, as scikit-learn refuses
+    small = os.path.join(c.tmp, "four_rows.csv")
+    with open(small, "w") as f:
+        f.write("a,y\n1,x\n2,z\n3,x\n4,z\n")
+    p = c.train("auto", small, "y", out, "--test-size", 0, "--folds", 5,
+                check=False)
+    res.check(p.returncode != 0 and "--folds 5: more than the 4 training "
+              "rows" in p.stderr, "--folds over the rows: %r" % p.stderr)
 
 
 def http(c, P, nginx, module, port):
@@ -728,6 +893,8 @@ def main():
         refusals(c, P)
         print("auto:", flush=True)
         auto(c, P)
+        print("liblbfgs's endings:", flush=True)
+        lbfgs_ends(c, P)
         print("serving:", flush=True)
         http(c, P, a.nginx, a.module, a.port)
     print("train.py: %d passed, %d failed in %.0f s"

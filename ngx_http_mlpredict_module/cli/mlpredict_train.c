@@ -130,7 +130,8 @@ static void mlp_progress_stop(mlp_progress_t *pg);
 static void mlp_progress_trees(void *ctx, uint32_t done);
 static unsigned char *mlp_train_build(mlp_train_ctx_t *cx,
     const mlp_train_opts_t *o, const size_t *rows, size_t n, size_t *len,
-    mlp_prep_t **keep, char *err, size_t errlen);
+    mlp_prep_t **keep, uint32_t *present, uint32_t *n_present, char *err,
+    size_t errlen);
 static int mlp_train_cv(mlp_train_ctx_t *cx, mlp_candidate_t *cd,
     const size_t *train, size_t n_train, uint32_t folds, uint64_t seed,
     int metric);
@@ -138,6 +139,8 @@ static double mlp_metric_of(const mlp_metrics_t *mt, int metric,
     uint32_t k);
 static uint32_t mlp_auto_grid(mlp_train_ctx_t *cx, const mlp_train_opts_t *o,
     size_t n_train, mlp_candidate_t *cd);
+static void mlp_auto_rare(mlp_train_ctx_t *cx, const size_t *train,
+    size_t n_train, uint32_t folds);
 
 
 static int
@@ -358,18 +361,22 @@ mlp_progress_stop(mlp_progress_t *pg)
 /*
  * The preparation and the estimator fitted on rows, the whole model file
  * built in memory (malloc'ed, *len bytes); keep: the preparation too.
+ * Every class must have a row, unless present is given (a fold of the
+ * cross-validation): the model then knows only the classes of its rows,
+ * as scikit-learn's estimator fitted on the fold, and present[] maps its
+ * *n_present classes to the label's.
  */
 
 static unsigned char *
 mlp_train_build(mlp_train_ctx_t *cx, const mlp_train_opts_t *o,
-    const size_t *rows, size_t n, size_t *len, mlp_prep_t **keep, char *err,
-    size_t errlen)
+    const size_t *rows, size_t n, size_t *len, mlp_prep_t **keep,
+    uint32_t *present, uint32_t *n_present, char *err, size_t errlen)
 {
     int                rc;
-    char              *producer;
+    char              *producer, *labels, *lp;
     double            *x, *y;
-    size_t             i;
-    uint32_t           k, *seen, c;
+    size_t             i, labels_size;
+    uint32_t           k, *seen, c, kk;
     mlp_est_t          est;
     mlp_prep_t        *p;
     mlp_writer_t       w;
@@ -383,6 +390,7 @@ mlp_train_build(mlp_train_ctx_t *cx, const mlp_train_opts_t *o,
     x = y = NULL;
     seen = NULL;
     producer = NULL;
+    labels = NULL;
     k = cx->classify ? cx->tg.n_classes : 0;
 
     p = mlp_prep_fit(cx->t, cx->inputs, cx->n_inputs, rows, n,
@@ -423,14 +431,54 @@ mlp_train_build(mlp_train_ctx_t *cx, const mlp_train_opts_t *o,
         }
     }
 
-    /* every class must be learnt: the model answers each of them */
+    /* seen[c]: the model's code of class c, plus one */
+    kk = 0;
+    labels_size = 0;
+
     for (c = 0; c < k; c++) {
-        if (!seen[c]) {
+        if (seen[c]) {
+            seen[c] = ++kk;
+            labels_size += strlen(cx->tg.labels[c]) + 1;
+
+            if (present != NULL) {
+                present[kk - 1] = c;
+            }
+
+        } else if (present == NULL) {
+            /* the final model answers every class: each must be learnt */
             mlp_fail(err, errlen, "the class %s of \"%s\" has no training "
-                     "row (another --seed, a smaller --test-size or fewer "
-                     "--folds)", cx->tg.labels[c], cx->label_name);
+                     "row (another --seed or a smaller --test-size)",
+                     cx->tg.labels[c], cx->label_name);
             goto done;
         }
+    }
+
+    if (n_present != NULL) {
+        *n_present = kk;
+    }
+
+    if (k && kk < 2) {
+        mlp_fail(err, errlen, "these rows hold one class of \"%s\" only",
+                 cx->label_name);
+        goto done;
+    }
+
+    labels = malloc(labels_size + 1);
+    if (labels == NULL) {
+        mlp_fail(err, errlen, "out of memory");
+        goto done;
+    }
+
+    lp = labels;
+
+    for (c = 0; c < k; c++) {
+        if (seen[c]) {
+            lp = stpcpy(lp, cx->tg.labels[c]) + 1;
+        }
+    }
+
+    for (i = 0; k && kk < k && i < n; i++) {
+        y[i] = seen[(size_t) y[i]] - 1;
     }
 
     data.x = x;
@@ -438,7 +486,7 @@ mlp_train_build(mlp_train_ctx_t *cx, const mlp_train_opts_t *o,
     data.d = p->n_features;
     data.y = y;
     data.w = NULL;
-    data.n_classes = k;
+    data.n_classes = kk;
 
     oo = *o;
 
@@ -486,8 +534,8 @@ mlp_train_build(mlp_train_ctx_t *cx, const mlp_train_opts_t *o,
     }
 
     if (k) {
-        mlp_writer_add(&w, MLP_SEC_CLASS_LABELS, MLP_DTYPE_STRINGS,
-                       cx->tg.labels[0], cx->tg.labels_size, k);
+        mlp_writer_add(&w, MLP_SEC_CLASS_LABELS, MLP_DTYPE_STRINGS, labels,
+                       labels_size, kk);
     }
 
     producer = malloc(512);
@@ -522,6 +570,7 @@ done:
     free(x);
     free(y);
     free(seen);
+    free(labels);
     free(producer);
 
     return file;
@@ -552,8 +601,14 @@ mlp_metric_of(const mlp_metrics_t *mt, int metric, uint32_t k)
 
 /*
  * k-fold on the training rows: their positions shuffled as the split
- * shuffles (seed + 1), position i in fold i mod k; each fold answered by
- * a model built on the others, loaded from memory as the server loads it.
+ * shuffles (seed + 1); classifying, stratified as scikit-learn's
+ * StratifiedKFold deals them (the shuffled rows grouped by class, class
+ * by class, then position i of that order in fold i mod k: each class
+ * spread over the folds as evenly as it can be); regressing, position i
+ * of the shuffle in fold i mod k. Each fold answered by a model built on
+ * the others, loaded from memory as the server loads it; a model that
+ * learnt fewer classes (a class of fewer rows than folds) has its answers
+ * mapped back to the label's classes, probability 0 for the others.
  */
 
 static int
@@ -561,9 +616,11 @@ mlp_train_cv(mlp_train_ctx_t *cx, mlp_candidate_t *cd, const size_t *train,
     size_t n_train, uint32_t folds, uint64_t seed, int metric)
 {
     int               proba;
-    double           *in, *out, v, sum, sq;
-    size_t            i, j, n_fit, n_val, r, b, len, *fit, *val, *perm, tmp;
-    uint32_t          f, k, *labels;
+    char              why[MLP_ERR_LEN];
+    double           *in, *out, *pv, v, sum, sq;
+    size_t            i, j, n_fit, n_val, r, b, len, *fit, *val, *perm, tmp,
+                     *start;
+    uint32_t          f, k, kk, c, *labels, *present, *fold;
     uint64_t          s;
     mlp_alloc_t       a;
     mlp_error_t       e;
@@ -571,21 +628,28 @@ mlp_train_cv(mlp_train_ctx_t *cx, mlp_candidate_t *cd, const size_t *train,
     mlp_block_t      *chunks;
     mlp_model_t      *m;
     mlp_metrics_t    *mt;
-    unsigned char    *file, *mark;
-    struct timespec   start;
+    unsigned char    *file;
+    struct timespec   t0;
 
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    k = cx->classify ? cx->tg.n_classes : 0;
+    f = 0;
+    why[0] = '\0';
 
     perm = malloc(n_train * sizeof(size_t));
     fit = malloc(n_train * sizeof(size_t));
     val = malloc(n_train * sizeof(size_t));
-    mark = malloc(n_train);
+    fold = malloc(n_train * sizeof(uint32_t));
+    start = calloc(k + 1, sizeof(size_t));
+    present = malloc((k + 1) * sizeof(uint32_t));
+    pv = malloc((k + 1) * sizeof(double));
     in = malloc((size_t) MLP_SCORE_ROWS * cx->n_inputs * sizeof(double));
 
-    if (perm == NULL || fit == NULL || val == NULL || mark == NULL
-        || in == NULL)
+    if (perm == NULL || fit == NULL || val == NULL || fold == NULL
+        || start == NULL || present == NULL || pv == NULL || in == NULL)
     {
-        snprintf(cd->why, sizeof(cd->why), "out of memory");
+        snprintf(why, sizeof(why), "out of memory");
         goto failed;
     }
 
@@ -603,24 +667,37 @@ mlp_train_cv(mlp_train_ctx_t *cx, mlp_candidate_t *cd, const size_t *train,
         perm[j] = tmp;
     }
 
-    k = cx->classify ? cx->tg.n_classes : 0;
+    if (k) {
+        /* grouped by class, a stable counting sort (fit as scratch) */
+        for (i = 0; i < n_train; i++) {
+            start[(size_t) cx->tg.y[train[i]] + 1]++;
+        }
+
+        for (c = 1; c < k; c++) {
+            start[c] += start[c - 1];
+        }
+
+        for (i = 0; i < n_train; i++) {
+            fit[start[(size_t) cx->tg.y[train[perm[i]]]]++] = perm[i];
+        }
+
+        memcpy(perm, fit, n_train * sizeof(size_t));
+    }
+
+    for (i = 0; i < n_train; i++) {
+        fold[perm[i]] = (uint32_t) (i % folds);
+    }
+
     proba = cd->o.algo == MLP_ALGO_LOGISTIC || cd->o.algo == MLP_ALGO_TREE
             || cd->o.algo == MLP_ALGO_FOREST
             || (cd->o.algo == MLP_ALGO_SVM && cd->o.probability);
     sum = sq = 0;
 
     for (f = 0; f < folds; f++) {
-        /* the fold of each training row: its place in perm, mod folds */
-        memset(mark, 0, n_train);
-
-        for (i = f; i < n_train; i += folds) {
-            mark[perm[i]] = 1;
-        }
-
         n_fit = n_val = 0;
 
         for (i = 0; i < n_train; i++) {
-            if (mark[i]) {
+            if (fold[i] == f) {
                 val[n_val++] = train[i];
 
             } else {
@@ -632,18 +709,19 @@ mlp_train_cv(mlp_train_ctx_t *cx, mlp_candidate_t *cd, const size_t *train,
                            cd->o.algo == MLP_ALGO_FOREST
                            ? cd->o.cart.n_estimators : 0);
 
-        file = mlp_train_build(cx, &cd->o, fit, n_fit, &len, &p, cd->why,
-                               sizeof(cd->why));
+        kk = k;
+        file = mlp_train_build(cx, &cd->o, fit, n_fit, &len, &p, present,
+                               &kk, why, sizeof(why));
         if (file == NULL) {
             goto failed;
         }
 
-        m = mlp_model_load_mem(file, len, cd->why, sizeof(cd->why));
+        m = mlp_model_load_mem(file, len, why, sizeof(why));
         mt = mlp_metrics_create(k, 1, proba);
 
         if (m == NULL || mt == NULL) {
             if (mt == NULL) {
-                snprintf(cd->why, sizeof(cd->why), "out of memory");
+                snprintf(why, sizeof(why), "out of memory");
             }
 
             mlp_metrics_free(mt);
@@ -662,7 +740,7 @@ mlp_train_cv(mlp_train_ctx_t *cx, mlp_candidate_t *cd, const size_t *train,
             mlp_prep_inputs(p, cx->t, val + b, r, in);
 
             if (mlp_predict_inputs(m, in, r, &a, &out, &labels, &e) != 0) {
-                snprintf(cd->why, sizeof(cd->why), "%s", e.message);
+                snprintf(why, sizeof(why), "%s", e.message);
                 mlp_cli_free(chunks);
                 mlp_metrics_free(mt);
                 mlp_model_close(m);
@@ -672,7 +750,21 @@ mlp_train_cv(mlp_train_ctx_t *cx, mlp_candidate_t *cd, const size_t *train,
             }
 
             for (i = 0; i < r; i++) {
-                if (k) {
+                if (k && kk < k) {
+                    /* the fold's classes back to the label's */
+                    for (c = 0; proba && c < k; c++) {
+                        pv[c] = 0;
+                    }
+
+                    for (c = 0; proba && c < kk; c++) {
+                        pv[present[c]] = out[i * kk + c];
+                    }
+
+                    mlp_metrics_add_class(mt, (uint32_t) cx->tg.y[val[b + i]],
+                                          present[labels[i]],
+                                          proba ? pv : NULL);
+
+                } else if (k) {
                     mlp_metrics_add_class(mt, (uint32_t) cx->tg.y[val[b + i]],
                                           labels[i],
                                           proba ? out + i * k : NULL);
@@ -692,7 +784,7 @@ mlp_train_cv(mlp_train_ctx_t *cx, mlp_candidate_t *cd, const size_t *train,
 
         if (mlp_metrics_finish(mt) != 0) {
             mlp_metrics_free(mt);
-            snprintf(cd->why, sizeof(cd->why), "out of memory");
+            snprintf(why, sizeof(why), "out of memory");
             goto failed;
         }
 
@@ -700,7 +792,7 @@ mlp_train_cv(mlp_train_ctx_t *cx, mlp_candidate_t *cd, const size_t *train,
         mlp_metrics_free(mt);
 
         if (isnan(v)) {
-            snprintf(cd->why, sizeof(cd->why), "%s is undefined here%s",
+            snprintf(why, sizeof(why), "%s is undefined here%s",
                      mlp_metric_names[metric],
                      metric == MLP_METRIC_ROC_AUC && !proba
                      ? " (no probabilities)" : "");
@@ -715,23 +807,32 @@ mlp_train_cv(mlp_train_ctx_t *cx, mlp_candidate_t *cd, const size_t *train,
     v = sq / folds - cd->mean * cd->mean;
     cd->sd = v > 0 ? sqrt(v) : 0;
     cd->ok = 1;
-    cd->seconds = mlp_now(&start);
+    cd->seconds = mlp_now(&t0);
 
     free(perm);
     free(fit);
     free(val);
-    free(mark);
+    free(fold);
+    free(start);
+    free(present);
+    free(pv);
     free(in);
 
     return 0;
 
 failed:
 
-    cd->seconds = mlp_now(&start);
+    /* the fold named: a candidate may fail on one fold only */
+    snprintf(cd->why, sizeof(cd->why), "fold %u of %u: %.*s", f + 1, folds,
+             (int) sizeof(cd->why) - 32, why);
+    cd->seconds = mlp_now(&t0);
     free(perm);
     free(fit);
     free(val);
-    free(mark);
+    free(fold);
+    free(start);
+    free(present);
+    free(pv);
     free(in);
 
     return -1;
@@ -812,6 +913,51 @@ mlp_auto_grid(mlp_train_ctx_t *cx, const mlp_train_opts_t *o,
 #undef MLP_CAND
 
     return n;
+}
+
+
+/*
+ * scikit-learn's StratifiedKFold warns, and proceeds, when the least
+ * populated class has fewer rows than folds: some folds' models do not
+ * learn it (mlp_train_cv maps their answers back).
+ */
+
+static void
+mlp_auto_rare(mlp_train_ctx_t *cx, const size_t *train, size_t n_train,
+    uint32_t folds)
+{
+    size_t    i, *count;
+    uint32_t  c, least;
+
+    count = calloc(cx->tg.n_classes, sizeof(size_t));
+    if (count == NULL) {
+        return;
+    }
+
+    for (i = 0; i < n_train; i++) {
+        count[(size_t) cx->tg.y[train[i]]]++;
+    }
+
+    least = 0;
+
+    for (c = 1; c < cx->tg.n_classes; c++) {
+        if (count[c] < count[least]) {
+            least = c;
+        }
+    }
+
+    /* stratified, its rows are in as many folds, one each */
+    if (count[least] < folds) {
+        fprintf(stderr, "mlpredict: warning: the least populated class of "
+                "\"%s\", %s, has only %zu training rows, fewer than the %u "
+                "folds: %zu folds score none of it%s\n", cx->label_name,
+                cx->tg.labels[least], count[least], folds,
+                folds - count[least],
+                count[least] == 1 ? ", and the model of the fold holding "
+                "its row never learns it" : "");
+    }
+
+    free(count);
 }
 
 
@@ -1300,6 +1446,17 @@ mlp_cli_train(int argc, char **argv)
     }
 
     if (algo == MLP_ALGO_AUTO) {
+        /* as StratifiedKFold refuses them, and KFold */
+        if (folds > n_train) {
+            fprintf(stderr, "mlpredict: --folds %u: more than the %zu "
+                    "training rows\n", folds, n_train);
+            goto done;
+        }
+
+        if (cx.classify) {
+            mlp_auto_rare(&cx, train, n_train, folds);
+        }
+
         memset(cd, 0, sizeof(cd));
         n_cand = mlp_auto_grid(&cx, &o, n_train, cd);
 
@@ -1371,8 +1528,8 @@ mlp_cli_train(int argc, char **argv)
     /* the seconds reported: preparing and fitting, as a pipeline's fit */
     clock_gettime(CLOCK_MONOTONIC, &fit_start);
 
-    file = mlp_train_build(&cx, &o, train, n_train, &len, NULL, err,
-                           sizeof(err));
+    file = mlp_train_build(&cx, &o, train, n_train, &len, NULL, NULL, NULL,
+                           err, sizeof(err));
     secs = mlp_now(&fit_start);
 
     if (file == NULL) {

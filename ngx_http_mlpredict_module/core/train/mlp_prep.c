@@ -172,8 +172,9 @@ mlp_target_make(const mlp_table_t *t, size_t col, int classify,
 
     for (r = 0; r < t->n_rows; r++) {
         if (c->numeric ? isnan(c->num[r]) : c->code[r] == MLP_TRAIN_MISSING) {
-            mlp_fail(err, errlen, "%s: line %zu: the label \"%s\" is "
-                     "missing", t->path, t->line[r], c->name);
+            /* the caller names the file */
+            mlp_fail(err, errlen, "line %zu: the label \"%s\" is missing",
+                     t->line[r], c->name);
             return -1;
         }
     }

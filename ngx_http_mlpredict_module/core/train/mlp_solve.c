@@ -452,9 +452,10 @@ mlp_fit_logistic(const mlp_train_data_t *d, const mlp_train_opts_t *o,
     size_t              n, j;
     uint32_t            k;
     mlp_logit_t         lg;
+    char                warn[MLP_ERR_LEN];
     lbfgsfloatval_t    *x, fx;
     lbfgs_parameter_t   param;
-    double             *coef, *icpt, *xm;
+    double             *coef, *icpt, *xm, *g, gmax;
 
     k = d->n_classes == 2 ? 1 : d->n_classes;
     n = (size_t) k * (d->d + 1);
@@ -495,25 +496,32 @@ mlp_fit_logistic(const mlp_train_data_t *d, const mlp_train_opts_t *o,
 
     rc = lbfgs((int) n, x, &fx, mlp_logit_eval, NULL, &lg, &param);
 
+    /* where it stopped short: the gradient there, for the verdict */
+    gmax = -1;
+    g = rc < 0 ? malloc(n * sizeof(double)) : NULL;
+
+    if (g != NULL) {
+        (void) mlp_logit_eval(&lg, x, g, (int) n, 0);
+
+        for (j = 0, gmax = 0; j < n; j++) {
+            gmax = isnan(g[j]) || fabs(g[j]) > gmax ? fabs(g[j]) : gmax;
+        }
+
+        free(g);
+    }
+
     free(lg.z);
 
-    /*
-     * At a tolerance near the rounding of the loss, the line search ends
-     * the run with a rounding error or a step too small: the point is then
-     * as good as doubles allow
-     */
-    if (rc < 0 && rc != LBFGSERR_ROUNDING_ERROR && rc != LBFGSERR_MINIMUMSTEP
-        && rc != LBFGSERR_MAXIMUMLINESEARCH && rc != LBFGSERR_MAXIMUMITERATION
-        && rc != LBFGSERR_WIDTHTOOSMALL)
+    if (mlp_lbfgs_verdict(rc, gmax, o->max_iter, warn, sizeof(warn), err,
+                          errlen)
+        != 0)
     {
         lbfgs_free(x);
-        mlp_fail(err, errlen, "liblbfgs failed: code %d", rc);
         return -1;
     }
 
-    if (rc == LBFGSERR_MAXIMUMITERATION) {
-        fprintf(stderr, "mlpredict: warning: logistic regression did not "
-                "converge in %u iterations (--max-iter)\n", o->max_iter);
+    if (warn[0] != '\0') {
+        fprintf(stderr, "mlpredict: warning: %s\n", warn);
     }
 
     memcpy(coef, x, (size_t) k * d->d * sizeof(double));

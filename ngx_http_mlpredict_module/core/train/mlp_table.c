@@ -100,7 +100,21 @@ mlp_table_dup_name(const mlp_table_t *t, const char *path, char *err,
 mlp_table_t *
 mlp_table_read(const char *path, char *err, size_t errlen)
 {
-    FILE         *f;
+    FILE  *f;
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        mlp_fail(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+
+    return mlp_table_read_file(f, path, err, errlen);
+}
+
+
+mlp_table_t *
+mlp_table_read_file(FILE *f, const char *path, char *err, size_t errlen)
+{
     size_t        j, n, total, bytes_len, bytes_cap, cells_cap, rows_cap,
                   lens_cap;
     char         *p;
@@ -108,21 +122,15 @@ mlp_table_read(const char *path, char *err, size_t errlen)
     mlp_table_t  *t;
     int           rc;
 
+    c = NULL;
+
     t = calloc(1, sizeof(mlp_table_t));
     if (t == NULL) {
         mlp_fail(err, errlen, "out of memory");
-        return NULL;
+        goto failed;
     }
 
     t->path = path;
-    c = NULL;
-
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        mlp_fail(err, errlen, "%s: %s", path, strerror(errno));
-        free(t);
-        return NULL;
-    }
 
     c = mlp_csv_open_file(f, 0);
     if (c == NULL) {

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "convert/mlp_writer.h"
 #include "train/mlp_cart.h"
@@ -70,6 +71,9 @@ typedef struct {
  * of the first problem in err.
  */
 mlp_table_t *mlp_table_read(const char *path, char *err, size_t errlen);
+/* The same from an open stream (closed here, read or not), named path. */
+mlp_table_t *mlp_table_read_file(FILE *f, const char *path, char *err,
+    size_t errlen);
 void mlp_table_free(mlp_table_t *t);
 long mlp_table_column(const mlp_table_t *t, const char *name, size_t len);
 int mlp_train_cmp_str(const void *a, const void *b);
@@ -222,6 +226,14 @@ int mlp_fit_linear(const mlp_train_data_t *d, const mlp_train_opts_t *o,
     mlp_writer_t *w, mlp_est_t *e, char *err, size_t errlen);
 int mlp_fit_logistic(const mlp_train_data_t *d, const mlp_train_opts_t *o,
     mlp_writer_t *w, mlp_est_t *e, char *err, size_t errlen);
+
+/*
+ * mlp_lbfgs.c: liblbfgs's return code rc (lbfgs.h), gmax the largest
+ * |component| of the gradient where it stopped (-1 unknown): 0, the model
+ * kept (warn set, or "", for the caller to print), or -1 and err.
+ */
+int mlp_lbfgs_verdict(int rc, double gmax, uint32_t max_iter, char *warn,
+    size_t warnlen, char *err, size_t errlen);
 
 /* mlp_solve_lib.c: LIBLINEAR and libsvm */
 int mlp_fit_linear_svm(const mlp_train_data_t *d, const mlp_train_opts_t *o,
