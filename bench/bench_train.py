@@ -229,6 +229,12 @@ def train_table(cli, sizes, trees, tmp, svm_max=None, quick=False,
     to each case's bench size); the best of `repeat` runs a side for the
     fits under a second."""
     lines = list(TRAIN_HEAD)
+
+    def add(line):
+        lines.append(line)
+        if progress:
+            progress(line)
+
     out = os.path.join(tmp, "out.mlp")
     cases = train_cases(trees)
     for n in sizes:
@@ -247,8 +253,8 @@ def train_table(cli, sizes, trees, tmp, svm_max=None, quick=False,
                 continue
             if (svm_max is not None and algo in ("svm", "svr")
                     and n > svm_max):
-                lines.append("| %s | %d | left out (> %d rows) | | | | |"
-                             % (label, n, svm_max))
+                add("| %s | %d | left out (> %d rows) | | | | |"
+                    % (label, n, svm_max))
                 continue
             X, y, path = sets[task]
             key = (algo, task, tuple(extra))
@@ -258,15 +264,13 @@ def train_table(cli, sizes, trees, tmp, svm_max=None, quick=False,
                         cli, algo, path, out, extra), repeat)
                 tr, wall = ours[key]
             except RuntimeError as e:
-                lines.append("| %s | %d | failed: %s | | | | |" % (
+                add("| %s | %d | failed: %s | | | | |" % (
                     label, n, str(e).splitlines()[0][:60]))
                 continue
             sw, _sc = best_of(lambda: sk_time(make(), X, y), repeat)
-            lines.append("| %s | %d | %s | %.3f | `%s` | %.3f | %s |" % (
+            add("| %s | %d | %s | %.3f | `%s` | %.3f | %s |" % (
                 label, n, "%.3f" % tr if tr is not None else "-", wall,
                 sk_name, sw, ratio(tr, sw)))
-            if progress:
-                progress(lines[-1])
     return lines
 
 
