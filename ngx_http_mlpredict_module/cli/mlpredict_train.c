@@ -411,7 +411,7 @@ mlp_train_build(mlp_train_ctx_t *cx, const mlp_train_opts_t *o,
         goto done;
     }
 
-    x = malloc(n * p->n_features * sizeof(double) + 1);
+    x = mlp_train_malloc(n * p->n_features * sizeof(double));
     y = malloc(n * sizeof(double) + 1);
     seen = calloc(k + 1, sizeof(uint32_t));
 
@@ -1566,7 +1566,7 @@ mlp_cli_train(int argc, char **argv)
     }
 
     printf("%s: %s on %zu rows of %s (%u inputs, %u features), %s, "
-           "%.2f s\n", out, mlp_algo_names[o.algo], n_train, data,
+           "%.3f s\n", out, mlp_algo_names[o.algo], n_train, data,
            cx.n_inputs, mlp_model_n_features(m),
            cx.classify ? "classification" : "regression", secs);
 

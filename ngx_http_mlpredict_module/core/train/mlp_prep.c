@@ -423,13 +423,16 @@ mlp_prep_fit(const mlp_table_t *t, const uint32_t *inputs, uint32_t n_inputs,
              * _incremental_mean_and_var: the mean, then the squared
              * deviations less the square of their (rounding) sum over n
              */
-            sum = 0;
+            if (c->n_missing != 0) {
+                sum = 0;
 
-            for (r = 0; r < n; r++) {
-                v = c->num[rows[r]];
-                sum += isnan(v) ? p->fill[i] : v;
+                for (r = 0; r < n; r++) {
+                    v = c->num[rows[r]];
+                    sum += isnan(v) ? p->fill[i] : v;
+                }
             }
 
+            /* with nothing imputed, the same sum in the same order */
             mean = sum / (double) n;
             corr = 0;
             sq = 0;
@@ -544,7 +547,10 @@ mlp_prep_matrix(const mlp_prep_t *p, const mlp_table_t *t,
     int32_t            k;
     const mlp_tcol_t  *c;
 
-    memset(x, 0, n * p->n_features * sizeof(double));
+    /* the one-hot blocks' zeros: numbers fill every feature otherwise */
+    if (p->n_num < p->n_inputs) {
+        memset(x, 0, n * p->n_features * sizeof(double));
+    }
 
     for (r = 0; r < n; r++) {
         row = x + r * p->n_features;

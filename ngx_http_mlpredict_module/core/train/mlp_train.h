@@ -247,5 +247,8 @@ void mlp_train_means(const mlp_train_data_t *d, double *mean);
 /* memory of e, freed with it: NULL when out of memory (or e is full) */
 void *mlp_est_alloc(mlp_est_t *e, size_t size);
 
+/* malloc for a matrix of the rows: huge pages asked for (free() frees) */
+void *mlp_train_malloc(size_t size);
+
 
 #endif /* _MLP_TRAIN_H_INCLUDED_ */
