@@ -1286,6 +1286,19 @@ mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
             continue;
         }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* values (not labels) as they lie in out, rows whole: one copy */
+        if ((k == 1 || k == 2
+             || (k == 0 && !m->classifier
+                 && m->answer != MLP_ANSWER_OUTLIER))
+            && width[k] == m->out_width)
+        {
+            memcpy(q, out, req->rows * m->out_width * sizeof(double));
+            q += req->rows * m->out_width * sizeof(double);
+            continue;
+        }
+#endif
+
         for (r = 0; r < req->rows; r++) {
             for (j = 0; j < width[k]; j++) {
                 if (k == 0 && m->answer == MLP_ANSWER_OUTLIER) {
