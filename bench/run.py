@@ -39,6 +39,7 @@ sys.path.insert(0, HERE)
 PY = "/usr/bin/python3"
 HOST = "127.0.0.1"
 PORT_NGINX, PORT_GUNICORN, PORT_FLASK, PORT_BIG = 18080, 18081, 18082, 18083
+PARTS = set()
 SERVER_CPU, CLIENT_CPU = "0", "1"
 
 CHILDREN = []          # Popen objects of the servers we started
@@ -161,13 +162,15 @@ def check_port_free(port):
 
 # ---------------------------------------------------------------- HTTP
 
-def post(port, path, body, timeout=30, headers=()):
+def post(port, path, body, timeout=30, headers=(), answer_headers=None):
     c = http.client.HTTPConnection(HOST, port, timeout=timeout)
     h = {"Content-Type": "application/json"}
     h.update(x.split(": ", 1) for x in headers)
     try:
         c.request("POST", path, body=body, headers=h)
         r = c.getresponse()
+        if answer_headers is not None:
+            answer_headers.update((k.lower(), v) for k, v in r.getheaders())
         return r.status, r.read()
     finally:
         c.close()
@@ -260,13 +263,16 @@ def parse_wrk(out):
     return r
 
 
-def wrk(port, path, body_file, seconds, record_it=True, headers=()):
+def wrk(port, path, body_file, seconds, record_it=True, headers=(),
+        content_type=None):
     argv = pinned(CLIENT_CPU, [
         "wrk", "-t1", "-c%d" % ARGS.connections, "-d%ds" % seconds,
         "--timeout", "10s", "--latency", "-s", os.path.join(HERE, "post.lua")]
         + [a for h in headers for a in ("-H", h)]
         + ["http://%s:%d%s" % (HOST, port, path)])
     env = {"WRK_BODY": body_file}
+    if content_type:
+        env["WRK_TYPE"] = content_type
     if record_it:
         record("wrk (each case)", argv, env)
     p = subprocess.run(argv, env=dict(os.environ, **env),
@@ -279,10 +285,12 @@ def wrk(port, path, body_file, seconds, record_it=True, headers=()):
 
 # answers --------------------------------------------------------------
 
-def check_answer(case, status, raw):
+def check_answer(case, status, raw, answer_headers=None):
     """Status 200 and a JSON answer of the expected shape, else an error."""
     if status != 200:
         raise RuntimeError("status %d: %s" % (status, raw[:300]))
+    if case["kind"] == "v2bin":
+        return check_v2_binary(case, raw, answer_headers or {})
     try:
         a = json.loads(raw)
     except ValueError:
@@ -332,6 +340,31 @@ def check_answer(case, status, raw):
             raise RuntimeError("probabilities differ from scikit-learn's by "
                                "%.3g: %r" % (worst, raw[:300]))
     return a
+
+
+def check_v2_binary(case, raw, headers):
+    """A v2 answer in the binary extension: its JSON header (of the length
+    Inference-Header-Content-Length gives), then predict_proba as
+    little-endian doubles, within 1e-9 of scikit-learn's."""
+    import numpy as np
+    try:
+        n = int(headers["inference-header-content-length"])
+        a = json.loads(raw[:n])
+    except (KeyError, ValueError):
+        raise RuntimeError("no v2 binary answer: %r" % raw[:300])
+    outs = a.get("outputs") or []
+    rows, k = case["proba"].shape
+    if len(outs) != 1 or outs[0].get("name") != "predict_proba" \
+            or outs[0].get("shape") != [rows, k] \
+            or outs[0].get("parameters", {}).get("binary_data_size") \
+            != rows * k * 8 or len(raw) != n + rows * k * 8:
+        raise RuntimeError("unexpected v2 binary answer: %r" % raw[:300])
+    got = np.frombuffer(raw[n:], dtype="<f8").reshape(rows, k)
+    worst = float(np.max(np.abs(got - case["proba"])))
+    if worst > 1e-9:
+        raise RuntimeError("v2 probabilities differ from scikit-learn's by "
+                           "%.3g" % worst)
+    return {"v2_rows": rows, "worst": worst}
 
 
 def max_proba_diff(answer, proba):
@@ -430,6 +463,7 @@ def prepare():
     for k, v in files.items():
         with open(os.path.join(bodies, k + ".json"), "w") as f:
             f.write(v)
+    v2 = prepare_v2(bodies)
     forest = os.path.exists(os.path.join(MODELS_DIR,
                                          "breast_cancer_forest.mlp"))
     if not forest:
@@ -444,10 +478,54 @@ def prepare():
         models[name] = (model, names)
     with open(os.path.join(WORK, "peer_models.pkl"), "wb") as f:
         pickle.dump(models, f)
-    return forest, prepare_mixed(), prepare_svm(), prepare_nn()
+    # scikit-learn's probabilities of the v2 binary rows, to check the
+    # answer before timing
+    for dt, X in v2["rows"].items():
+        v2["proba"][dt] = models["breast_cancer"][0].predict_proba(X)
+    want = lambda *ids: selected(*ids)  # noqa: E731
+    return (forest, prepare_mixed() if want("mixed") or "core" in PARTS
+            else None,
+            prepare_svm() if want("svc") or "core" in PARTS else None,
+            prepare_nn() if want("mlp_digits", "torch_digits")
+            or "core" in PARTS else None, v2)
 
 
-def http_cases(forest, mixed, svm, nn):
+V2_ROWS = 10000
+
+
+def selected(*ids):
+    """Whether any of these HTTP cases is to run (--cases)."""
+    return "http" in PARTS and (ARGS.cases is None
+                                or any(i in ARGS.cases for i in ids))
+
+
+def prepare_v2(bodies):
+    """Open Inference Protocol v2 bodies in the binary tensor extension:
+    a JSON header (its length in Inference-Header-Content-Length), then
+    V2_ROWS rows of breast_cancer's 30 features as little-endian FP32 or
+    FP64; predict_proba asked in binary."""
+    import common
+    X = common.rows("breast_cancer", V2_ROWS)
+    out = {"files": {}, "rows": {}, "proba": {}}
+    for dt, np_type in (("FP32", "<f4"), ("FP64", "<f8")):
+        data = X.astype(np_type).tobytes()
+        # the rows as the model sees them (FP32: the float32 values)
+        out["rows"][dt] = X.astype(np_type).astype(float)
+        head = json.dumps({
+            "inputs": [{"name": "x", "shape": list(X.shape), "datatype": dt,
+                        "parameters": {"binary_data_size": len(data)}}],
+            "outputs": [{"name": "predict_proba",
+                         "parameters": {"binary_data": True}}]},
+            separators=(",", ":")).encode()
+        path = os.path.join(bodies, "bc_v2_%s_%d.bin" % (dt.lower(),
+                                                         V2_ROWS))
+        with open(path, "wb") as f:
+            f.write(head + data)
+        out["files"][dt] = (path, len(head))
+    return out
+
+
+def http_cases(forest, mixed, svm, nn, v2):
     b = lambda k: os.path.join(WORK, "bodies", k + ".json")  # noqa: E731
     cases = [
         dict(id="return200", title="nginx `return 200` (same POST)",
@@ -463,6 +541,17 @@ def http_cases(forest, mixed, svm, nn):
              path="/v1/models/breast_cancer", body=b("bc_batch100"),
              kind="batch", rows=100),
     ]
+    for dt in ("FP32", "FP64"):
+        path, head = v2["files"][dt]
+        cases.append(dict(
+            id="v2_" + dt.lower(), title="logistic, v2 binary tensor of "
+            "%d rows (%s [%d, 30]), predict_proba in binary"
+            % (V2_ROWS, dt, V2_ROWS),
+            path="/v2/models/breast_cancer/infer", body=path, kind="v2bin",
+            rows=V2_ROWS, proba=v2["proba"][dt],
+            content_type="application/octet-stream",
+            headers=("Inference-Header-Content-Length: %d" % head,),
+            servers=["nginx"]))
     if forest:
         cases.append(dict(id="forest",
                           title="random forest (100 trees), 1 named row",
@@ -549,6 +638,11 @@ def http_cases(forest, mixed, svm, nn):
                       rows=1, servers=["nginx"]))
     for c in cases:
         c.setdefault("servers", ["nginx", "gunicorn", "flask"])
+    if ARGS.cases is not None:
+        cases = [c for c in cases if c["id"] in ARGS.cases]
+    if ARGS.servers is not None:
+        for c in cases:
+            c["servers"] = [s for s in c["servers"] if s in ARGS.servers]
     return cases
 
 
@@ -560,9 +654,13 @@ def run_server_cases(server, port, cases, results, answers, pid):
         with open(c["body"], "rb") as f:
             body = f.read()
         try:
+            got = {}
             status, raw = post(port, c["path"], body,
-                               headers=c.get("headers", ()))
-            a = check_answer(c, status, raw)
+                               headers=c.get("headers", ()) + (
+                                   ("Content-Type: " + c["content_type"],)
+                                   if "content_type" in c else ()),
+                               answer_headers=got)
+            a = check_answer(c, status, raw, got)
         except Exception as e:  # noqa: BLE001
             fail("%s on %s: answer refused before timing: %s"
                  % (c["id"], server, e))
@@ -581,10 +679,12 @@ def run_server_cases(server, port, cases, results, answers, pid):
         try:
             if ARGS.warmup > 0:
                 wrk(port, c["path"], c["body"], ARGS.warmup, record_it=False,
-                    headers=c.get("headers", ()))
+                    headers=c.get("headers", ()),
+                    content_type=c.get("content_type"))
             cpu0 = proc_cpu(pid)
             out = wrk(port, c["path"], c["body"], ARGS.seconds,
-                      headers=c.get("headers", ()))
+                      headers=c.get("headers", ()),
+                      content_type=c.get("content_type"))
             cpu1 = proc_cpu(pid)
             r = parse_wrk(out)
             r["raw"] = out
@@ -634,8 +734,8 @@ EDGE_SERVER = """        mlpredict_score %s/bot.mlp $bot_score {
 """
 
 
-def bench_http(forest, mixed, svm, nn):
-    cases = http_cases(forest, mixed, svm, nn)
+def bench_http(forest, mixed, svm, nn, v2):
+    cases = http_cases(forest, mixed, svm, nn, v2)
     results, answers = {}, {}
     d = os.path.join(WORK, "nginx-http")
     os.makedirs(d, exist_ok=True)
@@ -650,6 +750,14 @@ def bench_http(forest, mixed, svm, nn):
                     "            mlpredict %s/%s.mlp;\n"
                     "        }\n" % (name, models, name))
     locs.append(EDGE_SERVER % models)
+    # the v2 route: a batch of V2_ROWS rows, its body (up to 2.4 MB) in
+    # memory as the JSON batches'
+    locs.append("        mlpredict_model breast_cancer %s/breast_cancer.mlp;\n"
+                "        location /v2 {\n"
+                "            mlpredict_api;\n"
+                "            mlpredict_max_batch %d;\n"
+                "            client_body_buffer_size 4m;\n"
+                "        }\n" % (models, V2_ROWS))
     if mixed:
         locs.append("        location = /v1/models/mixed {\n"
                     "            mlpredict %s;\n"
@@ -690,6 +798,8 @@ def bench_http(forest, mixed, svm, nn):
                              str(PORT_FLASK)]), peer_env, HERE),
     ]
     for name, port, argv, env, cwd in servers:
+        if not any(name in c["servers"] for c in cases):
+            continue
         record("server: " + name, argv, env)
         try:
             check_port_free(port)
@@ -1296,7 +1406,7 @@ def http_table(cases, results):
             r = results.get((c["id"], server), {})
             srv = "nginx" if c["id"].startswith("return200") else label
             if "error" in r:
-                rows.append([c["title"], srv, "FAILED"] + [""] * 8)
+                rows.append([c["title"], srv, "FAILED"] + [""] * 9)
                 continue
             if "rps" not in r:
                 continue
@@ -1309,11 +1419,35 @@ def http_table(cases, results):
                 fmt_ratio(rps / g) if g else "-",
                 "%.1f us" % cpu if cpu else "-",
                 fmt_ratio(cpu / base_cpu) if cpu and base_cpu else "-",
-                "%.0f" % (rps * c["rows"]) if c["kind"] == "batch" else "",
+                "%.0f" % (rps * c["rows"]) if c["rows"] > 1 else "",
+                "%.2f M" % (c["rows"] / cpu) if c["rows"] > 1 and cpu
+                else "",
             ])
+    targets(cases, results, base_cpu)
     return table(["case", "server", "requests/s", "p50", "p99", "errors",
                   "vs return 200", "vs gunicorn", "server CPU a request",
-                  "CPU vs return 200", "rows/s"], rows)
+                  "CPU vs return 200", "rows/s",
+                  "rows per server CPU-s"], rows)
+
+
+def targets(cases, results, base_cpu):
+    """Issue 16's per-request targets, in server CPU (utime + stime)."""
+    cpu = lambda i: results.get((i, "nginx"), {}).get("cpu_us")  # noqa
+    ids = [c["id"] for c in cases]
+    if "logistic" in ids and cpu("logistic") and base_cpu:
+        x = cpu("logistic") / base_cpu
+        note("target: one named row (30 features) at most 1.08x the server "
+             "CPU of `return 200` on the same body: %.2fx (%s)"
+             % (x, "met" if x <= 1.08 else "NOT met"))
+    for i, label, want in (("batch", "JSON batches of 100 rows", 2),
+                           ("v2_fp32", "v2 binary FP32 tensors", 10),
+                           ("v2_fp64", "v2 binary FP64 tensors", 10)):
+        c = next((c for c in cases if c["id"] == i), None)
+        if c and cpu(i):
+            x = c["rows"] / cpu(i)
+            note("target: %s at least %d M rows per server CPU-second: "
+                 "%.2f M (%s)" % (label, want, x,
+                                  "met" if x >= want else "NOT met"))
 
 
 def core_tables(names, res, py, xgb_info):
@@ -1839,6 +1973,7 @@ def report(started, loads, http, core, mem, train):
 
 def main():
     global ARGS, WORK, NGINX, MODULE, PIN, MODELS_DIR
+    global PORT_NGINX, PORT_GUNICORN, PORT_FLASK, PORT_BIG
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
@@ -1863,6 +1998,14 @@ def main():
     ap.add_argument("--big-requests", type=int, default=40)
     ap.add_argument("--t-runs", type=int, default=3)
     ap.add_argument("--parts", default="http,core,memory,train")
+    ap.add_argument("--cases", type=lambda v: v.split(","), default=None,
+                    help="only these HTTP cases (ids, comma-separated)")
+    ap.add_argument("--servers", type=lambda v: v.split(","),
+                    default=None, help="only these HTTP servers (nginx, "
+                    "gunicorn, flask)")
+    ap.add_argument("--port", type=int, default=PORT_NGINX,
+                    help="nginx's port; gunicorn, flask and the memory "
+                    "part's nginx take the next three")
     ARGS = ap.parse_args()
     if ARGS.smoke:
         ARGS.warmup = 0
@@ -1878,6 +2021,9 @@ def main():
     MODELS_DIR = os.path.abspath(ARGS.models)
     PIN = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
     parts = set(ARGS.parts.split(","))
+    PARTS.update(parts)
+    PORT_NGINX, PORT_GUNICORN, PORT_FLASK, PORT_BIG = range(ARGS.port,
+                                                            ARGS.port + 4)
     os.makedirs(os.path.join(WORK, "logs"), exist_ok=True)
 
     def on_signal(signum, frame):
@@ -1890,11 +2036,11 @@ def main():
     load0 = open("/proc/loadavg").read().split()[:3]
     http = core = mem = train = None
     try:
-        forest = mixed = svm = nn = None
+        forest = mixed = svm = nn = v2 = None
         if parts & {"http", "core"}:
-            forest, mixed, svm, nn = prepare()
+            forest, mixed, svm, nn, v2 = prepare()
         if "http" in parts:
-            http = bench_http(forest, mixed, svm, nn)
+            http = bench_http(forest, mixed, svm, nn, v2)
         if "core" in parts:
             try:
                 core = bench_core(mixed, svm, nn)

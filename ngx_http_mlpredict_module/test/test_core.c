@@ -1328,10 +1328,22 @@ test_writer(void)
      * The fast writer against the printf reference: the same bytes for
      * every double, in and out of the fast path's range.
      */
-    for (i = 0; i < 300000; i++) {
+    for (i = 0; i < 400000; i++) {
         char  ref[64];
 
-        switch (i % 4) {
+        switch (i % 6) {
+        case 4:
+            /* a power of two or a neighbour: the interval's uneven ends */
+            v = ldexp(1.0, rand() % 2100 - 1075);
+            v = (i & 16) ? nextafter(v, 0) : (i & 32) ? nextafter(v, 2 * v)
+                                                      : v;
+            break;
+        case 5:
+            /* integers up to 2^63 */
+            v = (double) ((uint64_t) rand() << 32 ^ (uint64_t) rand())
+                / (double) (1ull << rand() % 62);
+            v = floor(v);
+            break;
         case 0:
             v = (double) rand() / RAND_MAX;
             break;

@@ -1,8 +1,8 @@
 
 /*
  * Writing answers: outputs -> JSON bytes in a buffer the caller sized with
- * mlp_response_bound. Numbers are written in the shortest form that reads
- * back to the same double.
+ * mlp_response_bound. Numbers are written as the shortest of %.15g, %.16g
+ * and %.17g that reads back to the same double.
  */
 
 #include <stdio.h>
@@ -23,8 +23,37 @@ static const char  mlp_digits2[] =
     "6869707172737475767778798081828384858687888990919293949596979899";
 
 
+/* 10^n, n = 0 .. 19 */
+static const uint64_t  mlp_pow10_u64[] = {
+    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+    10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+    100000000000ull, 1000000000000ull, 10000000000000ull,
+    100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+    100000000000000000ull, 1000000000000000000ull,
+    10000000000000000000ull
+};
+
+
 static char *mlp_write_row(const mlp_model_t *m, const double *o,
     uint32_t label, int batch, char *p);
+
+
+/* v < 10^4 as exactly 4 digits; v < 10^8 as exactly 8 */
+
+static inline void
+mlp_write4(char *p, uint32_t v)
+{
+    memcpy(p, &mlp_digits2[(v / 100) * 2], 2);
+    memcpy(p + 2, &mlp_digits2[(v % 100) * 2], 2);
+}
+
+
+static inline void
+mlp_write8(char *p, uint32_t v)
+{
+    mlp_write4(p, v / 10000);
+    mlp_write4(p + 4, v % 10000);
+}
 
 
 /*
@@ -55,16 +84,17 @@ mlp_write_double_printf(double v, char *buf)
  * with exact 128-bit integers: v = m 2^e and the interval's ends are
  * (4m -+ 2) 2^(e-2); scaled by 10^s = 5^s 2^s they are integers over a power
  * of two. Taken for 2^-99 m <= |v| < 2^53 (5^s must fit), which covers the
- * probabilities and values models answer; else the reference above.
+ * probabilities and values models answer; else the reference above, whose
+ * bytes it gives for every double (test_core compares them).
  */
 
 size_t
 mlp_write_double(double v, char *buf)
 {
-    int                 neg, even, s, e, t, n, x, prec, i;
-    char                digits[24], *p;
+    int                 neg, even, s, e, t, n, x, prec, i, up;
+    char                digits[20], *d, *p;
     unsigned            k;
-    uint64_t            bits, m, f, lo, hi, q, pow_t, best, c1, c2;
+    uint64_t            bits, m, f, lo, hi, hq, lq, q, pow_t, c1, c2;
     unsigned __int128   a, b, c, five, dlo, dhi;
 
     memcpy(&bits, &v, sizeof(bits));
@@ -100,9 +130,10 @@ mlp_write_double(double v, char *buf)
 
     five = mlp_pow5[s];
 
-    a = (unsigned __int128) (4 * m - ((f == 0 && e > -1074) ? 1 : 2)) * five;
+    /* (4m - 1 or 2) 5^s, 4m 5^s, (4m + 2) 5^s: one multiplication */
     b = (unsigned __int128) (4 * m) * five;
-    c = (unsigned __int128) (4 * m + 2) * five;
+    a = b - ((f == 0 && e > -1074) ? five : 2 * five);
+    c = b + 2 * five;
 
     /* the values are a, b, c / 2^k */
     k = (unsigned) (2 - e - s);
@@ -113,23 +144,56 @@ mlp_write_double(double v, char *buf)
     lo = (uint64_t) dlo + ((even && (dlo << k) == a) ? 0 : 1);
     hi = (uint64_t) dhi - ((!even && (dhi << k) == c) ? 1 : 0);
 
-    /* the most trailing zeros a number inside [lo, hi] can have */
+    /*
+     * The most trailing zeros a number inside [lo, hi] can have: a
+     * multiple of 10^t lies inside while hi / 10^t > (lo - 1) / 10^t (lo is
+     * at least 1), and the quotients are divided by constants only (a
+     * multiplication each), 8 digits at a time first. The quotients of
+     * b / 2^k by the same powers follow along.
+     */
     t = 0;
     pow_t = 1;
+    hq = hi;
+    lq = lo - 1;
+    q = (uint64_t) (b >> k);
 
-    while (pow_t <= hi / 10 && (hi / (pow_t * 10)) * (pow_t * 10) >= lo) {
+    while (hq / 100000000 > lq / 100000000) {
+        hq /= 100000000;
+        lq /= 100000000;
+        q /= 100000000;
+        pow_t *= 100000000;
+        t += 8;
+    }
+
+    if (hq / 10000 > lq / 10000) {
+        hq /= 10000;
+        lq /= 10000;
+        q /= 10000;
+        pow_t *= 10000;
+        t += 4;
+    }
+
+    if (hq / 100 > lq / 100) {
+        hq /= 100;
+        lq /= 100;
+        q /= 100;
+        pow_t *= 100;
+        t += 2;
+    }
+
+    if (hq / 10 > lq / 10) {
+        q /= 10;
         pow_t *= 10;
-        t++;
+        t += 1;
     }
 
     /* of the multiples of 10^t inside, the closest to v (ties to even) */
-    q = (uint64_t) (b >> k) / pow_t;
     c1 = q * pow_t;
     c2 = c1 + pow_t;
-    best = c1;
+    up = 0;
 
     if (c1 < lo) {
-        best = c2;
+        up = 1;
 
     } else if (c2 <= hi) {
         unsigned __int128  d1, d2;
@@ -137,27 +201,34 @@ mlp_write_double(double v, char *buf)
         d1 = b - ((unsigned __int128) c1 << k);
         d2 = ((unsigned __int128) c2 << k) - b;
 
-        if (d2 < d1 || (d2 == d1 && ((c2 / pow_t) & 1) == 0)) {
-            best = c2;
+        if (d2 < d1 || (d2 == d1 && ((q + 1) & 1) == 0)) {
+            up = 1;
         }
     }
 
-    q = best / pow_t;
-    n = 0;
-
-    /* two digits a division */
-    while (q >= 100) {
-        i = (int) (q % 100) * 2;
-        q /= 100;
-        digits[n++] = mlp_digits2[i + 1];
-        digits[n++] = mlp_digits2[i];
+    /*
+     * A power of two's interval is uneven (its lower half is half as
+     * wide): there the closest decimal inside may not be the one %.Ng
+     * rounds to, unless it is v itself.
+     */
+    if (f == 0 && ((unsigned __int128) (up ? c2 : c1) << k) != b) {
+        return mlp_write_double_printf(v, buf);
     }
 
-    for ( /* void */ ; q; q /= 10) {
-        digits[n++] = (char) ('0' + q % 10);
-    }
+    /* best / 10^t */
+    q += up;
 
-    /* digits[] is reversed; x is the exponent of the first digit */
+    /* its digits, 20 of them with leading zeros, in three parallel runs */
+    mlp_write8(digits + 12, (uint32_t) (q % 100000000));
+    mlp_write8(digits + 4, (uint32_t) (q / 100000000 % 100000000));
+    mlp_write4(digits, (uint32_t) (q / 10000000000000000ull));
+
+    /* how many: from the bit length, then one comparison */
+    n = ((64 - __builtin_clzll(q)) * 1233) >> 12;
+    n += q >= mlp_pow10_u64[n];
+    d = digits + 20 - n;
+
+    /* x is the exponent of the first digit */
     x = n - 1 + t - s;
     prec = n > 15 ? n : 15;
     p = buf;
@@ -167,14 +238,11 @@ mlp_write_double(double v, char *buf)
     }
 
     if (x < -4 || x >= prec) {
-        *p++ = digits[n - 1];
+        *p++ = d[0];
 
         if (n > 1) {
             *p++ = '.';
-
-            for (i = n - 2; i >= 0; i--) {
-                *p++ = digits[i];
-            }
+            p = (char *) memcpy(p, d + 1, n - 1) + n - 1;
         }
 
         *p++ = 'e';
@@ -185,35 +253,26 @@ mlp_write_double(double v, char *buf)
             *p++ = (char) ('0' + x / 100);
         }
 
-        *p++ = (char) ('0' + x / 10 % 10);
-        *p++ = (char) ('0' + x % 10);
+        memcpy(p, &mlp_digits2[(x % 100) * 2], 2);
+        p += 2;
 
     } else if (x >= 0) {
-        i = n - 1;
+        /* x + 1 digits before the point, zeros where the digits end */
+        if (n <= x + 1) {
+            p = (char *) memcpy(p, d, n) + n;
+            p = (char *) memset(p, '0', x + 1 - n) + (x + 1 - n);
 
-        for ( /* void */ ; x >= 0; x--) {
-            *p++ = i >= 0 ? digits[i--] : '0';
-        }
-
-        if (i >= 0) {
+        } else {
+            p = (char *) memcpy(p, d, x + 1) + x + 1;
             *p++ = '.';
-
-            while (i >= 0) {
-                *p++ = digits[i--];
-            }
+            p = (char *) memcpy(p, d + x + 1, n - x - 1) + (n - x - 1);
         }
 
     } else {
         *p++ = '0';
         *p++ = '.';
-
-        for (i = -1; i > x; i--) {
-            *p++ = '0';
-        }
-
-        for (i = n - 1; i >= 0; i--) {
-            *p++ = digits[i];
-        }
+        p = (char *) memset(p, '0', -x - 1) + (-x - 1);
+        p = (char *) memcpy(p, d, n) + n;
     }
 
     return p - buf;
