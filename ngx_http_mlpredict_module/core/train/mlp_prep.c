@@ -162,7 +162,7 @@ int
 mlp_target_make(const mlp_table_t *t, size_t col, int classify,
     mlp_target_t *tg, char *err, size_t errlen)
 {
-    char              *p, buf[MLP_DOUBLE_MAX_LEN];
+    char              *p, buf[MLP_DOUBLE_MAX_LEN + 1];
     double            *vals, v;
     size_t             r, k, n, lo, hi, mid, size;
     const mlp_tcol_t  *c;
@@ -267,7 +267,8 @@ mlp_target_make(const mlp_table_t *t, size_t col, int classify,
         }
 
         tg->labels = malloc((n ? n : 1) * sizeof(char *));
-        p = malloc(n * MLP_DOUBLE_MAX_LEN + 1);
+        /* each label its text and its '\0' */
+        p = malloc(n * (MLP_DOUBLE_MAX_LEN + 1) + 1);
 
         if (tg->labels == NULL || p == NULL) {
             free(vals);
