@@ -799,7 +799,9 @@ def auto_stratified(c, P):
               "the rare class warned as StratifiedKFold warns: %r"
               % p.stderr)
     # the folds as the README deals them: the shuffle (seed + 1), grouped
-    # by class (classes sorted), position i in fold i mod K
+    # by class (classes sorted), position i in fold i mod K. This checks
+    # the documented dealing against StratifiedKFold's counts; the fold
+    # scores below bind the program to that dealing
     perm = shuffle(len(df), 1)
     order = sorted(range(len(perm)), key=lambda i: (y[perm[i]], i))
     fold = np.empty(len(df), dtype=int)
@@ -808,8 +810,9 @@ def auto_stratified(c, P):
     for cls in sorted(set(y)):
         ours = sorted(np.sum((fold == f) & (y == cls)) for f in range(folds))
         theirs = sorted(np.sum(y[te] == cls) for _, te in skf)
-        res.check(ours == theirs, "class %s per fold: ours %s, "
-                  "StratifiedKFold's %s" % (cls, ours, theirs))
+        res.check(ours == theirs, "class %s per fold, as the README "
+                  "deals them: %s, StratifiedKFold's %s"
+                  % (cls, ours, theirs))
     X = df.drop(columns=["target"])
     for name, scale, est in [
             ("logistic C=1", True, LogisticRegression(
