@@ -609,7 +609,7 @@ static void
 mlp_svm_probability(const mlp_model_t *m, const double *dec, double *p,
     double *work)
 {
-    double    *r, *q, *qp, pqp, eps, err, max_err, diff, inv, v;
+    double    *r, *q, *qp, pqp, eps, err, max_err, diff, v;
     uint32_t   i, j, t, k, iter, max_iter, n;
 
     k = m->n_class;
@@ -678,21 +678,15 @@ mlp_svm_probability(const mlp_model_t *m, const double *dec, double *p,
             break;
         }
 
-        /*
-         * libsvm divides by 1 + diff 2k + 2 times a step; one division
-         * and products by its reciprocal differ by an ulp at most, and
-         * the divisions were a fifth of a 10-class row's time
-         */
         for (t = 0; t < k; t++) {
             diff = (-qp[t] + pqp) / q[t * k + t];
             p[t] += diff;
-            inv = 1.0 / (1 + diff);
-            pqp = (pqp + diff * (diff * q[t * k + t] + 2 * qp[t])) * inv
-                  * inv;
+            pqp = (pqp + diff * (diff * q[t * k + t] + 2 * qp[t])) / (1 + diff)
+                  / (1 + diff);
 
             for (j = 0; j < k; j++) {
-                qp[j] = (qp[j] + diff * q[t * k + j]) * inv;
-                p[j] *= inv;
+                qp[j] = (qp[j] + diff * q[t * k + j]) / (1 + diff);
+                p[j] /= (1 + diff);
             }
         }
     }
