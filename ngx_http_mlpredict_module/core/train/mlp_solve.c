@@ -188,6 +188,35 @@ mlp_train_means(const mlp_train_data_t *d, double *mean)
 }
 
 
+/*
+ * Ridge's system, the Gram matrix g (size x size, its upper triangle) plus
+ * alpha on the diagonal, solved in place of rhs by Cholesky (dposv), as
+ * scikit-learn's _solve_cholesky and _solve_cholesky_kernel do
+ */
+
+static int
+mlp_ridge_posv(double *g, int size, double alpha, double *rhs,
+    const char *gram, char *err, size_t errlen)
+{
+    int  i, one, info;
+
+    for (i = 0; i < size; i++) {
+        g[(size_t) i * size + i] += alpha;
+    }
+
+    one = 1;
+    dposv_("U", &size, &one, g, &size, rhs, &size, &info);
+
+    if (info != 0) {
+        mlp_fail(err, errlen, "dposv: %s + alpha I is not positive definite "
+                 "(info %d): a larger --alpha", gram, info);
+        return -1;
+    }
+
+    return 0;
+}
+
+
 int
 mlp_fit_linear(const mlp_train_data_t *d, const mlp_train_opts_t *o,
     mlp_writer_t *w, mlp_est_t *e, char *err, size_t errlen)
@@ -312,16 +341,7 @@ mlp_fit_linear(const mlp_train_data_t *d, const mlp_train_opts_t *o,
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, m, n, 1.0, a,
                     n, a, n, 0.0, work, m);
 
-        for (i = 0; i < d->n; i++) {
-            work[i * d->n + i] += o->alpha;
-        }
-
-        lda = m;
-        dposv_("U", &m, &one, work, &lda, b, &lda, &info);
-
-        if (info != 0) {
-            mlp_fail(err, errlen, "dposv: XX' + alpha I is not positive "
-                     "definite (info %d): a larger --alpha", info);
+        if (mlp_ridge_posv(work, m, o->alpha, b, "XX'", err, errlen) != 0) {
             goto failed;
         }
 
@@ -359,16 +379,9 @@ mlp_fit_linear(const mlp_train_data_t *d, const mlp_train_opts_t *o,
                         b + i0, 1, 1.0, coef, 1);
         }
 
-        for (j = 0; j < d->d; j++) {
-            work[j * d->d + j] += o->alpha;
-        }
-
-        lda = n;
-        dposv_("U", &n, &one, work, &lda, coef, &lda, &info);
-
-        if (info != 0) {
-            mlp_fail(err, errlen, "dposv: X'X + alpha I is not positive "
-                     "definite (info %d): a larger --alpha", info);
+        if (mlp_ridge_posv(work, n, o->alpha, coef, "X'X", err, errlen)
+            != 0)
+        {
             goto failed;
         }
     }
