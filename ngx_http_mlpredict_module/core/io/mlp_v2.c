@@ -903,7 +903,7 @@ mlp_v2_fill_fast(const mlp_model_t *m, mlp_v2_tensor_t *vt, size_t rows,
     int                   bad;
     double                d;
     size_t                e, n, size, stride;
-    uint32_t              j, u32;
+    uint32_t              u32;
     uint64_t              u64;
     const unsigned char  *p;
     float                 f;
@@ -925,14 +925,9 @@ mlp_v2_fill_fast(const mlp_model_t *m, mlp_v2_tensor_t *vt, size_t rows,
     }
 
     if (vt->input < 0) {
-        if (n != rows * m->n_inputs) {
+        /* has_categories: some input is a category, known at load */
+        if (n != rows * m->n_inputs || m->has_categories) {
             return 1;
-        }
-
-        for (j = 0; j < m->n_inputs; j++) {
-            if (m->inputs[j].kind != MLP_INPUT_NUMBER) {
-                return 1;
-            }
         }
 
         stride = 1;
