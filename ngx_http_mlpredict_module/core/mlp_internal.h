@@ -388,6 +388,8 @@ int mlp_svm_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
 void mlp_svm_free(mlp_model_t *m);
 void mlp_vexp(double *v, size_t n);
 void mlp_vlog1p(double *v, size_t n);
+void mlp_vstandardize(double *x, size_t rows, size_t nf, const double *mean,
+    const double *scale);
 int mlp_nn_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
     size_t errlen);
 void mlp_nn_free(mlp_model_t *m);

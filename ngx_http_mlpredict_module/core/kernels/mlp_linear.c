@@ -32,11 +32,7 @@ mlp_linear_predict(const mlp_model_t *m, double *x, size_t rows,
     nout = m->n_outputs;
 
     if (m->mean != NULL) {
-        for (r = 0; r < rows; r++) {
-            for (j = 0; j < nf; j++) {
-                x[r * nf + j] = (x[r * nf + j] - m->mean[j]) / m->scale[j];
-            }
-        }
+        mlp_vstandardize(x, rows, nf, m->mean, m->scale);
     }
 
     if (m->link == MLP_LINK_DECISION || m->link == MLP_LINK_MODIFIED_HUBER) {

@@ -392,10 +392,7 @@ mlp_nn_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
 
     /* Pipeline(StandardScaler, MLP) of format 1: X -= mean; X /= scale */
     if (m->mean != NULL) {
-        for (r = 0; r < rows * m->n_features; r++) {
-            x[r] = (x[r] - m->mean[r % m->n_features])
-                   / m->scale[r % m->n_features];
-        }
+        mlp_vstandardize(x, rows, m->n_features, m->mean, m->scale);
     }
 
     for (r0 = 0; r0 < rows; r0 += nb) {

@@ -310,10 +310,7 @@ mlp_svm_predict(const mlp_model_t *m, double *x, size_t rows, double *out,
 
     /* a StandardScaler of format version 1, in place */
     if (m->mean != NULL) {
-        for (r = 0; r < rows * m->n_features; r++) {
-            x[r] = (x[r] - m->mean[r % m->n_features])
-                   / m->scale[r % m->n_features];
-        }
+        mlp_vstandardize(x, rows, m->n_features, m->mean, m->scale);
     }
     dec = kv + m->svm_block * n_sv;
     work = dec + m->svm_block * (m->n_pairs + 1);

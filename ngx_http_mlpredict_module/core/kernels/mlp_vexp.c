@@ -105,3 +105,36 @@ mlp_vlog1p(double *v, size_t n)
 }
 
 #endif
+
+
+/*
+ * A format 1 StandardScaler over a block of rows, in place: (x - mean) /
+ * scale, as scikit-learn computes it. The division is most of a linear
+ * model's time at large batches; it is elementwise, so the AVX2 clone's
+ * four at a time round exactly as one at a time.
+ */
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#pragma GCC push_options
+#pragma GCC optimize ("vect-cost-model=dynamic")
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void
+mlp_vstandardize(double *x, size_t rows, size_t nf,
+    const double *restrict mean, const double *restrict scale)
+{
+    size_t   r, j;
+    double  *restrict xr;
+
+    for (r = 0; r < rows; r++) {
+        xr = x + r * nf;
+
+        for (j = 0; j < nf; j++) {
+            xr[j] = (xr[j] - mean[j]) / scale[j];
+        }
+    }
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#pragma GCC pop_options
+#endif
