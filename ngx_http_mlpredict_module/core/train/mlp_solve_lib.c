@@ -33,6 +33,8 @@
 
 /* columns of the kernel matrix a pass: 64 sums and a 64 x d slice in L1 */
 #define MLP_GRAM_BLOCK          64
+/* rows of the kernel matrix whose ids are side by side (even: b(j) / 2) */
+#define MLP_GRAM_TILE           4
 
 
 static void mlp_lib_quiet(const char *s);
@@ -110,49 +112,71 @@ mlp_lib_dots(const double *xi, const double *xt, size_t stride, size_t d,
 
 
 /*
- * The whole kernel matrix as libsvm's PRECOMPUTED rows, prob's order:
- * row p is {0: p + 1}, {j: K(p, j - 1)} for j = 1..n, {-1}. Each kernel
- * value the solver and the probability folds ask for is then a lookup,
- * where a sparse row costs a merge of two index lists every time; with
- * nearly every row a support vector the solver asks for most of the
- * matrix several times over.
+ * The whole kernel matrix for libsvm's PRECOMPUTED kernel, prob's order.
+ * Each kernel value the solver and the probability folds ask for is then
+ * a lookup, where a sparse row costs a merge of two index lists and an
+ * exp() every time.
+ *
+ * libsvm reads a precomputed row r only as r[id].value, id the value of
+ * the other row's node 0 (Kernel::kernel_precomputed, k_function), and
+ * never walks it (svm_save_model, which would, is not called). So the
+ * rows need not be the file format's n + 2 nodes of their own: all of
+ * them are views of one array of doubles v, row i's node k at v + a(i) +
+ * 2k - 1 (a svm_node is 8-aligned, 16 bytes: its value then reads
+ * v[a(i) + 2k]), row i's id b(i) / 2 at v[a(i)], K(i, j) at v[a(i) +
+ * b(j)]. In the format's layout half the memory is index and padding
+ * libsvm never reads here, and every lookup reads another row's node 0,
+ * a cache line of its own: those misses cost as much as the sparse dot
+ * they save. Here rows come in groups of T, their ids in one 32-byte run,
+ * then K(i, j) of the group for each j, row i's values T doubles apart:
+ *
+ *   a(i) = (i / T) P + i % T,   b(j) = T (j + 1),   P = T (n + 1)
+ *
+ * The ids of 10,000 rows are then 2,500 cache lines (160 KB, in L2), a
+ * row's values consecutive half lines, the matrix 8 (n + 1) n bytes.
  *
  * The values are those of libsvm 3.24's Kernel::kernel_* bit for bit:
  * the same dot products (above), rbf exp(-gamma (|x_i|^2 + |x_j|^2 -
  * 2 x_i.x_j)) with the squared norms as its x_square, poly through powi,
  * sigmoid tanh; symmetric as theirs, so each pair is computed once and
- * written twice, a 64 x 64 tile at a time for locality on both sides.
+ * written twice, 64 x 64 pairs at a time for locality on both sides.
  *
- * Only within budget (bytes) and half the machine's memory: 16 n (n + 2)
- * bytes, 1.6 GB for 10,000 rows. NULL when it does not fit or memory is
- * short: the caller gives libsvm the sparse rows instead.
+ * Only within budget (bytes) and half the machine's memory. NULL when it
+ * does not fit or memory is short: the caller gives libsvm sparse rows.
  */
 
 static void *
 mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
     const struct svm_parameter *param, uint64_t budget, void ***rows)
 {
-    long              pages, page;
-    double           *xt, *sq, acc[MLP_GRAM_BLOCK], dot, v;
-    size_t            n, dd, np, row, size, i, j, k, ib, ie, jb, je;
-    uint64_t          ram;
-    const double     *xi;
-    struct svm_node  *m;
+    long           pages, page;
+    double        *m, *v, *xt, *sq, acc[MLP_GRAM_BLOCK], dot, kv;
+    size_t         n, dd, np, g, p, size, i, j, k, ib, ie, jb, je;
+    size_t        *a, *b;
+    uint64_t       ram;
+    const double  *xi;
 
     n = d->n;
     dd = d->d;
-    row = n + 2;
+    g = (n + MLP_GRAM_TILE - 1) / MLP_GRAM_TILE;
 
     pages = sysconf(_SC_PHYS_PAGES);
     page = sysconf(_SC_PAGESIZE);
 
-    if (n == 0 || pages <= 0 || page <= 0
-        || row > SIZE_MAX / sizeof(struct svm_node) / n)
+    /* the ids are ints */
+    if (n == 0 || pages <= 0 || page <= 0 || n >= INT32_MAX / MLP_GRAM_TILE)
     {
         return NULL;
     }
 
-    size = n * row * sizeof(struct svm_node);
+    p = MLP_GRAM_TILE * (n + 1);
+
+    /* a line ahead of v: row 0's node 0 starts a double before it */
+    if (g > (SIZE_MAX / sizeof(double) - 8) / p) {
+        return NULL;
+    }
+
+    size = (g * p + 8) * sizeof(double);
     ram = (uint64_t) pages * (uint64_t) page;
 
     if ((uint64_t) size > budget || (uint64_t) size > ram / 2) {
@@ -166,35 +190,44 @@ mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
         return NULL;
     }
 
+    /* 2 MiB aligned, so v too is 64: a group's ids never cross a line */
     m = mlp_train_malloc(size);
     xt = calloc(dd * np + 1, sizeof(double));
     sq = malloc(n * sizeof(double));
+    a = malloc(n * sizeof(size_t));
+    b = malloc(n * sizeof(size_t));
     *rows = malloc(n * sizeof(void *));
 
-    if (m == NULL || xt == NULL || sq == NULL || *rows == NULL) {
+    if (m == NULL || xt == NULL || sq == NULL || a == NULL || b == NULL
+        || *rows == NULL)
+    {
         free(m);
         free(xt);
         free(sq);
+        free(a);
+        free(b);
         free(*rows);
         return NULL;
     }
 
+    v = m + 8;
+
     for (i = 0; i < n; i++) {
         xi = d->x + order[i] * dd;
-        v = 0;
+        kv = 0;
 
         for (k = 0; k < dd; k++) {
             xt[k * np + i] = xi[k];
-            v += xi[k] * xi[k];
+            kv += xi[k] * xi[k];
         }
 
-        sq[i] = v;
+        sq[i] = kv;
 
-        (*rows)[i] = &m[i * row];
-        m[i * row].index = 0;
-        m[i * row].value = (double) (i + 1);
-        m[i * row + n + 1].index = -1;
-        m[i * row + n + 1].value = 0;
+        a[i] = i / MLP_GRAM_TILE * p + i % MLP_GRAM_TILE;
+        b[i] = MLP_GRAM_TILE * (i + 1);
+
+        (*rows)[i] = v + a[i] - 1;
+        v[a[i]] = (double) (b[i] / 2);
     }
 
     for (ib = 0; ib < n; ib += MLP_GRAM_BLOCK) {
@@ -212,26 +245,24 @@ mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
                     switch (param->kernel_type) {
 
                     case POLY:
-                        v = mlp_lib_powi(param->gamma * dot + param->coef0,
-                                         param->degree);
+                        kv = mlp_lib_powi(param->gamma * dot + param->coef0,
+                                          param->degree);
                         break;
 
                     case RBF:
-                        v = exp(-param->gamma * (sq[i] + sq[j] - 2 * dot));
+                        kv = exp(-param->gamma * (sq[i] + sq[j] - 2 * dot));
                         break;
 
                     case SIGMOID:
-                        v = tanh(param->gamma * dot + param->coef0);
+                        kv = tanh(param->gamma * dot + param->coef0);
                         break;
 
                     default: /* LINEAR */
-                        v = dot;
+                        kv = dot;
                     }
 
-                    m[i * row + j + 1].index = (int) j + 1;
-                    m[i * row + j + 1].value = v;
-                    m[j * row + i + 1].index = (int) i + 1;
-                    m[j * row + i + 1].value = v;
+                    v[a[i] + b[j]] = kv;
+                    v[a[j] + b[i]] = kv;
                 }
             }
         }
@@ -239,6 +270,8 @@ mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
 
     free(xt);
     free(sq);
+    free(a);
+    free(b);
 
     return m;
 }
