@@ -43,7 +43,7 @@
 /* auto leaves kernel svm out above this many training rows (O(n^2)) */
 #define MLP_AUTO_SVM_ROWS       20000
 #define MLP_AUTO_MAX            16
-/* --kernel-memory's default, MB: the kernel matrix of 11,000 rows */
+/* --kernel-memory's default, MB: the kernel matrix of 16,000 rows */
 #define MLP_KERNEL_MEMORY       2048
 #define MLP_SCORE_ROWS          1024
 

@@ -14,6 +14,9 @@
  *               order (a stable sort): Debian's libsvm orders classes by
  *               first appearance, scikit-learn's copy sorts them, and
  *               both then group the rows so; the problems are the same.
+ *               Where it fits --kernel-memory libsvm is given the whole
+ *               kernel matrix (PRECOMPUTED, mlp_lib_gram): the same
+ *               problem, every kernel value the same double, a lookup.
  */
 
 #include <math.h>
@@ -31,14 +34,13 @@
 #include "train/mlp_train.h"
 
 
-/* columns of the kernel matrix a pass: 64 sums and a 64 x d slice in L1 */
+/* columns of the kernel matrix a pass: 64 sums in registers and L1 */
 #define MLP_GRAM_BLOCK          64
 /* rows of the kernel matrix whose ids are side by side (even: b(j) / 2) */
 #define MLP_GRAM_TILE           4
 
 
 static void mlp_lib_quiet(const char *s);
-static double mlp_lib_powi(double base, int times);
 static void mlp_lib_dots(const double *xi, const double *xt, size_t stride,
     size_t d, double *restrict acc);
 static void *mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
@@ -49,29 +51,6 @@ static void
 mlp_lib_quiet(const char *s)
 {
     (void) s;
-}
-
-
-/* libsvm's powi (svm.cpp): its poly kernel squares, pow() rounds apart */
-
-static double
-mlp_lib_powi(double base, int times)
-{
-    int     t;
-    double  tmp, ret;
-
-    tmp = base;
-    ret = 1.0;
-
-    for (t = times; t > 0; t /= 2) {
-        if (t % 2 == 1) {
-            ret *= tmp;
-        }
-
-        tmp = tmp * tmp;
-    }
-
-    return ret;
 }
 
 
@@ -126,9 +105,10 @@ mlp_lib_dots(const double *xi, const double *xt, size_t stride, size_t d,
  * v[a(i) + 2k]), row i's id b(i) / 2 at v[a(i)], K(i, j) at v[a(i) +
  * b(j)]. In the format's layout half the memory is index and padding
  * libsvm never reads here, and every lookup reads another row's node 0,
- * a cache line of its own: those misses cost as much as the sparse dot
- * they save. Here rows come in groups of T, their ids in one 32-byte run,
- * then K(i, j) of the group for each j, row i's values T doubles apart:
+ * a cache line of its own: with those misses the lookups took longer than
+ * the sparse dot products (1.6 s and 1.2 s of svr on 10,000 rows). Here
+ * rows come in groups of T, their ids in one 32-byte run, then K(i, j) of
+ * the group for each j, row i's values T doubles apart:
  *
  *   a(i) = (i / T) P + i % T,   b(j) = T (j + 1),   P = T (n + 1)
  *
@@ -137,9 +117,10 @@ mlp_lib_dots(const double *xi, const double *xt, size_t stride, size_t d,
  *
  * The values are those of libsvm 3.24's Kernel::kernel_* bit for bit:
  * the same dot products (above), rbf exp(-gamma (|x_i|^2 + |x_j|^2 -
- * 2 x_i.x_j)) with the squared norms as its x_square, poly through powi,
- * sigmoid tanh; symmetric as theirs, so each pair is computed once and
- * written twice, 64 x 64 pairs at a time for locality on both sides.
+ * 2 x_i.x_j)) with the squared norms as its x_square, poly by its powi
+ * (mlp_powi), sigmoid tanh; symmetric as theirs, so each pair is computed
+ * once and written twice, 64 x 64 pairs at a time for locality on both
+ * sides.
  *
  * Only within budget (bytes) and half the machine's memory. NULL when it
  * does not fit or memory is short: the caller gives libsvm sparse rows.
@@ -245,8 +226,8 @@ mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
                     switch (param->kernel_type) {
 
                     case POLY:
-                        kv = mlp_lib_powi(param->gamma * dot + param->coef0,
-                                          param->degree);
+                        kv = mlp_powi(param->gamma * dot + param->coef0,
+                                      (uint32_t) param->degree);
                         break;
 
                     case RBF:
