@@ -171,7 +171,7 @@ mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
         return NULL;
     }
 
-    /* 2 MiB aligned, so v too is 64: a group's ids never cross a line */
+    /* from 1 MiB 2 MiB aligned, v then 64: a group's ids in one line */
     m = mlp_train_malloc(size);
     xt = calloc(dd * np + 1, sizeof(double));
     sq = malloc(n * sizeof(double));
