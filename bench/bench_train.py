@@ -3,7 +3,8 @@
 
     /usr/bin/python3 bench/bench_train.py --driver build/cart_driver \
         [--cli build/mlpredict] [--sizes 10000,100000] [--trees 100] \
-        [--only cart|train] [--quick] [--svm-max 20000]
+        [--only cart|train] [--quick] [--svm-max 20000] \
+        [--algos svm,svr] [--repeat N]
 
 Data: make_classification / make_regression with 20 columns (random_state
 0), written as CSV once per size.
@@ -27,6 +28,8 @@ Data: make_classification / make_regression with 20 columns (random_state
            --svm-max rows are left out (libsvm is quadratic in the rows on
            both sides). --quick (`make bench`'s training section): each
            algorithm only up to the rows train_cases gives it.
+           --algos: only these algorithms (train); --repeat N: the best
+           of N runs a side for every fit, however long.
 
 Prints a markdown table a section. OMP/OpenBLAS threads are set to 1. Run it
 on an idle machine: under load the wall times mean little (the CPU column
@@ -210,12 +213,13 @@ TRAIN_HEAD = [
     "|---|---:|---:|---:|---|---:|---:|"]
 
 
-def best_of(f, repeat):
+def best_of(f, repeat, always=False):
     """f() -> (seconds, ...): the fastest of repeat calls, repeated only
-    while a call takes under a second (a first call pays for warming)."""
+    while a call takes under a second (a first call pays for warming),
+    or every time (always)."""
     best = f()
     for _ in range(repeat - 1):
-        if best[0] is None or best[0] >= 1.0:
+        if not always and (best[0] is None or best[0] >= 1.0):
             break
         r = f()
         if r[0] is not None and r[0] < best[0]:
@@ -224,7 +228,7 @@ def best_of(f, repeat):
 
 
 def train_table(cli, sizes, trees, tmp, svm_max=None, quick=False,
-                repeat=3, progress=None):
+                repeat=3, progress=None, algos=None, always=False):
     """Markdown lines: every case of train_cases at every size (quick: up
     to each case's bench size); the best of `repeat` runs a side for the
     fits under a second."""
@@ -249,7 +253,7 @@ def train_table(cli, sizes, trees, tmp, svm_max=None, quick=False,
             label = "%s (%s)%s" % (
                 algo, "classification" if task == "c" else "regression",
                 "".join(" " + a for a in extra if a.startswith("1e")))
-            if quick and n > bench_max:
+            if (quick and n > bench_max) or (algos and algo not in algos):
                 continue
             if (svm_max is not None and algo in ("svm", "svr")
                     and n > svm_max):
@@ -261,13 +265,14 @@ def train_table(cli, sizes, trees, tmp, svm_max=None, quick=False,
             try:
                 if key not in ours:
                     ours[key] = best_of(lambda: cli_time(
-                        cli, algo, path, out, extra), repeat)
+                        cli, algo, path, out, extra), repeat, always)
                 tr, wall = ours[key]
             except RuntimeError as e:
                 add("| %s | %d | failed: %s | | | | |" % (
                     label, n, str(e).splitlines()[0][:60]))
                 continue
-            sw, _sc = best_of(lambda: sk_time(make(), X, y), repeat)
+            sw, _sc = best_of(lambda: sk_time(make(), X, y), repeat,
+                              always)
             add("| %s | %d | %s | %.3f | `%s` | %.3f | %s |" % (
                 label, n, "%.3f" % tr if tr is not None else "-", wall,
                 sk_name, sw, ratio(tr, sw)))
@@ -287,7 +292,9 @@ def train_section(args, tmp):
     sys.stdout.flush()
     train_table(args.cli, args.sizes, args.trees, tmp,
                 svm_max=args.svm_max, quick=args.quick,
-                progress=lambda line: (print(line), sys.stdout.flush()))
+                progress=lambda line: (print(line), sys.stdout.flush()),
+                algos=args.algos, repeat=args.repeat or 3,
+                always=args.repeat is not None)
     print()
 
 
@@ -304,8 +311,13 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="train: each algorithm only up to the rows "
                     "`make bench` times it at (train_cases)")
+    ap.add_argument("--algos", default=None,
+                    help="train: only these algorithms, comma-separated")
+    ap.add_argument("--repeat", type=int, default=None,
+                    help="train: the best of N runs a side, every fit")
     args = ap.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
+    args.algos = args.algos.split(",") if args.algos else None
     with tempfile.TemporaryDirectory(prefix="bench_train.") as tmp:
         if args.only != "train":
             cart_section(args, tmp)

@@ -466,7 +466,6 @@ def make_data(tmp):
 
 def agreement(c, P):
     tight = ["--tol", "1e-12"]
-    sv_tight = ["--tol", "1e-9"]
     regs = [("diabetes", "target"), ("grunfeld", "invest"),
             ("synthetic", "value")]
     clss = [("breast_cancer", "target"), ("iris", "target"),
@@ -488,6 +487,30 @@ def agreement(c, P):
         run_case(c, name, P[name], label, "linear-svm", ["--C", 0.5] + tight,
                  LinearSVC(C=0.5, dual=False, tol=1e-12, max_iter=100000),
                  "decision", 1e-6)
+    agreement_svm(c, P)
+
+    if not cart_built(c, P["iris"], "target"):
+        c.res.check(False, "tree and forest: not built into this mlpredict")
+        return
+    for name, label, cls in [("iris", "target", True),
+                             ("breast_cancer", "target", True),
+                             ("grunfeld_high", "high", True),
+                             ("diabetes", "target", False),
+                             ("grunfeld", "invest", False),
+                             ("synthetic_small", "value", False),
+                             ("synthetic_cls_small", "label", True)]:
+        run_tree(c, name, P[name], label, cls)
+    for name, label, cls in [("iris", "target", True),
+                             ("breast_cancer", "target", True),
+                             ("grunfeld_high", "high", True),
+                             ("diabetes", "target", False),
+                             ("grunfeld", "invest", False)]:
+        run_forest(c, name, P[name], label, cls)
+
+
+def agreement_svm(c, P):
+    """svm and svr against scikit-learn (`--only svm`: these alone)."""
+    sv_tight = ["--tol", "1e-9"]
     for name, label in [("diabetes", "target"), ("grunfeld", "invest"),
                         ("synthetic_small", "value")]:
         for kern, extra, sk in [("rbf", [], {}),
@@ -515,23 +538,108 @@ def agreement(c, P):
         run_svm_probability(c, name, P[name], label, [],
                             SVC(probability=True, random_state=0))
 
-    if not cart_built(c, P["iris"], "target"):
-        c.res.check(False, "tree and forest: not built into this mlpredict")
-        return
-    for name, label, cls in [("iris", "target", True),
-                             ("breast_cancer", "target", True),
-                             ("grunfeld_high", "high", True),
-                             ("diabetes", "target", False),
-                             ("grunfeld", "invest", False),
-                             ("synthetic_small", "value", False),
-                             ("synthetic_cls_small", "label", True)]:
-        run_tree(c, name, P[name], label, cls)
-    for name, label, cls in [("iris", "target", True),
-                             ("breast_cancer", "target", True),
-                             ("grunfeld_high", "high", True),
-                             ("diabetes", "target", False),
-                             ("grunfeld", "invest", False)]:
-        run_forest(c, name, P[name], label, cls)
+
+# forked from a small python, not from this one: a child's peak resident
+# memory counts what it shared with its parent before exec
+RSS_HELPER = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.dup2(2, 1)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, ru = os.wait4(pid, 0)
+print(ru.ru_maxrss)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def train_rss(c, algo, csv, label, out, *opts):
+    """mlpredict train, and its peak resident memory in bytes."""
+    cmd = [c.cli, "train", algo, csv, "--label", label, "-o", out]
+    cmd += [str(o) for o in opts]
+    p = subprocess.run([sys.executable, "-S", "-c", RSS_HELPER] + cmd,
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(cmd), p.stderr))
+    return int(p.stdout) * 1024
+
+
+def kernel_matrix(c, P):
+    """The kernel matrix given to libsvm whole (PRECOMPUTED, the default
+    where it fits --kernel-memory) and libsvm's own sparse rows
+    (--kernel-memory 0) are one problem, every kernel value the same
+    double: the same model file byte for byte, but with rbf and
+    --probability (the folds' decision values are libsvm's |x - y|^2 form
+    on sparse rows, a lookup of its |x|^2 + |y|^2 - 2 x.y form here), the
+    probabilities then within 1e-9. The sparse side against scikit-learn
+    as agreement() checks the default one; the default side shows its
+    matrix in its peak memory (8 bytes a pair of rows)."""
+    sv_tight = ["--tol", "1e-9"]
+    cases = [
+        ("synthetic_small", "value", "svr",
+         ["--kernel", "rbf", "--C", 20, "--epsilon", 0.5],
+         SVR(kernel="rbf", C=20, epsilon=0.5, tol=1e-9), "regression"),
+        ("diabetes", "target", "svr",
+         ["--kernel", "poly", "--degree", 2, "--coef0", 1, "--C", 20,
+          "--epsilon", 0.5],
+         SVR(kernel="poly", degree=2, coef0=1.0, C=20, epsilon=0.5,
+             tol=1e-9), "regression"),
+        ("synthetic_cls_small", "label", "svm",
+         ["--kernel", "rbf", "--C", 2],
+         SVC(kernel="rbf", C=2, tol=1e-9), "decision"),
+        ("iris", "target", "svm",
+         ["--kernel", "poly", "--degree", 3, "--coef0", 1, "--C", 2],
+         SVC(kernel="poly", degree=3, coef0=1.0, C=2, tol=1e-9),
+         "decision"),
+        ("breast_cancer", "target", "svm",
+         ["--kernel", "rbf", "--probability"], None, "proba"),
+        ("iris", "target", "svm",
+         ["--kernel", "poly", "--degree", 2, "--probability"], None,
+         "proba"),
+    ]
+    for name, label, algo, opts, est, kind in cases:
+        what = "%s %s %s" % (name, algo, " ".join(str(o) for o in opts))
+        if est is not None:
+            run_case(c, name, P[name], label, algo,
+                     opts + sv_tight + ["--kernel-memory", 0], est, kind,
+                     1e-6)
+        df = read(P[name])
+        _, te = split(len(df), 0.25, 0)
+        got = {}
+        rss = {}
+        files = {}
+        for mem in ("default", "0"):
+            model = os.path.join(c.tmp, "%s_%s_km%s.mlp" % (name, algo, mem))
+            rss[mem] = train_rss(c, algo, P[name], label, model,
+                                 *(opts + sv_tight + (
+                                     ["--kernel-memory", mem]
+                                     if mem != "default" else [])))
+            got[mem] = c.predict(model, df.iloc[te])
+            with open(model, "rb") as f:
+                files[mem] = f.read()
+        if "rbf" not in opts or "--probability" not in opts:
+            c.res.check(files["default"] == files["0"],
+                        "%s: kernel matrix against sparse rows: the model "
+                        "files differ" % what)
+        cols = [k for k in got["0"].columns if k != "prediction"]
+        ok, why = close(got["default"][cols].to_numpy(float),
+                        got["0"][cols].to_numpy(float), 1e-9)
+        c.res.check(ok, "%s: kernel matrix against sparse rows: %s"
+                    % (what, why))
+        same = bool((got["default"]["prediction"]
+                     == got["0"]["prediction"]).all())
+        c.res.check(same, "%s: kernel matrix against sparse rows: labels "
+                    "differ" % what)
+        n = len(df) - len(te)
+        matrix = 8 * n * n
+        if matrix >= 32 << 20:
+            c.res.check(rss["default"] - rss["0"] >= matrix * 0.9,
+                        "%s: peak memory %d against %d bytes (sparse): no "
+                        "kernel matrix of %d bytes" % (what, rss["default"],
+                                                       rss["0"], matrix))
+        print("  %-44s kernel matrix vs sparse: %s%s" % (
+            what, why, ", peak memory %.0f MB vs %.0f MB" % (
+                rss["default"] / 1e6, rss["0"] / 1e6)
+            if matrix >= 32 << 20 else ""), flush=True)
 
 
 def refusals(c, P):
@@ -564,6 +672,10 @@ def refusals(c, P):
          "--gamma"),
         (["svm", P["iris"], "--label", "target", "--kernel", "cubic"],
          "--kernel cubic"),
+        (["svr", P["diabetes"], "--label", "target", "--kernel-memory",
+          "-1"], "--kernel-memory -1: a whole number from 0"),
+        (["linear", P["diabetes"], "--label", "target", "--kernel-memory",
+          "5"], "--kernel-memory is not an option of linear"),
         (["linear", P["diabetes"], "--label", "target", "--test-size", "1"],
          "--test-size 1"),
         (["linear", P["diabetes"], "--label", "target", "--C", "1"],
@@ -883,6 +995,9 @@ def main():
     ap.add_argument("--nginx", required=True)
     ap.add_argument("--module", required=True)
     ap.add_argument("--port", type=int, default=2001)
+    ap.add_argument("--only", choices=("svm",), default=None,
+                    help="svm: only the svm and svr agreement and the "
+                    "kernel matrix checks")
     a = ap.parse_args()
     res = Result()
     t0 = time.time()
@@ -891,7 +1006,15 @@ def main():
         P = make_data(tmp)
         print("agreement with scikit-learn %s:" % __import__(
             "sklearn").__version__, flush=True)
+        if a.only == "svm":
+            agreement_svm(c, P)
+            print("svm, svr: the kernel matrix and the sparse rows:",
+                  flush=True)
+            kernel_matrix(c, P)
+            finish(res, t0)
         agreement(c, P)
+        print("svm, svr: the kernel matrix and the sparse rows:", flush=True)
+        kernel_matrix(c, P)
         print("refusals, --drop, the report, --test-size 0:", flush=True)
         refusals(c, P)
         print("auto:", flush=True)
@@ -900,6 +1023,10 @@ def main():
         lbfgs_ends(c, P)
         print("serving:", flush=True)
         http(c, P, a.nginx, a.module, a.port)
+    finish(res, t0)
+
+
+def finish(res, t0):
     print("train.py: %d passed, %d failed in %.0f s"
           % (res.passed, len(res.failed), time.time() - t0))
     for f in res.failed:

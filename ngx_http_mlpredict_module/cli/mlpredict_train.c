@@ -43,6 +43,8 @@
 /* auto leaves kernel svm out above this many training rows (O(n^2)) */
 #define MLP_AUTO_SVM_ROWS       20000
 #define MLP_AUTO_MAX            16
+/* --kernel-memory's default, MB: the kernel matrix of 16,000 rows */
+#define MLP_KERNEL_MEMORY       2048
 #define MLP_SCORE_ROWS          1024
 
 
@@ -59,7 +61,7 @@ enum {
     MLP_O_GAMMA, MLP_O_DEGREE, MLP_O_COEF0, MLP_O_EPSILON,
     MLP_O_CRITERION, MLP_O_MAX_DEPTH, MLP_O_MIN_SPLIT, MLP_O_MIN_LEAF,
     MLP_O_MAX_FEATURES, MLP_O_N_ESTIMATORS, MLP_O_TASK, MLP_O_METRIC,
-    MLP_O_FOLDS, MLP_O_N
+    MLP_O_FOLDS, MLP_O_KERNEL_MEMORY, MLP_O_N
 };
 
 
@@ -159,6 +161,7 @@ mlp_train_usage(void)
             "scale|auto|G\n"
             "            --degree D (3)  --coef0 R (0)  --probability (svm)"
             "  --epsilon E (svr, 0.1)\n"
+            "  svm, svr, auto: --kernel-memory MB (2048, 0 none)\n"
             "  tree, forest: --criterion gini|entropy|squared_error  "
             "--max-depth N\n"
             "            --min-samples-split N (2)  --min-samples-leaf N (1)"
@@ -1005,6 +1008,7 @@ mlp_cli_train(int argc, char **argv)
         { "task", MLP_A_CART | MLP_A_AUTO, 0, NULL },
         { "metric", MLP_A_AUTO, 0, NULL },
         { "folds", MLP_A_AUTO, 0, NULL },
+        { "kernel-memory", MLP_A_SVMS | MLP_A_AUTO, 0, NULL },
     };
 
     if (argc < 3) {
@@ -1134,6 +1138,7 @@ mlp_cli_train(int argc, char **argv)
     o.degree = 3;
     o.epsilon = 0.1;
     o.probability = probability;
+    o.kernel_memory = (uint64_t) MLP_KERNEL_MEMORY << 20;
     o.seed = seed;
     o.cart.criterion = -1;
     o.cart.min_samples_split = 2;
@@ -1178,6 +1183,16 @@ mlp_cli_train(int argc, char **argv)
                != 0))
     {
         return 2;
+    }
+
+    if (opt[MLP_O_KERNEL_MEMORY].set) {
+        if (mlp_integer("kernel-memory", opt[MLP_O_KERNEL_MEMORY].value, 0,
+                        1 << 24, &u) != 0)
+        {
+            return 2;
+        }
+
+        o.kernel_memory = (uint64_t) u << 20;
     }
 
     if (opt[MLP_O_MIN_SPLIT].set) {

@@ -52,7 +52,6 @@ static uint32_t mlp_svm_vote(const mlp_model_t *m, const double *dec);
 static void mlp_svm_ovr(const mlp_model_t *m, const double *dec, double *o);
 static void mlp_svm_probability(const mlp_model_t *m, const double *dec,
     double *p, double *work);
-static double mlp_powi(double base, uint32_t times);
 
 
 int
@@ -723,7 +722,7 @@ mlp_svm_probability(const mlp_model_t *m, const double *dec, double *p,
 
 /* libsvm's powi: exponentiation by squaring, its rounding */
 
-static double
+double
 mlp_powi(double base, uint32_t times)
 {
     double    tmp, ret;

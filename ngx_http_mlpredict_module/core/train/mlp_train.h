@@ -194,6 +194,8 @@ typedef struct {
     double                    coef0;
     double                    epsilon;      /* svr */
     int                       probability;
+    uint64_t                  kernel_memory;  /* svm, svr: bytes for the
+                                                 kernel matrix, 0 none */
     uint64_t                  seed;
     mlp_cart_opts_t           cart;
     int                       max_features_rule;  /* 0 all, 1 sqrt,
