@@ -200,13 +200,15 @@ http {
     # the batch bodies (~21 KB) stay in memory, never in a temp file
     client_body_buffer_size 1m;
     client_max_body_size 8m;
-
+%(hbuf)s
     server {
         listen %(host)s:%(port)d;
 %(locs)s    }
 }
 """ % dict(module=MODULE, workers=workers, errlog=errlog, dir=d, temp=temp,
-           host=HOST, port=port, locs=locs)
+           host=HOST, port=port, locs=locs,
+           hbuf=("    client_header_buffer_size %s;\n" % ARGS.header_buffer
+                 if ARGS.header_buffer else ""))
 
 
 def nginx_argv(prefix, conf, errlog):
@@ -2003,6 +2005,9 @@ def main():
     ap.add_argument("--servers", type=lambda v: v.split(","),
                     default=None, help="only these HTTP servers (nginx, "
                     "gunicorn, flask)")
+    ap.add_argument("--header-buffer", default=None,
+                    help="client_header_buffer_size for every server "
+                    "(nginx's default 1k when not given)")
     ap.add_argument("--port", type=int, default=PORT_NGINX,
                     help="nginx's port; gunicorn, flask and the memory "
                     "part's nginx take the next three")
