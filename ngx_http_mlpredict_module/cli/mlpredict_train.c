@@ -161,7 +161,7 @@ mlp_train_usage(void)
             "scale|auto|G\n"
             "            --degree D (3)  --coef0 R (0)  --probability (svm)"
             "  --epsilon E (svr, 0.1)\n"
-            "  svm, svr, auto: --kernel-memory MB (2048, 0 none)\n"
+            "  svm, svr, auto: --kernel-memory MB (svr 2048, svm 0; 0 none)\n"
             "  tree, forest: --criterion gini|entropy|squared_error  "
             "--max-depth N\n"
             "            --min-samples-split N (2)  --min-samples-leaf N (1)"
@@ -1193,6 +1193,7 @@ mlp_cli_train(int argc, char **argv)
         }
 
         o.kernel_memory = (uint64_t) u << 20;
+        o.kernel_memory_set = 1;
     }
 
     if (opt[MLP_O_MIN_SPLIT].set) {

@@ -521,8 +521,15 @@ mlp_fit_svm(const mlp_train_data_t *d, const mlp_train_opts_t *o,
     param.shrinking = 1;
     param.probability = classify && o->probability;
 
-    /* the model keeps the real kernel: the SVs are copied from d below */
-    gram = mlp_lib_gram(d, order, &param, o->kernel_memory, &rows);
+    /*
+     * The model keeps the real kernel: the SVs are copied from d below.
+     * An SVC's solver usually asks for a fraction of the kernel values
+     * (10,000 rows: 1.37 s with the matrix, 1.27 s without), an SVR's for
+     * nearly all of them: the matrix by default for svr only.
+     */
+    gram = mlp_lib_gram(d, order, &param,
+                        (classify && !o->kernel_memory_set)
+                        ? 0 : o->kernel_memory, &rows);
     nodes = (gram != NULL) ? gram
             : mlp_lib_nodes(d, order, -1.0, sizeof(struct svm_node), &rows);
 
