@@ -2006,7 +2006,7 @@ def main():
                     default=None, help="only these HTTP servers (nginx, "
                     "gunicorn, flask)")
     ap.add_argument("--header-buffer", default=None,
-                    help="client_header_buffer_size for every server "
+                    help="client_header_buffer_size for every nginx "
                     "(nginx's default 1k when not given)")
     ap.add_argument("--port", type=int, default=PORT_NGINX,
                     help="nginx's port; gunicorn, flask and the memory "

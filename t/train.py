@@ -564,8 +564,8 @@ def train_rss(c, algo, csv, label, out, *opts):
 
 
 def kernel_matrix(c, P):
-    """The kernel matrix given to libsvm whole (PRECOMPUTED, the default
-    where it fits --kernel-memory) and libsvm's own sparse rows
+    """The kernel matrix given to libsvm whole (PRECOMPUTED: svr's default
+    where it fits --kernel-memory, svm's when the option is given) and libsvm's own sparse rows
     (--kernel-memory 0) are one problem, every kernel value the same
     double: the same model file byte for byte, but with rbf and
     --probability (the folds' decision values are libsvm's |x - y|^2 form
@@ -623,7 +623,9 @@ def kernel_matrix(c, P):
             c.res.check(files[mem_on] == files["0"],
                         "%s: kernel matrix against sparse rows: the model "
                         "files differ" % what)
-        cols = [k for k in got["0"].columns if k != "prediction"]
+        # a regressor's one column is its prediction: compare it as numbers
+        cols = [k for k in got["0"].columns if k != "prediction"] \
+            or ["prediction"]
         ok, why = close(got[mem_on][cols].to_numpy(float),
                         got["0"][cols].to_numpy(float), 1e-9)
         c.res.check(ok, "%s: kernel matrix against sparse rows: %s"

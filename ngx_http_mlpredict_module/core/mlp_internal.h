@@ -386,8 +386,35 @@ int mlp_trees_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
 int mlp_svm_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
     size_t errlen);
 void mlp_svm_free(mlp_model_t *m);
-/* libsvm's powi, the poly kernel's power (also of the trainer's matrix) */
-double mlp_powi(double base, uint32_t times);
+
+
+/*
+ * libsvm's powi, exponentiation by squaring with its rounding: the poly
+ * kernel's power, also of the trainer's kernel matrix. Inline: it runs
+ * once a row and support vector.
+ */
+
+static inline double
+mlp_powi(double base, uint32_t times)
+{
+    double    tmp, ret;
+    uint32_t  t;
+
+    tmp = base;
+    ret = 1.0;
+
+    for (t = times; t > 0; t /= 2) {
+        if (t % 2 == 1) {
+            ret *= tmp;
+        }
+
+        tmp = tmp * tmp;
+    }
+
+    return ret;
+}
+
+
 void mlp_vexp(double *v, size_t n);
 void mlp_vlog1p(double *v, size_t n);
 void mlp_vstandardize(double *x, size_t rows, size_t nf, const double *mean,

@@ -32,7 +32,8 @@
  * pairs' adds and the coupling's divisions. No FMA is enabled, so no
  * multiply-add is fused.
  */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)          \
+    && defined(__GLIBC__)
 #define MLP_SVM_WIDE  __attribute__((target_clones("avx2", "default")))
 #else
 #define MLP_SVM_WIDE
@@ -717,27 +718,4 @@ mlp_svm_probability(const mlp_model_t *m, const double *dec, double *p,
             mlp_svm_rescale(qp, p, q + t * k, diff, k);
         }
     }
-}
-
-
-/* libsvm's powi: exponentiation by squaring, its rounding */
-
-double
-mlp_powi(double base, uint32_t times)
-{
-    double    tmp, ret;
-    uint32_t  t;
-
-    tmp = base;
-    ret = 1.0;
-
-    for (t = times; t > 0; t /= 2) {
-        if (t % 2 == 1) {
-            ret *= tmp;
-        }
-
-        tmp = tmp * tmp;
-    }
-
-    return ret;
 }

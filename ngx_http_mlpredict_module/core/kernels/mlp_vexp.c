@@ -110,11 +110,12 @@ mlp_vlog1p(double *v, size_t n)
 /*
  * A format 1 StandardScaler over a block of rows, in place: (x - mean) /
  * scale, as scikit-learn computes it. The division is most of a linear
- * model's time at large batches; it is elementwise, so the AVX2 clone's
- * four at a time round exactly as one at a time.
+ * model's time at large batches; it is elementwise, so the clones' eight
+ * or four at a time (AVX-512, AVX2) round exactly as one at a time.
  */
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)          \
+    && defined(__GLIBC__)
 #pragma GCC push_options
 #pragma GCC optimize ("vect-cost-model=dynamic")
 __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -135,6 +136,7 @@ mlp_vstandardize(double *x, size_t rows, size_t nf,
     }
 }
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)          \
+    && defined(__GLIBC__)
 #pragma GCC pop_options
 #endif

@@ -14,9 +14,11 @@
  *               order (a stable sort): Debian's libsvm orders classes by
  *               first appearance, scikit-learn's copy sorts them, and
  *               both then group the rows so; the problems are the same.
- *               Where it fits --kernel-memory libsvm is given the whole
- *               kernel matrix (PRECOMPUTED, mlp_lib_gram): the same
- *               problem, every kernel value the same double, a lookup.
+ *               Where it fits --kernel-memory (svr by default, svm when
+ *               the option is given) libsvm is given the whole kernel
+ *               matrix (PRECOMPUTED, mlp_lib_gram): the same problem,
+ *               every kernel value the same double (on x86-64, where
+ *               Debian's libsvm fuses no multiply-add), a lookup.
  */
 
 #include <math.h>
@@ -145,8 +147,7 @@ mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
     page = sysconf(_SC_PAGESIZE);
 
     /* the ids are ints */
-    if (n == 0 || pages <= 0 || page <= 0 || n >= INT32_MAX / MLP_GRAM_TILE)
-    {
+    if (n == 0 || pages <= 0 || page <= 0 || n >= INT32_MAX / MLP_GRAM_TILE) {
         return NULL;
     }
 
@@ -160,14 +161,17 @@ mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
     size = (g * p + 8) * sizeof(double);
     ram = (uint64_t) pages * (uint64_t) page;
 
-    if ((uint64_t) size > budget || (uint64_t) size > ram / 2) {
-        return NULL;
-    }
-
     /* the columns padded to whole blocks with zeros */
     np = (n + MLP_GRAM_BLOCK - 1) / MLP_GRAM_BLOCK * MLP_GRAM_BLOCK;
 
     if (dd > SIZE_MAX / sizeof(double) / np) {
+        return NULL;
+    }
+
+    /* the budget holds the transposed rows too */
+    if ((uint64_t) size + (uint64_t) dd * np * sizeof(double) > budget
+        || (uint64_t) size > ram / 2)
+    {
         return NULL;
     }
 

@@ -194,9 +194,10 @@ typedef struct {
     double                    coef0;
     double                    epsilon;      /* svr */
     int                       probability;
-    uint64_t                  kernel_memory;  /* svm, svr: bytes for the
-                                                 kernel matrix, 0 none */
-    int                       kernel_memory_set;  /* given, for svm too */
+    uint64_t                  kernel_memory;  /* svr (svm only when set):
+                                                 bytes for the kernel
+                                                 matrix, 0 none */
+    int                       kernel_memory_set;
     uint64_t                  seed;
     mlp_cart_opts_t           cart;
     int                       max_features_rule;  /* 0 all, 1 sqrt,
