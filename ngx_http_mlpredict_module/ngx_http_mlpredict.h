@@ -15,6 +15,10 @@
 #include "mlp.h"
 
 
+/* mlpredict_heap_keep's default: the freed heap a worker keeps */
+#define NGX_HTTP_MLPREDICT_HEAP_KEEP  (64 * 1024 * 1024)
+
+
 /* one per model file, shared by every location and variable naming it */
 typedef struct {
     ngx_str_t                    path;
@@ -45,6 +49,7 @@ typedef struct {
 typedef struct {
     ngx_array_t                  models;    /* ngx_http_mlpredict_model_t * */
     ngx_array_t                  named;     /* ngx_http_mlpredict_named_t */
+    size_t                       heap_keep; /* mlpredict_heap_keep */
 } ngx_http_mlpredict_main_conf_t;
 
 
@@ -69,6 +74,8 @@ ngx_http_mlpredict_model_t *ngx_http_mlpredict_load(ngx_conf_t *cf,
 void *ngx_http_mlpredict_alloc(void *data, size_t size);
 ngx_int_t ngx_http_mlpredict_collect_body(ngx_http_request_t *r,
     ngx_str_t *body);
+ngx_int_t ngx_http_mlpredict_body_pieces(ngx_http_request_t *r,
+    ngx_str_t *body, ngx_str_t *tail);
 ngx_int_t ngx_http_mlpredict_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *message);
 ngx_http_mlpredict_ctx_t *ngx_http_mlpredict_get_ctx(ngx_http_request_t *r);

@@ -13,6 +13,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "mlp.h"
 #include "ngx_http_mlpredict.h"
 
@@ -41,6 +45,9 @@ static char *ngx_http_mlpredict_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_mlpredict_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_mlpredict_init_module(ngx_cycle_t *cycle);
+static char *ngx_http_mlpredict_heap_keep(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_mlpredict_init_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_num_bounds_t  ngx_http_mlpredict_max_batch_bounds = {
@@ -92,6 +99,13 @@ static ngx_command_t  ngx_http_mlpredict_commands[] = {
       offsetof(ngx_http_mlpredict_loc_conf_t, explain),
       NULL },
 
+    { ngx_string("mlpredict_heap_keep"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_mlpredict_heap_keep,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -118,7 +132,7 @@ ngx_module_t  ngx_http_mlpredict_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     ngx_http_mlpredict_init_module,        /* init module */
-    NULL,                                  /* init process */
+    ngx_http_mlpredict_init_process,       /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -345,6 +359,50 @@ ngx_http_mlpredict_collect_body(ngx_http_request_t *r, ngx_str_t *body)
     }
 
     body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The body as at most two pieces without a copy: nginx keeps the part that
+ * came with the headers in their buffer and reads the rest into its own.
+ * Anything else (a temp file, more pieces) is joined as above.
+ */
+
+ngx_int_t
+ngx_http_mlpredict_body_pieces(ngx_http_request_t *r, ngx_str_t *body,
+    ngx_str_t *tail)
+{
+    ngx_str_t    *piece;
+    ngx_uint_t    n;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+    ngx_str_null(tail);
+
+    if (r->request_body == NULL) {
+        return NGX_OK;
+    }
+
+    n = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+
+        /* a chunked body's last buffer is empty */
+        if (!cl->buf->in_file && cl->buf->last == cl->buf->pos) {
+            continue;
+        }
+
+        if (cl->buf->in_file || n == 2) {
+            ngx_str_null(tail);
+            return ngx_http_mlpredict_collect_body(r, body);
+        }
+
+        piece = (n++ == 0) ? body : tail;
+        piece->data = cl->buf->pos;
+        piece->len = cl->buf->last - cl->buf->pos;
+    }
 
     return NGX_OK;
 }
@@ -818,6 +876,8 @@ ngx_http_mlpredict_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    mmcf->heap_keep = NGX_CONF_UNSET_SIZE;
+
     return mmcf;
 }
 
@@ -902,6 +962,93 @@ ngx_http_mlpredict_init_module(ngx_cycle_t *cycle)
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "mlpredict: %s", err);
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/* mlpredict_heap_keep size | off */
+
+static char *
+ngx_http_mlpredict_heap_keep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mlpredict_main_conf_t *mmcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    if (mmcf->heap_keep != NGX_CONF_UNSET_SIZE) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        mmcf->heap_keep = 0;
+        return NGX_CONF_OK;
+    }
+
+    size = ngx_parse_size(&value[1]);
+
+    /* glibc takes an int */
+    if (size <= 0 || size > NGX_MAX_INT32_VALUE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\": a size from 1 to 2047m, "
+                           "or off", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+#ifndef __GLIBC__
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                       "\"mlpredict_heap_keep\" has no effect without glibc");
+#endif
+
+    mmcf->heap_keep = (size_t) size;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * A batch request allocates megabytes (nginx's body buffer, the matrix of
+ * rows, the answer) and frees them at its end. glibc's defaults then give
+ * that memory back to the kernel (mmap and munmap, or trimming the heap)
+ * and every request faults it in again: a thousand minor faults for a
+ * 10,000-row v2 tensor, milliseconds of a worker in a VM. Kept in the
+ * heap up to heap_keep, the pages are reused; a worker's RSS then stays at
+ * its high-water mark, at most heap_keep above what it holds.
+ */
+
+static ngx_int_t
+ngx_http_mlpredict_init_process(ngx_cycle_t *cycle)
+{
+#ifdef __GLIBC__
+    size_t                           keep;
+    ngx_http_mlpredict_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_mlpredict_module);
+
+    if (mmcf == NULL || mmcf->models.nelts == 0) {
+        return NGX_OK;
+    }
+
+    keep = (mmcf->heap_keep == NGX_CONF_UNSET_SIZE)
+           ? NGX_HTTP_MLPREDICT_HEAP_KEEP : mmcf->heap_keep;
+
+    if (keep == 0) {
+        return NGX_OK;
+    }
+
+    /* glibc's largest mmap threshold on 64-bit hosts is 32 MB */
+    if (mallopt(M_MMAP_THRESHOLD, (int) ngx_min(keep, 32 * 1024 * 1024)) == 0
+        || mallopt(M_TRIM_THRESHOLD, (int) keep) == 0)
+    {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "mlpredict: mallopt(%uz) refused, the heap is "
+                      "glibc's default", keep);
+    }
+#endif
 
     return NGX_OK;
 }

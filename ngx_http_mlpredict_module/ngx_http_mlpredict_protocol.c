@@ -52,10 +52,12 @@ static ngx_http_mlpredict_named_t *ngx_http_mlpredict_find(
 static void ngx_http_mlpredict_first_row(ngx_http_request_t *r,
     const mlp_model_t *m, mlp_v2_request_t *req);
 static ngx_int_t ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
-    ngx_http_mlpredict_route_t *rt, ngx_str_t *body, mlp_outcome_t *oc,
-    ngx_uint_t *failed);
+    ngx_http_mlpredict_route_t *rt, ngx_str_t *body, ngx_str_t *tail,
+    mlp_outcome_t *oc, ngx_uint_t *failed);
 static ngx_int_t ngx_http_mlpredict_infer(ngx_http_request_t *r,
-    ngx_http_mlpredict_route_t *rt, ngx_str_t *body);
+    ngx_http_mlpredict_route_t *rt, ngx_str_t *body, ngx_str_t *tail);
+static ngx_table_elt_t *ngx_http_mlpredict_v2_header_len(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_mlpredict_api_send(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, u_char *data, size_t len);
 static ngx_str_t *ngx_http_mlpredict_api_type(ngx_http_request_t *r);
@@ -456,16 +458,9 @@ static void
 ngx_http_mlpredict_api_body(ngx_http_request_t *r)
 {
     ngx_int_t                   rc;
-    ngx_str_t                   body;
+    ngx_str_t                   body, tail;
     ngx_http_mlpredict_route_t  rt;
     char                        msg[MLP_ERR_LEN];
-
-    rc = ngx_http_mlpredict_collect_body(r, &body);
-
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r, rc);
-        return;
-    }
 
     /* routed again: cheaper than a context that outlives the read */
     rc = ngx_http_mlpredict_route(r, &rt, msg, sizeof(msg));
@@ -476,7 +471,26 @@ ngx_http_mlpredict_api_body(ngx_http_request_t *r)
         return;
     }
 
-    ngx_http_finalize_request(r, ngx_http_mlpredict_infer(r, &rt, &body));
+    ngx_str_null(&tail);
+
+    /* binary tensors are read from nginx's buffers where they lie */
+    if (rt.route == ngx_http_mlpredict_v2_infer
+        && ngx_http_mlpredict_api_type(r) != &ngx_http_mlpredict_api_csv
+        && ngx_http_mlpredict_v2_header_len(r) != NULL)
+    {
+        rc = ngx_http_mlpredict_body_pieces(r, &body, &tail);
+
+    } else {
+        rc = ngx_http_mlpredict_collect_body(r, &body);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    ngx_http_finalize_request(r,
+                              ngx_http_mlpredict_infer(r, &rt, &body, &tail));
 }
 
 
@@ -685,7 +699,7 @@ ngx_http_mlpredict_first_row(ngx_http_request_t *r, const mlp_model_t *m,
 
 static ngx_int_t
 ngx_http_mlpredict_infer(ngx_http_request_t *r,
-    ngx_http_mlpredict_route_t *rt, ngx_str_t *body)
+    ngx_http_mlpredict_route_t *rt, ngx_str_t *body, ngx_str_t *tail)
 {
     uint64_t       t0;
     ngx_int_t      rc;
@@ -698,7 +712,7 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
     failed = 0;
     t0 = ngx_http_mlpredict_clock();
 
-    rc = ngx_http_mlpredict_infer_core(r, rt, body, &oc, &failed);
+    rc = ngx_http_mlpredict_infer_core(r, rt, body, tail, &oc, &failed);
 
     ngx_http_mlpredict_note(r, &oc, ngx_http_mlpredict_clock() - t0, failed);
 
@@ -708,16 +722,14 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
-    ngx_http_mlpredict_route_t *rt, ngx_str_t *body, mlp_outcome_t *oc,
-    ngx_uint_t *failed)
+    ngx_http_mlpredict_route_t *rt, ngx_str_t *body, ngx_str_t *tail,
+    mlp_outcome_t *oc, ngx_uint_t *failed)
 {
     int                             verb, columnar;
     char                           *resp;
     off_t                           hlen;
     size_t                          resp_len, json_len;
-    ngx_uint_t                      i;
-    ngx_list_part_t                *part;
-    ngx_table_elt_t                *h, *ih;
+    ngx_table_elt_t                *ih;
     mlp_alloc_t                     a;
     mlp_error_t                     e;
     mlp_v2_request_t                req;
@@ -814,43 +826,24 @@ ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
     }
 
     /* the binary tensor data extension: the JSON's length in a header */
-    json_len = body->len;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    json_len = body->len + tail->len;
+    ih = ngx_http_mlpredict_v2_header_len(r);
 
-    for (i = 0; /* void */ ; i++) {
+    if (ih != NULL) {
+        hlen = ngx_atoof(ih->value.data, ih->value.len);
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
+        if (hlen == NGX_ERROR || (size_t) hlen > json_len) {
+            return ngx_http_mlpredict_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "Inference-Header-Content-Length must be a number "
+                       "of bytes within the body");
         }
 
-        if (h[i].key.len == sizeof("Inference-Header-Content-Length") - 1
-            && ngx_strncasecmp(h[i].key.data,
-                               (u_char *) "Inference-Header-Content-Length",
-                               h[i].key.len)
-               == 0)
-        {
-            hlen = ngx_atoof(h[i].value.data, h[i].value.len);
-
-            if (hlen == NGX_ERROR || (size_t) hlen > body->len) {
-                return ngx_http_mlpredict_send_error(r,
-                           NGX_HTTP_BAD_REQUEST,
-                           "Inference-Header-Content-Length must be a "
-                           "number of bytes within the body");
-            }
-
-            json_len = (size_t) hlen;
-        }
+        json_len = (size_t) hlen;
     }
 
-    if (mlp_v2_parse(nm->model->model, (char *) body->data, body->len,
-                     json_len, (size_t) mlcf->max_batch, &a, &req, &e)
+    if (mlp_v2_parse_split(nm->model->model, (char *) body->data, body->len,
+                           (char *) tail->data, tail->len, json_len,
+                           (size_t) mlcf->max_batch, &a, &req, &e)
         != 0)
     {
         goto failed;
@@ -1151,4 +1144,40 @@ failed:
     }
 
     return ngx_http_mlpredict_send_error(r, e.status, e.message);
+}
+
+
+/* The binary extension's Inference-Header-Content-Length, or NULL. */
+
+static ngx_table_elt_t *
+ngx_http_mlpredict_v2_header_len(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Inference-Header-Content-Length") - 1
+            && ngx_strncasecmp(h[i].key.data,
+                               (u_char *) "Inference-Header-Content-Length",
+                               h[i].key.len)
+               == 0)
+        {
+            return &h[i];
+        }
+    }
 }

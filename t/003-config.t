@@ -270,3 +270,75 @@ POST /m?teapot=1
 --- response_body
 short and stout
 --- error_code: 418
+
+
+
+=== TEST 19: mlpredict_heap_keep takes a size, at the http level
+--- http_config
+    mlpredict_heap_keep 16m;
+--- config
+    location = /m {
+        mlpredict $TEST_NGINX_MODELS/iris.mlp;
+    }
+--- request
+POST /m
+{"features": [5.1, 3.5, 1.4, 0.2]}
+--- response_body_like: ^\{"prediction":"setosa"
+--- error_code: 200
+--- no_error_log
+[warn]
+
+
+
+=== TEST 20: mlpredict_heap_keep off leaves glibc's defaults
+--- http_config
+    mlpredict_heap_keep off;
+--- config
+    location = /m {
+        mlpredict $TEST_NGINX_MODELS/iris.mlp;
+    }
+--- request
+POST /m
+{"features": [5.1, 3.5, 1.4, 0.2]}
+--- response_body_like: ^\{"prediction":"setosa"
+--- error_code: 200
+
+
+
+=== TEST 21: mlpredict_heap_keep refuses what is not a size
+--- http_config
+    mlpredict_heap_keep lots;
+--- config
+    location = /m {
+        mlpredict $TEST_NGINX_MODELS/iris.mlp;
+    }
+--- must_die
+--- error_log
+invalid value "lots": a size from 1 to 2047m, or off
+
+
+
+=== TEST 22: mlpredict_heap_keep refuses a size glibc cannot take
+--- http_config
+    mlpredict_heap_keep 2g;
+--- config
+    location = /m {
+        mlpredict $TEST_NGINX_MODELS/iris.mlp;
+    }
+--- must_die
+--- error_log
+invalid value "2g": a size from 1 to 2047m, or off
+
+
+
+=== TEST 23: mlpredict_heap_keep is given once
+--- http_config
+    mlpredict_heap_keep 8m;
+    mlpredict_heap_keep 16m;
+--- config
+    location = /m {
+        mlpredict $TEST_NGINX_MODELS/iris.mlp;
+    }
+--- must_die
+--- error_log
+"mlpredict_heap_keep" directive is duplicate

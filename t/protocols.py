@@ -349,8 +349,128 @@ def run(args, res, tmp):
         return
     try:
         checks(ngx, res, M)
+        pieces(ngx, res, M)
     finally:
         ngx.stop()
+
+
+def send_cut(port, path, body, headers, cut):
+    """POST body, its first cut bytes in the headers' segment and the rest
+    a moment later: nginx then holds the body in two buffers, the part
+    that came with the headers and the rest. (status, headers, body)"""
+    head = "POST %s HTTP/1.1\r\nHost: localhost\r\n" % path
+    for k, v in headers.items():
+        head += "%s: %s\r\n" % (k, v)
+    head += "Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    try:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.sendall(head.encode() + body[:cut])
+        time.sleep(0.02)
+        s.sendall(body[cut:])
+        raw = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            raw += chunk
+    finally:
+        s.close()
+    top, _, rest = raw.partition(b"\r\n\r\n")
+    lines = top.decode("latin-1").split("\r\n")
+    hd = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        hd[k.strip()] = v.strip()
+    if hd.get("Transfer-Encoding") == "chunked":
+        out = b""
+        while rest:
+            n, _, rest = rest.partition(b"\r\n")
+            n = int(n, 16)
+            if n == 0:
+                break
+            out += rest[:n]
+            rest = rest[n + 2:]
+        rest = out
+    return int(lines[0].split()[1]), hd, rest
+
+
+def pieces(ngx, res, M):
+    """Binary tensors in a body nginx holds in two pieces (the part that
+    came with the headers, the rest in its body buffer), read where they
+    lie: the cut inside the JSON header, at its end, inside an element and
+    between elements, for the fast [N, k] FP64/FP32 path and for the
+    tensors the general loop reads (per-input columns, integers, BYTES)."""
+    est, _, names = M["iris"]
+    X = datasets.load_iris().data          # 150 rows: 4,800 bytes in FP64
+    path = "/v2/models/iris/versions/1/infer"
+    cases = []
+    for dt in ("FP64", "FP32"):
+        Xc = X.astype(V2_TYPES[dt]).astype(float)
+        cases.append(("[N,4] " + dt, [v2_tensor("x", X, dt, True)],
+                      est, Xc, V2_TYPES[dt][-1]))
+    cases.append(("per input FP64", [v2_tensor(n, X[:, i], "FP64", True)
+                                     for i, n in enumerate(names)],
+                  est, X, "8"))
+    Xi = np.round(X * 2)
+    cases.append(("[N,4] INT32", [v2_tensor("x", Xi, "INT32", True)], est,
+                  Xi, "4"))
+    for title, tensors, model, Xw, size in cases:
+        body, hd = v2_request(tensors)
+        hlen = int(hd["Inference-Header-Content-Length"])
+        size = int(size)
+        cuts = sorted({hlen // 2, hlen - 1, hlen, hlen + 1, hlen + size - 1,
+                       hlen + size, hlen + 3 * size + size // 2,
+                       hlen + 40 * size + 1, len(body) - size - 1,
+                       len(body) - 1})
+        want = {"predict": ("BYTES", [len(Xw)], model.predict(Xw)),
+                "predict_proba": ("FP64", [len(Xw), 3],
+                                  model.predict_proba(Xw))}
+        bad = []
+        for cut in cuts:
+            st, h, b = send_cut(ngx.port, path, body, hd, cut)
+            try:
+                head, outs = v2_outputs(st, h, b)
+                ok = (list(outs["predict"][1])
+                      == [label_json(v) for v in want["predict"][2]]
+                      and close(outs["predict_proba"][1],
+                                np.ravel(want["predict_proba"][2])))
+            except Exception as e:   # noqa: BLE001
+                ok, b = False, "%s %r" % (e, b[:200])
+            if not ok:
+                bad.append((cut, st, b[:200]))
+        res.check("v2 %s in two pieces, cut at %d offsets around the "
+                  "header (%d bytes) and inside elements" % (
+                      title, len(cuts), hlen), not bad, bad[:3])
+
+    pipe, _, _ = M["tagged"]
+    rng = np.random.RandomState(7)
+    df = pd.DataFrame({"tag": rng.choice(["foo", "bar", "baz"], 400),
+                       "signal": rng.rand(400) * 10})
+    body, hd = v2_request([v2_tensor("tag", df.tag.values, "BYTES", True),
+                           v2_tensor("signal", df.signal.values, "FP64",
+                                     True)])
+    hlen = int(hd["Inference-Header-Content-Length"])
+    bad = []
+    for cut in (hlen + 2, hlen + 9, hlen + 700, len(body) - 5):
+        st, h, b = send_cut(ngx.port, "/v2/models/tagged/infer", body, hd,
+                            cut)
+        try:
+            head, outs = v2_outputs(st, h, b)
+            ok = (list(outs["predict"][1]) == pipe.predict(df).tolist()
+                  and close(outs["predict_proba"][1],
+                            np.ravel(pipe.predict_proba(df))))
+        except Exception as e:   # noqa: BLE001
+            ok, b = False, "%s %r" % (e, b[:200])
+        if not ok:
+            bad.append((cut, st, b[:200]))
+    res.check("v2 BYTES and FP64 tensors in two pieces", not bad, bad[:3])
+
+    # the header's length past the body: refused, whatever the pieces
+    body, hd = v2_request([v2_tensor("x", X, "FP64", True)])
+    hd = dict(hd, **{"Inference-Header-Content-Length": str(len(body) + 1)})
+    st, h, b = send_cut(ngx.port, path, body, hd, 10)
+    res.check("v2 header length past a two-piece body: 400", st == 400, b)
 
 
 def check_v2(res, name, resp, model, version, want, rid=None):

@@ -239,6 +239,10 @@ typedef struct {
 int mlp_v2_parse(const mlp_model_t *m, const char *body, size_t len,
     size_t json_len, size_t max_rows, mlp_alloc_t *a, mlp_v2_request_t *req,
     mlp_error_t *err);
+/* the same of a body in two pieces, body then tail (tail may be NULL) */
+int mlp_v2_parse_split(const mlp_model_t *m, const char *body, size_t len0,
+    const char *tail, size_t len1, size_t json_len, size_t max_rows,
+    mlp_alloc_t *a, mlp_v2_request_t *req, mlp_error_t *err);
 int mlp_v2_answer(const mlp_model_t *m, const char *name, size_t name_len,
     const char *version, size_t version_len, const mlp_v2_request_t *req,
     mlp_alloc_t *a, char **resp, size_t *resp_len, size_t *json_len,

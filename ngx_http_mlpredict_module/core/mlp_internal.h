@@ -419,6 +419,8 @@ void mlp_vexp(double *v, size_t n);
 void mlp_vlog1p(double *v, size_t n);
 void mlp_vstandardize(double *x, size_t rows, size_t nf, const double *mean,
     const double *scale);
+int mlp_vload_f64(double *x, const unsigned char *p, size_t n);
+int mlp_vload_f32(double *x, const unsigned char *p, size_t n);
 int mlp_nn_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
     size_t errlen);
 void mlp_nn_free(mlp_model_t *m);

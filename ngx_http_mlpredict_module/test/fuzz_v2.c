@@ -7,7 +7,9 @@
  * CSV body answered in CSV, KServe v1's :explain.
  * Properties: no crash or undefined behaviour; an accepted request yields
  * a JSON answer (the v2 JSON header); a refused one a 4xx; jansson never
- * allocates past its reserve.
+ * allocates past its reserve. A binary body cut in two pieces (each in a
+ * buffer of its own, as nginx holds them) reads as the whole one: the same
+ * rows bit for bit, or the same error.
  */
 
 #include <stdio.h>
@@ -26,6 +28,68 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_setup("fuzz_v2");
 
     return 0;
+}
+
+
+/*
+ * The same body in two pieces: cut inside the JSON header, inside the
+ * first element, after the first FP32 and FP64 element, and where the
+ * bytes say.
+ */
+
+static void
+fuzz_split(const unsigned char *data, size_t size, size_t json_len, int rc,
+    const mlp_v2_request_t *req, const mlp_error_t *e)
+{
+    int                rc2;
+    char              *head, *tail;
+    size_t             cut, i;
+    mlp_alloc_t        a = { fuzz_alloc, NULL };
+    mlp_error_t        e2;
+    mlp_v2_request_t   req2;
+    size_t             cuts[5];
+
+    cuts[0] = json_len > 0 ? json_len - 1 : 0;
+    cuts[1] = json_len + 1;
+    cuts[2] = json_len + 4;
+    cuts[3] = json_len + 8;
+    cuts[4] = (json_len * 31 + size) % (size + 1);
+
+    for (i = 0; i < 5; i++) {
+        cut = cuts[i] < size ? cuts[i] : size;
+
+        head = malloc(cut + 1);
+        tail = malloc(size - cut + 1);
+
+        if (head == NULL || tail == NULL) {
+            abort();
+        }
+
+        memcpy(head, data, cut);
+        memcpy(tail, data + cut, size - cut);
+
+        rc2 = mlp_v2_parse_split(fuzz_model, head, cut, tail, size - cut,
+                                 json_len, 8, &a, &req2, &e2);
+
+        if (rc2 != rc
+            || (rc == 0
+                && (req2.rows != req->rows
+                    || (req->rows != 0
+                        && memcmp(req2.x, req->x, req->rows
+                                  * fuzz_model->n_inputs * sizeof(double))
+                           != 0)))
+            || (rc != 0 && (e2.status != e->status
+                            || strcmp(e2.message, e->message) != 0)))
+        {
+            fprintf(stderr, "cut at %zu of %zu: %d \"%s\", whole: %d "
+                    "\"%s\"\n", cut, size, rc2, rc2 ? e2.message : "", rc,
+                    rc ? e->message : "");
+            abort();
+        }
+
+        free(head);
+        free(tail);
+    }
 }
 
 
@@ -76,6 +140,10 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     } else if (mode < 2) {
         rc = mlp_v2_parse(fuzz_model, (const char *) data, size,
                           mode == 0 ? size : json_len, 8, &a, &req, &e);
+
+        if (mode == 1) {
+            fuzz_split(data, size, json_len, rc, &req, &e);
+        }
 
         if (rc == 0) {
             rc = mlp_v2_answer(fuzz_model, "\"m\"", 3, "\"1\"", 3, &req, &a,

@@ -56,6 +56,8 @@ typedef struct {
     size_t                    n;        /* elements */
     const unsigned char      *bin;      /* its binary data, or NULL */
     size_t                    bin_len;
+    size_t                    split;    /* its bytes at bin, the rest at */
+    const unsigned char      *bin2;     /* bin2: 0 if all at bin */
 } mlp_v2_tensor_t;
 
 
@@ -78,9 +80,12 @@ static const mlp_v2_type_t  mlp_v2_types[] = {
 static int mlp_v2_header(const mlp_model_t *m, json_t *t, size_t i,
     size_t len, mlp_v2_tensor_t *vt, size_t *rows, mlp_error_t *err);
 static int mlp_v2_fill(const mlp_model_t *m, mlp_v2_tensor_t *vt,
-    size_t rows, double *x, mlp_error_t *err);
+    size_t rows, double *x, mlp_alloc_t *a, mlp_error_t *err);
 static int mlp_v2_fill_fast(const mlp_model_t *m, mlp_v2_tensor_t *vt,
     size_t rows, double *x);
+static void mlp_v2_place(mlp_v2_tensor_t *vt, const char *body, size_t len0,
+    const char *tail, size_t off);
+static int mlp_v2_load(int type, double *x, const unsigned char *p, size_t n);
 static int mlp_v2_walk(const mlp_model_t *m, mlp_v2_tensor_t *vt, json_t *v,
     size_t *e, size_t rows, double *x, mlp_error_t *err);
 static int mlp_v2_set(const mlp_model_t *m, mlp_v2_tensor_t *vt, size_t e,
@@ -170,15 +175,53 @@ mlp_v2_parse(const mlp_model_t *m, const char *body, size_t len,
     size_t json_len, size_t max_rows, mlp_alloc_t *a, mlp_v2_request_t *req,
     mlp_error_t *err)
 {
+    return mlp_v2_parse_split(m, body, len, NULL, 0, json_len, max_rows, a,
+                              req, err);
+}
+
+
+/*
+ * The body in two pieces, as nginx holds one whose start came with the
+ * headers: the binary tensors are read where they lie, not joined first
+ * (megabytes); only a JSON header across the cut is joined.
+ */
+
+int
+mlp_v2_parse_split(const mlp_model_t *m, const char *body, size_t len0,
+    const char *tail, size_t len1, size_t json_len, size_t max_rows,
+    mlp_alloc_t *a, mlp_v2_request_t *req, mlp_error_t *err)
+{
     int               rc, bin;
     json_t           *root, *inputs, *t, *outs, *o, *params, *v, *id;
-    size_t            i, n, rows, off, k;
+    char             *json;
+    size_t            i, n, rows, off, k, len;
     unsigned          all, bit, explain;
     const char       *name;
     mlp_v2_tensor_t  *vt;
     unsigned char    *given;
 
     memset(req, 0, sizeof(mlp_v2_request_t));
+
+    len = len0 + len1;
+
+    if (json_len > len) {
+        mlp_error_set(err, 400, "a JSON header of %zu bytes in a body of "
+                      "%zu", json_len, len);
+        return -1;
+    }
+
+    if (json_len > len0) {
+        json = a->alloc(a->data, json_len);
+
+        if (json == NULL) {
+            mlp_error_set(err, 500, "out of memory");
+            return -1;
+        }
+
+        memcpy(json, body, len0);
+        memcpy(json + len0, tail, json_len - len0);
+        body = json;
+    }
 
     if (json_len == 0) {
         mlp_error_set(err, 400, "empty body: send an inference request "
@@ -389,7 +432,7 @@ mlp_v2_parse(const mlp_model_t *m, const char *body, size_t len,
                 goto done;
             }
 
-            vt[i].bin = (const unsigned char *) body + off;
+            mlp_v2_place(&vt[i], body, len0, tail, off);
             off += vt[i].bin_len;
         }
     }
@@ -437,7 +480,7 @@ mlp_v2_parse(const mlp_model_t *m, const char *body, size_t len,
     }
 
     for (i = 0; i < n; i++) {
-        if (mlp_v2_fill(m, &vt[i], rows, req->x, err) != 0) {
+        if (mlp_v2_fill(m, &vt[i], rows, req->x, a, err) != 0) {
             goto done;
         }
     }
@@ -639,7 +682,7 @@ mlp_v2_header(const mlp_model_t *m, json_t *t, size_t i, size_t len,
 
 static int
 mlp_v2_fill(const mlp_model_t *m, mlp_v2_tensor_t *vt, size_t rows,
-    double *x, mlp_error_t *err)
+    double *x, mlp_alloc_t *a, mlp_error_t *err)
 {
     size_t                e, size, off;
     double                d;
@@ -647,6 +690,7 @@ mlp_v2_fill(const mlp_model_t *m, mlp_v2_tensor_t *vt, size_t rows,
     uint64_t              u;
     uint32_t              slen, b;
     const char           *name;
+    unsigned char        *q;
     const unsigned char  *p;
     float                 f;
 
@@ -671,6 +715,21 @@ mlp_v2_fill(const mlp_model_t *m, mlp_v2_tensor_t *vt, size_t rows,
 
     if (mlp_v2_fill_fast(m, vt, rows, x) == 0) {
         return 0;
+    }
+
+    if (vt->split != 0) {
+        /* across the body's two pieces: joined for the general loop */
+        q = a->alloc(a->data, vt->bin_len);
+
+        if (q == NULL) {
+            mlp_error_set(err, 500, "out of memory");
+            return -1;
+        }
+
+        memcpy(q, vt->bin, vt->split);
+        memcpy(q + vt->split, vt->bin2, vt->bin_len - vt->split);
+        vt->bin = q;
+        vt->split = 0;
     }
 
     p = vt->bin;
@@ -896,13 +955,45 @@ wrong:
  * tensor again from its start and words the error, or takes the NaNs.
  */
 
+/* a tensor's binary data at offset off of the body: in a piece, or across */
+
+static void
+mlp_v2_place(mlp_v2_tensor_t *vt, const char *body, size_t len0,
+    const char *tail, size_t off)
+{
+    vt->split = 0;
+    vt->bin2 = NULL;
+
+    if (off >= len0 && tail != NULL) {
+        vt->bin = (const unsigned char *) tail + (off - len0);
+
+    } else {
+        vt->bin = (const unsigned char *) body + off;
+
+        if (tail != NULL && vt->bin_len > len0 - off) {
+            vt->split = len0 - off;
+            vt->bin2 = (const unsigned char *) tail;
+        }
+    }
+}
+
+
+static int
+mlp_v2_load(int type, double *x, const unsigned char *p, size_t n)
+{
+    return (type == MLP_V2_FP32) ? mlp_vload_f32(x, p, n)
+                                 : mlp_vload_f64(x, p, n);
+}
+
+
 static int
 mlp_v2_fill_fast(const mlp_model_t *m, mlp_v2_tensor_t *vt, size_t rows,
     double *x)
 {
     int                   bad;
     double                d;
-    size_t                e, n, size, stride;
+    size_t                e, n, size, stride, k, r;
+    unsigned char         one[8];
     uint32_t              u32;
     uint64_t              u64;
     const unsigned char  *p;
@@ -942,6 +1033,32 @@ mlp_v2_fill_fast(const mlp_model_t *m, mlp_v2_tensor_t *vt, size_t rows,
     }
 
     p = vt->bin;
+
+    if (vt->split != 0) {
+        if (stride != 1) {
+            return 1;
+        }
+
+        /* the elements before the cut, the one across it, those after */
+        k = vt->split / size;
+        r = vt->split % size;
+        bad = mlp_v2_load(vt->type, x, p, k);
+
+        if (r != 0) {
+            memcpy(one, p + k * size, r);
+            memcpy(one + r, vt->bin2, size - r);
+            bad |= mlp_v2_load(vt->type, x + k, one, 1);
+            k++;
+        }
+
+        return bad | mlp_v2_load(vt->type, x + k, vt->bin2 + (size - r) % size,
+                                 n - k);
+    }
+
+    if (stride == 1) {
+        return mlp_v2_load(vt->type, x, p, n);
+    }
+
     bad = 0;
 
     /* an exponent of all ones: an infinity or a NaN */

@@ -9,6 +9,8 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "mlp_internal.h"
 
@@ -118,8 +120,12 @@ mlp_vlog1p(double *v, size_t n)
     && defined(__GLIBC__)
 #pragma GCC push_options
 #pragma GCC optimize ("vect-cost-model=dynamic")
-__attribute__((target_clones("avx512f", "avx2", "default")))
+#define MLP_VCLONES  __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define MLP_VCLONES
 #endif
+
+MLP_VCLONES
 void
 mlp_vstandardize(double *x, size_t rows, size_t nf,
     const double *restrict mean, const double *restrict scale)
@@ -134,6 +140,57 @@ mlp_vstandardize(double *x, size_t rows, size_t nf,
             xr[j] = (xr[j] - mean[j]) / scale[j];
         }
     }
+}
+
+
+/*
+ * A binary tensor's little-endian FP64 or FP32 elements (unaligned, as
+ * they follow a JSON header) into doubles, n of them: 1 when some element
+ * is an infinity or a NaN (an exponent of all ones), which the caller then
+ * reads again one at a time. One pass, the check gathered without a
+ * branch, so it vectorizes: the tensors are megabytes.
+ */
+
+MLP_VCLONES
+int
+mlp_vload_f64(double *restrict x, const unsigned char *restrict p, size_t n)
+{
+    size_t    e;
+    double    d;
+    uint64_t  u, bad;
+
+    bad = 0;
+
+    for (e = 0; e < n; e++) {
+        memcpy(&u, p + 8 * e, 8);
+        bad |= (uint64_t) ((u & 0x7ff0000000000000ull)
+                           == 0x7ff0000000000000ull);
+        memcpy(&d, &u, 8);
+        x[e] = d;
+    }
+
+    return bad != 0;
+}
+
+
+MLP_VCLONES
+int
+mlp_vload_f32(double *restrict x, const unsigned char *restrict p, size_t n)
+{
+    float     f;
+    size_t    e;
+    uint32_t  u, bad;
+
+    bad = 0;
+
+    for (e = 0; e < n; e++) {
+        memcpy(&u, p + 4 * e, 4);
+        bad |= (uint32_t) ((u & 0x7f800000u) == 0x7f800000u);
+        memcpy(&f, &u, 4);
+        x[e] = f;
+    }
+
+    return bad != 0;
 }
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)          \
