@@ -33,6 +33,7 @@ import io
 import json
 import math
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -553,26 +554,43 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 
 def train_rss(c, algo, csv, label, out, *opts):
-    """mlpredict train, and its peak resident memory in bytes."""
+    """mlpredict train, its peak resident memory in bytes and its report
+    (the child's stdout goes to its stderr)."""
     cmd = [c.cli, "train", algo, csv, "--label", label, "-o", out]
     cmd += [str(o) for o in opts]
     p = subprocess.run([sys.executable, "-S", "-c", RSS_HELPER] + cmd,
                        capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError("%s: %s" % (" ".join(cmd), p.stderr))
-    return int(p.stdout) * 1024
+    return int(p.stdout) * 1024, p.stderr
+
+
+def gram_line(report):
+    """The report's "kernel matrix:" line: (used, bytes, the line); the
+    features from the line above it."""
+    m = re.search(r"\((\d+) inputs, (\d+) features\).*\n"
+                  r"(kernel matrix: (used|not used), (\d+) bytes .*)",
+                  report)
+    if m is None:
+        return None, 0, 0, report
+    return m.group(4) == "used", int(m.group(5)), int(m.group(2)), \
+        m.group(3)
 
 
 def kernel_matrix(c, P):
     """The kernel matrix given to libsvm whole (PRECOMPUTED: svr's default
-    where it fits --kernel-memory, svm's when the option is given) and libsvm's own sparse rows
-    (--kernel-memory 0) are one problem, every kernel value the same
-    double: the same model file byte for byte, but with rbf and
+    where it fits --kernel-memory, svm's when the option is given) and
+    libsvm's own sparse rows (--kernel-memory 0, svm without the option, a
+    budget a MiB short of the matrix) are one problem, every kernel value
+    the same double: the same model file byte for byte, but with rbf and
     --probability (the folds' decision values are libsvm's |x - y|^2 form
     on sparse rows, a lookup of its |x|^2 + |y|^2 - 2 x.y form here), the
     probabilities then within 1e-9. The sparse side against scikit-learn
-    as agreement() checks the default one; the default side shows its
-    matrix in its peak memory (8 bytes a pair of rows)."""
+    as agreement() checks the default one. The report's "kernel matrix:"
+    line says which, and its bytes are the matrix's 8 a pair of rows (its
+    layout's 4-row groups and the transposed rows besides); where the
+    matrix is large the peak memory shows it on the side the line says
+    used it, and only there."""
     sv_tight = ["--tol", "1e-9"]
     cases = [
         ("synthetic_small", "value", "svr",
@@ -604,47 +622,85 @@ def kernel_matrix(c, P):
                      1e-6)
         df = read(P[name])
         _, te = split(len(df), 0.25, 0)
-        got = {}
-        rss = {}
-        files = {}
+        n = len(df) - len(te)
+        matrix = 8 * n * (n + 1)
+        big = matrix >= 32 << 20
+        got, rss, files, line = {}, {}, {}, {}
         # svm takes the matrix only when asked (--kernel-memory given),
-        # svr by default: "default" is the option left out
+        # svr by default: "default" is the option left out; "under" a
+        # budget of the matrix's bytes in MiB, rounded down
         mem_on = "default" if algo == "svr" else "2048"
-        for mem in (mem_on, "0"):
+        mems = [mem_on, "0"] + (["default"] if algo == "svm" else []) + \
+            ["under"]
+        for mem in mems:
+            arg = mem
+            if mem == "under":
+                arg = str(line[mem_on][1] >> 20)
+                if arg == "0":
+                    break
             model = os.path.join(c.tmp, "%s_%s_km%s.mlp" % (name, algo, mem))
-            rss[mem] = train_rss(c, algo, P[name], label, model,
-                                 *(opts + sv_tight + (
-                                     ["--kernel-memory", mem]
-                                     if mem != "default" else [])))
+            rss[mem], report = train_rss(
+                c, algo, P[name], label, model, *(opts + sv_tight + (
+                    ["--kernel-memory", arg] if mem != "default" else [])))
+            line[mem] = gram_line(report)
             got[mem] = c.predict(model, df.iloc[te])
             with open(model, "rb") as f:
                 files[mem] = f.read()
-        if "rbf" not in opts or "--probability" not in opts:
-            c.res.check(files[mem_on] == files["0"],
-                        "%s: kernel matrix against sparse rows: the model "
-                        "files differ" % what)
-        # a regressor's one column is its prediction: compare it as numbers
-        cols = [k for k in got["0"].columns if k != "prediction"] \
-            or ["prediction"]
-        ok, why = close(got[mem_on][cols].to_numpy(float),
-                        got["0"][cols].to_numpy(float), 1e-9)
-        c.res.check(ok, "%s: kernel matrix against sparse rows: %s"
-                    % (what, why))
-        same = bool((got[mem_on]["prediction"]
-                     == got["0"]["prediction"]).all())
-        c.res.check(same, "%s: kernel matrix against sparse rows: labels "
-                    "differ" % what)
-        n = len(df) - len(te)
-        matrix = 8 * n * n
-        if matrix >= 32 << 20:
-            c.res.check(rss[mem_on] - rss["0"] >= matrix * 0.9,
-                        "%s: peak memory %d against %d bytes (sparse): no "
-                        "kernel matrix of %d bytes" % (what, rss[mem_on],
-                                                       rss["0"], matrix))
-        print("  %-44s kernel matrix vs sparse: %s%s" % (
-            what, why, ", peak memory %.0f MB vs %.0f MB" % (
-                rss[mem_on] / 1e6, rss["0"] / 1e6)
-            if matrix >= 32 << 20 else ""), flush=True)
+        used, nbytes, d, text = line[mem_on]
+        c.res.check(used is True, "%s: the report says the kernel matrix "
+                    "is used: %s" % (what, text))
+        # 4-row groups of n + 1 values, the transposed rows in 64s
+        most = 8 * (n + 4) * (n + 1) + 64 + 8 * d * (n + 64)
+        c.res.check(matrix <= nbytes <= most, "%s: the kernel matrix of %d "
+                    "rows, %d features: %d bytes, not from %d to %d"
+                    % (what, n, d, nbytes, matrix, most))
+        why = {"0": "--kernel-memory 0",
+               "default": "svm's only with --kernel-memory",
+               "under": "over --kernel-memory %d" % (nbytes >> 20)}
+        for mem in [m for m in mems if m != mem_on and m in got]:
+            used, b, _, text = line[mem]
+            c.res.check(used is False and b == nbytes and why[mem] in text,
+                        "%s --kernel-memory %s: the report says the kernel "
+                        "matrix of %d bytes is not used (%s): %s"
+                        % (what, mem, nbytes, why[mem], text))
+        for mem in [m for m in mems if m not in (mem_on, "0") and m in got]:
+            c.res.check(files[mem] == files["0"], "%s: sparse rows: the "
+                        "model files of --kernel-memory %s and 0 differ"
+                        % (what, mem))
+        for mem in [m for m in mems if m != mem_on and m in got]:
+            side = "kernel matrix against sparse rows (%s)" % (
+                "--kernel-memory %s" % mem if mem != "default"
+                else "the option left out")
+            if "rbf" not in opts or "--probability" not in opts:
+                c.res.check(files[mem_on] == files[mem],
+                            "%s: %s: the model files differ" % (what, side))
+            # a regressor's one column is its prediction: compare it as
+            # numbers
+            cols = [k for k in got[mem].columns if k != "prediction"] \
+                or ["prediction"]
+            ok, worst = close(got[mem_on][cols].to_numpy(float),
+                              got[mem][cols].to_numpy(float), 1e-9)
+            c.res.check(ok, "%s: %s: %s" % (what, side, worst))
+            same = bool((got[mem_on]["prediction"]
+                         == got[mem]["prediction"]).all())
+            c.res.check(same, "%s: %s: labels differ" % (what, side))
+            if big:
+                c.res.check(rss[mem_on] - rss[mem] >= matrix * 0.9,
+                            "%s: %s: peak memory %d against %d bytes: no "
+                            "kernel matrix of %d bytes on one side or a "
+                            "matrix on the other" % (
+                                what, side, rss[mem_on], rss[mem], matrix))
+        print("  %-44s kernel matrix (%.1f MiB) vs sparse (%s): %s%s" % (
+            what, nbytes / 2 ** 20,
+            ", ".join("--kernel-memory %s" % (
+                m if m != "under" else nbytes >> 20)
+                if m != "default" else "none" for m in mems
+                if m != mem_on and m in got), worst,
+            ", peak memory %.0f MB vs %s MB" % (
+                rss[mem_on] / 1e6, "/".join(
+                    "%.0f" % (rss[m] / 1e6) for m in mems
+                    if m != mem_on and m in rss))
+            if big else ""), flush=True)
 
 
 def refusals(c, P):

@@ -99,6 +99,7 @@ typedef struct {
     const char               *data;
     const char               *label_name;
     int                       classify;
+    mlp_gram_info_t           gram;     /* of the last model built */
     mlp_progress_t            pg;
 } mlp_train_ctx_t;
 
@@ -124,6 +125,8 @@ static int mlp_number(const char *opt, const char *s, double lo, double hi,
 static int mlp_integer(const char *opt, const char *s, double lo, double hi,
     uint32_t *v);
 static double mlp_now(const struct timespec *since);
+static void mlp_train_gram_report(const mlp_gram_info_t *gi,
+    const mlp_train_opts_t *o);
 static void *mlp_progress_run(void *data);
 static void mlp_progress_start(mlp_progress_t *pg);
 static void mlp_progress_stage(mlp_progress_t *pg, const char *stage,
@@ -358,6 +361,60 @@ mlp_progress_stop(mlp_progress_t *pg)
 }
 
 
+/*
+ * svm and svr: whether libsvm had the kernel matrix, in bytes as
+ * --kernel-memory counts them, and why not.
+ */
+
+static void
+mlp_train_gram_report(const mlp_gram_info_t *gi, const mlp_train_opts_t *o)
+{
+    char                 why[128];
+    unsigned long long   bytes, mb;
+
+    bytes = (unsigned long long) gi->bytes;
+    mb = (unsigned long long) (o->kernel_memory >> 20);
+
+    switch (gi->used) {
+
+    case MLP_GRAM_NA:
+        return;
+
+    case MLP_GRAM_USED:
+        printf("kernel matrix: used, %llu bytes (%.1f MiB) within "
+               "--kernel-memory %llu\n", bytes, bytes / 1048576.0, mb);
+        return;
+
+    case MLP_GRAM_TOO_BIG:
+        printf("kernel matrix: not used, too many rows: libsvm's sparse "
+               "rows\n");
+        return;
+
+    case MLP_GRAM_OFF:
+        snprintf(why, sizeof(why), ", %s",
+                 o->kernel_memory_set ? "--kernel-memory 0"
+                                      : "svm's only with --kernel-memory");
+        break;
+
+    case MLP_GRAM_BUDGET:
+        snprintf(why, sizeof(why), " over --kernel-memory %llu", mb);
+        break;
+
+    case MLP_GRAM_MEMORY:
+        snprintf(why, sizeof(why), " over half the memory (%llu MiB, "
+                 "physical or the cgroup's limit)",
+                 (unsigned long long) (gi->memory >> 20));
+        break;
+
+    default: /* MLP_GRAM_FAILED */
+        snprintf(why, sizeof(why), " that could not be allocated");
+    }
+
+    printf("kernel matrix: not used, %llu bytes (%.1f MiB)%s: libsvm's "
+           "sparse rows\n", bytes, bytes / 1048576.0, why);
+}
+
+
 /* ------------------------------------------------------------ building */
 
 
@@ -526,6 +583,8 @@ mlp_train_build(mlp_train_ctx_t *cx, const mlp_train_opts_t *o,
     w.n_features = p->n_features;
 
     rc = mlp_train_fit(&data, &oo, &w, &est, err, errlen);
+    cx->gram = est.gram;
+
     if (rc != 0) {
         goto done;
     }
@@ -1585,6 +1644,7 @@ mlp_cli_train(int argc, char **argv)
            "%.3f s\n", out, mlp_algo_names[o.algo], n_train, data,
            cx.n_inputs, mlp_model_n_features(m),
            cx.classify ? "classification" : "regression", secs);
+    mlp_train_gram_report(&cx.gram, &o);
 
     if (n_test == 0) {
         printf("--test-size 0: no rows held out\n");

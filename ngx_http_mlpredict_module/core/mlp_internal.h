@@ -441,6 +441,13 @@ void mlp_fail(char *err, size_t errlen, const char *fmt, ...)
 #endif
     ;
 uint32_t mlp_hash(const char *s, size_t len);
+/*
+ * The memory this process may use: physical, or a cgroup's limit where
+ * smaller (0 unknown); mlp_cgroup_memory: that limit (UINT64_MAX none)
+ * for /proc/self/cgroup's text, the hierarchies mounted at root.
+ */
+uint64_t mlp_memory_size(void);
+uint64_t mlp_cgroup_memory(const char *root, const char *text);
 int mlp_utf8_valid(const unsigned char *s, size_t len);
 /* how many bytes of a client's string to quote: at most 64, whole UTF-8 */
 int mlp_shown(const char *s, size_t len);

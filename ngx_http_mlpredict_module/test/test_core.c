@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mlp_internal.h"
@@ -2246,6 +2247,132 @@ test_network_explain(const char *dir)
 }
 
 
+/*
+ * The cgroup limits mlp_memory_size takes, from /proc/self/cgroup's text
+ * and limit files in a tree made here: v2's memory.max, v1's
+ * memory.limit_in_bytes, the smallest of the cgroup and its ancestors.
+ */
+
+static void
+put_file(const char *dir, const char *name, const char *text)
+{
+    char   path[1024];
+    FILE  *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    CHECK(f != NULL && fputs(text, f) >= 0, "write %s", path);
+
+    if (f != NULL) {
+        fclose(f);
+    }
+}
+
+
+static void
+test_memory(void)
+{
+    int        i;
+    char       root[] = "/tmp/mlp-cgroup-XXXXXX", path[1024];
+    uint64_t   ram;
+    static const char  *dirs[] = {
+        "a", "a/b", "a/b/c", "memory", "memory/u", "memory/u/v", NULL
+    };
+
+    ram = (uint64_t) sysconf(_SC_PHYS_PAGES)
+          * (uint64_t) sysconf(_SC_PAGESIZE);
+    CHECK(mlp_memory_size() > 0 && mlp_memory_size() <= ram,
+          "mlp_memory_size %llu, physical %llu",
+          (unsigned long long) mlp_memory_size(), (unsigned long long) ram);
+
+    if (mkdtemp(root) == NULL) {
+        CHECK(0, "mkdtemp %s", root);
+        return;
+    }
+
+    for (i = 0; dirs[i] != NULL; i++) {
+        snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+        CHECK(mkdir(path, 0700) == 0, "mkdir %s", path);
+    }
+
+    /* no files at all, no v2 line, no memory controller: no limit */
+    CHECK(mlp_cgroup_memory(root, "0::/a/b/c\n") == UINT64_MAX, "none");
+    CHECK(mlp_cgroup_memory(root, "") == UINT64_MAX, "empty text");
+    CHECK(mlp_cgroup_memory(root, "garbage\n1:cpu\n") == UINT64_MAX,
+          "lines without a path");
+
+    put_file(root, "a/b/c/memory.max", "max\n");
+    CHECK(mlp_cgroup_memory(root, "0::/a/b/c\n") == UINT64_MAX, "max");
+
+    put_file(root, "a/b/memory.max", "1073741824\n");
+    CHECK(mlp_cgroup_memory(root, "0::/a/b/c\n") == 1073741824,
+          "the parent's limit: %llu",
+          (unsigned long long) mlp_cgroup_memory(root, "0::/a/b/c\n"));
+
+    put_file(root, "a/b/c/memory.max", "2147483648\n");
+    put_file(root, "a/memory.max", "536870912");
+    CHECK(mlp_cgroup_memory(root, "0::/a/b/c") == 536870912,
+          "the smallest of the ancestors, no final newline");
+    CHECK(mlp_cgroup_memory(root, "0::/a/b/c/\n") == 536870912,
+          "a trailing slash");
+
+    /* the namespace hides the path: the limit at root holds */
+    put_file(root, "memory.max", "268435456\n");
+    CHECK(mlp_cgroup_memory(root, "0::/docker/1234\n") == 268435456,
+          "the root's limit");
+    CHECK(mlp_cgroup_memory(root, "0::/\n") == 268435456, "at the root");
+    CHECK(mlp_cgroup_memory(root, "1::/a\n") == UINT64_MAX,
+          "a v1 line without controllers");
+
+    /* v1: the memory controller's line, among others */
+    put_file(root, "memory/u/memory.limit_in_bytes", "9223372036854771712\n");
+    put_file(root, "memory/u/v/memory.limit_in_bytes", "4194304\n");
+    CHECK(mlp_cgroup_memory(root, "9:name=systemd:/\n8:pids:/u/v\n"
+                                  "4:cpu,memory:/u/v\n")
+          == 4194304, "v1 memory.limit_in_bytes");
+    CHECK(mlp_cgroup_memory(root, "4:memory:/u\n") == 9223372036854771712ULL,
+          "v1 unlimited");
+    CHECK(mlp_cgroup_memory(root, "4:nomemory,cpu:/u/v\n3:memoryx:/u/v\n")
+          == UINT64_MAX, "memory as a controller's whole name only");
+
+    /* hybrid: both, the smaller */
+    CHECK(mlp_cgroup_memory(root, "4:memory:/u/v\n0::/a/b/c\n") == 4194304,
+          "hybrid, v1's smaller");
+    put_file(root, "memory/u/v/memory.limit_in_bytes", "4294967296\n");
+    CHECK(mlp_cgroup_memory(root, "4:memory:/u/v\n0::/a/b/c\n")
+          == 268435456, "hybrid, v2's smaller (its root's)");
+
+    /* what is not a number is no limit */
+    put_file(root, "a/memory.max", "-5\n");
+    put_file(root, "a/b/memory.max", "12x\n");
+    put_file(root, "a/b/c/memory.max", "99999999999999999999999\n");
+    put_file(root, "memory.max", "\n");
+    CHECK(mlp_cgroup_memory(root, "0::/a/b/c\n") == UINT64_MAX,
+          "bad numbers: %llu",
+          (unsigned long long) mlp_cgroup_memory(root, "0::/a/b/c\n"));
+
+    put_file(root, "a/b/c/memory.max", "0\n");
+    CHECK(mlp_cgroup_memory(root, "0::/a/b/c\n") == 0, "a limit of 0");
+
+    for (i = 0; dirs[i] != NULL; i++) {
+        snprintf(path, sizeof(path), "%s/%s/memory.max", root, dirs[i]);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/%s/memory.limit_in_bytes", root,
+                 dirs[i]);
+        unlink(path);
+    }
+
+    for (i = 5; i >= 0; i--) {
+        snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+        rmdir(path);
+    }
+
+    snprintf(path, sizeof(path), "%s/memory.max", root);
+    unlink(path);
+    CHECK(rmdir(root) == 0, "rmdir %s", root);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -2267,6 +2394,7 @@ main(int argc, char **argv)
     test_svm();
     test_explain();
     test_network();
+    test_memory();
 
     if (argc > 1) {
         test_examples(argv[1]);

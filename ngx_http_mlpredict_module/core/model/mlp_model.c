@@ -37,6 +37,14 @@ typedef struct {
 } mlp_buf_t;
 
 
+/* /proc/self/cgroup is read this far: a line a hierarchy, v1 has ~13 */
+#define MLP_CGROUP_TEXT         16384
+#define MLP_CGROUP_PATH         4352
+
+
+static uint64_t mlp_cgroup_walk(const char *root, const char *sub,
+    const char *path, size_t len, const char *file);
+static uint64_t mlp_cgroup_read(const char *name);
 static void *mlp_model_copy(int fd, const char *path, size_t size,
     char *err, size_t errlen);
 static mlp_model_t *mlp_model_parse(const unsigned char *p, size_t size,
@@ -100,6 +108,191 @@ mlp_fail(char *err, size_t errlen, const char *fmt, ...)
 
 
 /*
+ * The memory this process may use: the physical memory, or less where
+ * the cgroup it runs in (a container, a systemd unit's MemoryMax) or an
+ * ancestor of it has a smaller limit. 0 when not even the physical memory
+ * is known.
+ */
+
+uint64_t
+mlp_memory_size(void)
+{
+    long       pages, page;
+    char       text[MLP_CGROUP_TEXT];
+    FILE      *f;
+    size_t     n;
+    uint64_t   ram, limit;
+
+    pages = sysconf(_SC_PHYS_PAGES);
+    page = sysconf(_SC_PAGESIZE);
+
+    if (pages <= 0 || page <= 0) {
+        return 0;
+    }
+
+    ram = (uint64_t) pages * (uint64_t) page;
+
+    f = fopen("/proc/self/cgroup", "r");
+    if (f == NULL) {
+        return ram;
+    }
+
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+
+    limit = mlp_cgroup_memory("/sys/fs/cgroup", text);
+
+    return (limit < ram) ? limit : ram;
+}
+
+
+/*
+ * text: /proc/self/cgroup's lines "ID:CONTROLLERS:PATH". cgroup v2's line
+ * is "0::PATH", its limit PATH/memory.max under root; cgroup v1's memory
+ * controller (a hybrid system's, where v2 has none) is mounted at
+ * root/memory, its limit memory.limit_in_bytes. A limit of an ancestor
+ * holds too, and where the namespace hides the path (a container without
+ * a cgroup namespace of its own sees the host's path, its own cgroup
+ * mounted as root) the walk up reaches the limit at root. The smallest
+ * found, UINT64_MAX for none ("max", no file, or unreadable).
+ */
+
+uint64_t
+mlp_cgroup_memory(const char *root, const char *text)
+{
+    size_t       clen, k;
+    uint64_t     limit, v;
+    const char  *line, *end, *ctl, *path;
+
+    limit = UINT64_MAX;
+
+    for (line = text; *line != '\0'; line = (*end == '\n') ? end + 1 : end) {
+        end = strchr(line, '\n');
+
+        if (end == NULL) {
+            end = line + strlen(line);
+        }
+
+        ctl = memchr(line, ':', (size_t) (end - line));
+        if (ctl == NULL) {
+            continue;
+        }
+
+        ctl++;
+
+        path = memchr(ctl, ':', (size_t) (end - ctl));
+        if (path == NULL) {
+            continue;
+        }
+
+        clen = (size_t) (path - ctl);
+        path++;
+
+        if (clen == 0 && ctl - line == 2 && line[0] == '0') {
+            v = mlp_cgroup_walk(root, "", path, (size_t) (end - path),
+                                "memory.max");
+            limit = (v < limit) ? v : limit;
+            continue;
+        }
+
+        /* "memory" among the comma-separated controllers */
+        for (k = 0; k + 6 <= clen; k++) {
+            if ((k == 0 || ctl[k - 1] == ',')
+                && memcmp(ctl + k, "memory", 6) == 0
+                && (k + 6 == clen || ctl[k + 6] == ','))
+            {
+                v = mlp_cgroup_walk(root, "/memory", path,
+                                    (size_t) (end - path),
+                                    "memory.limit_in_bytes");
+                limit = (v < limit) ? v : limit;
+                break;
+            }
+        }
+    }
+
+    return limit;
+}
+
+
+/* the smallest limit of root sub path/file and of its ancestors' */
+
+static uint64_t
+mlp_cgroup_walk(const char *root, const char *sub, const char *path,
+    size_t len, const char *file)
+{
+    int       n;
+    char      name[MLP_CGROUP_PATH];
+    uint64_t  limit, v;
+
+    if (len == 0 || path[0] != '/') {
+        return UINT64_MAX;
+    }
+
+    /* "/a/b" and its parents "/a" and "" (the root) */
+    while (len > 0 && path[len - 1] == '/') {
+        len--;
+    }
+
+    limit = UINT64_MAX;
+
+    for ( ;; ) {
+        n = snprintf(name, sizeof(name), "%s%s%.*s/%s", root, sub, (int) len,
+                     path, file);
+
+        if (n > 0 && (size_t) n < sizeof(name)) {
+            v = mlp_cgroup_read(name);
+            limit = (v < limit) ? v : limit;
+        }
+
+        if (len == 0) {
+            return limit;
+        }
+
+        do {
+            len--;
+        } while (len > 0 && path[len] != '/');
+    }
+}
+
+
+/* a limit file: a number of bytes, or "max"; UINT64_MAX for none */
+
+static uint64_t
+mlp_cgroup_read(const char *name)
+{
+    char                line[32], *end;
+    FILE               *f;
+    unsigned long long  v;
+
+    f = fopen(name, "r");
+    if (f == NULL) {
+        return UINT64_MAX;
+    }
+
+    if (fgets(line, sizeof(line), f) == NULL) {
+        fclose(f);
+        return UINT64_MAX;
+    }
+
+    fclose(f);
+
+    if (line[0] < '0' || line[0] > '9') {
+        return UINT64_MAX;
+    }
+
+    errno = 0;
+    v = strtoull(line, &end, 10);
+
+    if (errno != 0 || (*end != '\n' && *end != '\0')) {
+        return UINT64_MAX;
+    }
+
+    return (uint64_t) v;
+}
+
+
+/*
  * The file's bytes, copied once into memory of our own that nobody can
  * change: a mapping of the file itself would let a `cp` over it (or a
  * truncation) change what was validated, or kill a worker with SIGBUS. The
@@ -121,12 +314,12 @@ mlp_model_copy(int fd, const char *path, size_t size, char *err,
     const char  *base;
 
     /* the copy is real memory: a sparse file must not exhaust it */
-    ram = (uint64_t) sysconf(_SC_PHYS_PAGES)
-          * (uint64_t) sysconf(_SC_PAGESIZE);
+    ram = mlp_memory_size();
 
-    if ((uint64_t) size > ram) {
+    if (ram != 0 && (uint64_t) size > ram) {
         mlp_fail(err, errlen, "file of %zu bytes, larger than the machine's "
-                 "memory (%llu bytes)", size, (unsigned long long) ram);
+                 "memory (%llu bytes, physical or the cgroup's limit)", size,
+                 (unsigned long long) ram);
         return NULL;
     }
 

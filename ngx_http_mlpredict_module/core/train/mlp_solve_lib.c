@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <linear.h>
 #include <libsvm/svm.h>
@@ -46,7 +45,8 @@ static void mlp_lib_quiet(const char *s);
 static void mlp_lib_dots(const double *xi, const double *xt, size_t stride,
     size_t d, double *restrict acc);
 static void *mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
-    const struct svm_parameter *param, uint64_t budget, void ***rows);
+    const struct svm_parameter *param, uint64_t budget, void ***rows,
+    mlp_gram_info_t *gi);
 
 
 static void
@@ -124,30 +124,31 @@ mlp_lib_dots(const double *xi, const double *xt, size_t stride, size_t d,
  * once and written twice, 64 x 64 pairs at a time for locality on both
  * sides.
  *
- * Only within budget (bytes) and half the machine's memory. NULL when it
- * does not fit or memory is short: the caller gives libsvm sparse rows.
+ * Only within budget (bytes) and half the machine's memory (physical or
+ * the cgroup's limit, mlp_memory_size). NULL when it does not fit or
+ * memory is short, gi saying why: the caller gives libsvm sparse rows.
  */
 
 static void *
 mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
-    const struct svm_parameter *param, uint64_t budget, void ***rows)
+    const struct svm_parameter *param, uint64_t budget, void ***rows,
+    mlp_gram_info_t *gi)
 {
-    long           pages, page;
     double        *m, *v, *xt, *sq, acc[MLP_GRAM_BLOCK], dot, kv;
     size_t         n, dd, np, g, p, size, i, j, k, ib, ie, jb, je;
     size_t        *a, *b;
-    uint64_t       ram;
     const double  *xi;
 
     n = d->n;
     dd = d->d;
     g = (n + MLP_GRAM_TILE - 1) / MLP_GRAM_TILE;
 
-    pages = sysconf(_SC_PHYS_PAGES);
-    page = sysconf(_SC_PAGESIZE);
+    gi->used = MLP_GRAM_TOO_BIG;
+    gi->bytes = 0;
+    gi->memory = 0;
 
     /* the ids are ints */
-    if (n == 0 || pages <= 0 || page <= 0 || n >= INT32_MAX / MLP_GRAM_TILE) {
+    if (n == 0 || n >= INT32_MAX / MLP_GRAM_TILE) {
         return NULL;
     }
 
@@ -159,21 +160,36 @@ mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
     }
 
     size = (g * p + 8) * sizeof(double);
-    ram = (uint64_t) pages * (uint64_t) page;
 
     /* the columns padded to whole blocks with zeros */
     np = (n + MLP_GRAM_BLOCK - 1) / MLP_GRAM_BLOCK * MLP_GRAM_BLOCK;
 
-    if (dd > SIZE_MAX / sizeof(double) / np) {
+    if (dd > SIZE_MAX / sizeof(double) / np
+        || (uint64_t) dd * np * sizeof(double) > UINT64_MAX - size)
+    {
         return NULL;
     }
 
     /* the budget holds the transposed rows too */
-    if ((uint64_t) size + (uint64_t) dd * np * sizeof(double) > budget
-        || (uint64_t) size > ram / 2)
-    {
+    gi->bytes = (uint64_t) size + (uint64_t) dd * np * sizeof(double);
+    gi->memory = mlp_memory_size();
+
+    if (budget == 0) {
+        gi->used = MLP_GRAM_OFF;
         return NULL;
     }
+
+    if (gi->bytes > budget) {
+        gi->used = MLP_GRAM_BUDGET;
+        return NULL;
+    }
+
+    if ((uint64_t) size > gi->memory / 2) {
+        gi->used = MLP_GRAM_MEMORY;
+        return NULL;
+    }
+
+    gi->used = MLP_GRAM_FAILED;
 
     /* from 1 MiB 2 MiB aligned, v then 64: a group's ids in one line */
     m = mlp_train_malloc(size);
@@ -257,6 +273,8 @@ mlp_lib_gram(const mlp_train_data_t *d, const size_t *order,
     free(sq);
     free(a);
     free(b);
+
+    gi->used = MLP_GRAM_USED;
 
     return m;
 }
@@ -533,7 +551,7 @@ mlp_fit_svm(const mlp_train_data_t *d, const mlp_train_opts_t *o,
      */
     gram = mlp_lib_gram(d, order, &param,
                         (classify && !o->kernel_memory_set)
-                        ? 0 : o->kernel_memory, &rows);
+                        ? 0 : o->kernel_memory, &rows, &e->gram);
     nodes = (gram != NULL) ? gram
             : mlp_lib_nodes(d, order, -1.0, sizeof(struct svm_node), &rows);
 

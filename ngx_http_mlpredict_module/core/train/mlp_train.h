@@ -206,12 +206,31 @@ typedef struct {
 } mlp_train_opts_t;
 
 
+/* svm, svr: whether libsvm was given the whole kernel matrix, and why */
+#define MLP_GRAM_NA             0   /* not a kernel svm */
+#define MLP_GRAM_USED           1
+#define MLP_GRAM_OFF            2   /* a budget of 0 */
+#define MLP_GRAM_BUDGET         3   /* over the budget */
+#define MLP_GRAM_MEMORY         4   /* over half of mlp_memory_size() */
+#define MLP_GRAM_FAILED         5   /* the allocation failed */
+#define MLP_GRAM_TOO_BIG        6   /* too many rows to count it */
+
+
+typedef struct {
+    int                       used;         /* MLP_GRAM_* */
+    uint64_t                  bytes;        /* what the budget counts: the
+                                               matrix, the rows transposed */
+    uint64_t                  memory;       /* mlp_memory_size() */
+} mlp_gram_info_t;
+
+
 /* What the estimator's sections point into, freed once written. */
 typedef struct {
     void                     *mem[12];
     uint32_t                  n_mem;
     mlp_cart_model_t         *cart;
     void                     *svm;          /* mlp_libsvm_model_t */
+    mlp_gram_info_t           gram;
 } mlp_est_t;
 
 
