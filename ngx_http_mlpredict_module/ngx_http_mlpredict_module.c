@@ -366,8 +366,9 @@ ngx_http_mlpredict_collect_body(ngx_http_request_t *r, ngx_str_t *body)
 
 /*
  * The body as at most two pieces without a copy: nginx keeps the part that
- * came with the headers in their buffer and reads the rest into its own.
- * Anything else (a temp file, more pieces) is joined as above.
+ * came with the headers in their buffer and reads the rest into its own,
+ * a chain link a recv() (neighbours, merged back here). Anything else (a
+ * temp file, more pieces) is joined as above.
  */
 
 ngx_int_t
@@ -386,6 +387,7 @@ ngx_http_mlpredict_body_pieces(ngx_http_request_t *r, ngx_str_t *body,
     }
 
     n = 0;
+    piece = NULL;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
 
@@ -394,15 +396,32 @@ ngx_http_mlpredict_body_pieces(ngx_http_request_t *r, ngx_str_t *body,
             continue;
         }
 
-        if (cl->buf->in_file || n == 2) {
-            ngx_str_null(tail);
-            return ngx_http_mlpredict_collect_body(r, body);
+        if (cl->buf->in_file) {
+            break;
+        }
+
+        if (piece != NULL && cl->buf->pos == piece->data + piece->len) {
+            piece->len += cl->buf->last - cl->buf->pos;
+            continue;
+        }
+
+        if (n == 2) {
+            break;
         }
 
         piece = (n++ == 0) ? body : tail;
         piece->data = cl->buf->pos;
         piece->len = cl->buf->last - cl->buf->pos;
     }
+
+    if (cl != NULL) {
+        ngx_str_null(tail);
+        return ngx_http_mlpredict_collect_body(r, body);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mlpredict: body read in place, %uz + %uz bytes",
+                   body->len, tail->len);
 
     return NGX_OK;
 }
@@ -990,11 +1009,11 @@ ngx_http_mlpredict_heap_keep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     size = ngx_parse_size(&value[1]);
 
-    /* glibc takes an int */
-    if (size <= 0 || size > NGX_MAX_INT32_VALUE) {
+    /* glibc takes an int; below its defaults (128k) it would trim more */
+    if (size < 128 * 1024 || size > NGX_MAX_INT32_VALUE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\": a size from 1 to 2047m, "
-                           "or off", &value[1]);
+                           "invalid value \"%V\": a size from 128k to "
+                           "2047m, or off", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -1012,18 +1031,20 @@ ngx_http_mlpredict_heap_keep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * A batch request allocates megabytes (nginx's body buffer, the matrix of
  * rows, the answer) and frees them at its end. glibc's defaults then give
- * that memory back to the kernel (mmap and munmap, or trimming the heap)
- * and every request faults it in again: a thousand minor faults for a
- * 10,000-row v2 tensor, milliseconds of a worker in a VM. Kept in the
- * heap up to heap_keep, the pages are reused; a worker's RSS then stays at
- * its high-water mark, at most heap_keep above what it holds.
+ * that memory back to the kernel (munmap, or the heap trimmed) and every
+ * request faults it in again: a thousand minor faults for a 10,000-row v2
+ * tensor, milliseconds of a worker in a VM. With blocks up to the mmap
+ * threshold taken from the heap and up to heap_keep of free heap top kept,
+ * the pages are reused; a worker's RSS then stays near its high-water mark.
+ * Once a process (mallopt cannot be undone, and with master_process off a
+ * reload does not run init_process again).
  */
 
 static ngx_int_t
 ngx_http_mlpredict_init_process(ngx_cycle_t *cycle)
 {
 #ifdef __GLIBC__
-    size_t                           keep;
+    size_t                           keep, mmap_max;
     ngx_http_mlpredict_main_conf_t  *mmcf;
 
     mmcf = ngx_http_cycle_get_module_main_conf(cycle,
@@ -1040,14 +1061,22 @@ ngx_http_mlpredict_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    /* glibc's largest mmap threshold on 64-bit hosts is 32 MB */
-    if (mallopt(M_MMAP_THRESHOLD, (int) ngx_min(keep, 32 * 1024 * 1024)) == 0
-        || mallopt(M_TRIM_THRESHOLD, (int) keep) == 0)
-    {
+    /* glibc's largest mmap threshold: 32 MB on 64-bit hosts, 512 KB on 32 */
+    mmap_max = (sizeof(long) == 8) ? 32 * 1024 * 1024 : 512 * 1024;
+
+    if (mallopt(M_MMAP_THRESHOLD, (int) ngx_min(keep, mmap_max)) == 0) {
         ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
-                      "mlpredict: mallopt(%uz) refused, the heap is "
-                      "glibc's default", keep);
+                      "mlpredict: mallopt(M_MMAP_THRESHOLD) refused");
     }
+
+    if (mallopt(M_TRIM_THRESHOLD, (int) keep) == 0) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "mlpredict: mallopt(M_TRIM_THRESHOLD) refused");
+    }
+
+    ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                  "mlpredict: the heap keeps up to %uz bytes freed "
+                  "(mlpredict_heap_keep)", keep);
 #endif
 
     return NGX_OK;

@@ -58,6 +58,9 @@ static ngx_int_t ngx_http_mlpredict_infer(ngx_http_request_t *r,
     ngx_http_mlpredict_route_t *rt, ngx_str_t *body, ngx_str_t *tail);
 static ngx_table_elt_t *ngx_http_mlpredict_v2_header_len(
     ngx_http_request_t *r);
+
+/* the answer of ngx_http_mlpredict_v2_header_len to a repeated header */
+static ngx_table_elt_t  ngx_http_mlpredict_v2_twice;
 static ngx_int_t ngx_http_mlpredict_api_send(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, u_char *data, size_t len);
 static ngx_str_t *ngx_http_mlpredict_api_type(ngx_http_request_t *r);
@@ -829,6 +832,11 @@ ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
     json_len = body->len + tail->len;
     ih = ngx_http_mlpredict_v2_header_len(r);
 
+    if (ih == &ngx_http_mlpredict_v2_twice) {
+        return ngx_http_mlpredict_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "Inference-Header-Content-Length given more than once");
+    }
+
     if (ih != NULL) {
         hlen = ngx_atoof(ih->value.data, ih->value.len);
 
@@ -1147,15 +1155,19 @@ failed:
 }
 
 
-/* The binary extension's Inference-Header-Content-Length, or NULL. */
+/*
+ * The binary extension's Inference-Header-Content-Length, NULL if none, or
+ * ngx_http_mlpredict_v2_twice if given more than once.
+ */
 
 static ngx_table_elt_t *
 ngx_http_mlpredict_v2_header_len(ngx_http_request_t *r)
 {
     ngx_uint_t        i;
     ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    ngx_table_elt_t  *h, *found;
 
+    found = NULL;
     part = &r->headers_in.headers.part;
     h = part->elts;
 
@@ -1163,7 +1175,7 @@ ngx_http_mlpredict_v2_header_len(ngx_http_request_t *r)
 
         if (i >= part->nelts) {
             if (part->next == NULL) {
-                return NULL;
+                return found;
             }
 
             part = part->next;
@@ -1177,7 +1189,11 @@ ngx_http_mlpredict_v2_header_len(ngx_http_request_t *r)
                                h[i].key.len)
                == 0)
         {
-            return &h[i];
+            if (found != NULL) {
+                return &ngx_http_mlpredict_v2_twice;
+            }
+
+            found = &h[i];
         }
     }
 }

@@ -285,6 +285,8 @@ POST /m
 {"features": [5.1, 3.5, 1.4, 0.2]}
 --- response_body_like: ^\{"prediction":"setosa"
 --- error_code: 200
+--- error_log
+mlpredict: the heap keeps up to 16777216 bytes freed (mlpredict_heap_keep)
 --- no_error_log
 [warn]
 
@@ -302,6 +304,8 @@ POST /m
 {"features": [5.1, 3.5, 1.4, 0.2]}
 --- response_body_like: ^\{"prediction":"setosa"
 --- error_code: 200
+--- no_error_log
+the heap keeps
 
 
 
@@ -314,7 +318,7 @@ POST /m
     }
 --- must_die
 --- error_log
-invalid value "lots": a size from 1 to 2047m, or off
+invalid value "lots": a size from 128k to 2047m, or off
 
 
 
@@ -327,7 +331,7 @@ invalid value "lots": a size from 1 to 2047m, or off
     }
 --- must_die
 --- error_log
-invalid value "2g": a size from 1 to 2047m, or off
+invalid value "2g": a size from 128k to 2047m, or off
 
 
 
@@ -342,3 +346,46 @@ invalid value "2g": a size from 1 to 2047m, or off
 --- must_die
 --- error_log
 "mlpredict_heap_keep" directive is duplicate
+
+
+
+=== TEST 24: mlpredict_heap_keep refuses less than glibc's own 128k
+--- http_config
+    mlpredict_heap_keep 64k;
+--- config
+    location = /m {
+        mlpredict $TEST_NGINX_MODELS/iris.mlp;
+    }
+--- must_die
+--- error_log
+invalid value "64k": a size from 128k to 2047m, or off
+
+
+
+=== TEST 25: mlpredict_heap_keep's default, 64m, where a model is served
+--- config
+    location = /m {
+        mlpredict $TEST_NGINX_MODELS/iris.mlp;
+    }
+--- request
+POST /m
+{"features": [5.1, 3.5, 1.4, 0.2]}
+--- error_code: 200
+--- error_log
+mlpredict: the heap keeps up to 67108864 bytes freed (mlpredict_heap_keep)
+
+
+
+=== TEST 26: no mallopt in a server without models
+--- http_config
+    mlpredict_heap_keep 16m;
+--- config
+    location = /plain {
+        return 200 "ok\n";
+    }
+--- request
+GET /plain
+--- response_body
+ok
+--- no_error_log
+the heap keeps

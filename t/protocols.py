@@ -23,6 +23,7 @@ One line per check, then "N passed, N failed"; exit status 1 on failure.
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -105,9 +106,14 @@ class Nginx:
                         % (n, os.path.abspath(p),
                            " version=%d" % v if v != 1 else "")
                         for n, p, v in models)
+        # debug where nginx has it: pieces() reads the module's line
+        # saying how it read a body
+        self.debug = b"--with-debug" in subprocess.run(
+            [binary, "-V"], stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT).stdout
         conf = (
             "daemon off;\nmaster_process off;\nworker_processes 1;\n"
-            "error_log logs/error.log info;\npid logs/nginx.pid;\n"
+            "error_log logs/error.log %s;\npid logs/nginx.pid;\n"
             "load_module %s;\n"
             "events { worker_connections 64; }\n"
             "http {\n    access_log off;\n"
@@ -116,7 +122,8 @@ class Nginx:
             "    server {\n        listen 127.0.0.1:%d;\n"
             "        location /v2 { mlpredict_api; }\n"
             "        location /v1/models/ { mlpredict_api; }\n"
-            "    }\n}\n" % (os.path.abspath(module), named, port))
+            "    }\n}\n" % ("debug" if self.debug else "info",
+                          os.path.abspath(module), named, port))
         with open(os.path.join(self.prefix, "conf", "nginx.conf"), "w") as f:
             f.write(conf)
         self.proc = None
@@ -140,6 +147,15 @@ class Nginx:
                 return None
             time.sleep(0.05)
         return "nginx did not listen"
+
+    def log_size(self):
+        return os.path.getsize(os.path.join(self.prefix, "logs",
+                                            "error.log"))
+
+    def log_since(self, offset):
+        with open(os.path.join(self.prefix, "logs", "error.log"), "rb") as f:
+            f.seek(offset)
+            return f.read().decode("latin-1")
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -428,7 +444,18 @@ def pieces(ngx, res, M):
                                   model.predict_proba(Xw))}
         bad = []
         for cut in cuts:
+            at = ngx.log_size()
             st, h, b = send_cut(ngx.port, path, body, hd, cut)
+            # what came with the headers (up to nginx's 1k header buffer)
+            # and the rest: two pieces, read in place
+            if ngx.debug and cut < 700:
+                m = re.search(r"mlpredict: body read in place, (\d+) \+ "
+                              r"(\d+) bytes", ngx.log_since(at))
+                if not m or int(m.group(1)) != cut or \
+                        int(m.group(1)) + int(m.group(2)) != len(body):
+                    bad.append((cut, "not read in place as %d + %d bytes"
+                                % (cut, len(body) - cut),
+                                m.group(0) if m else None))
             try:
                 head, outs = v2_outputs(st, h, b)
                 ok = (list(outs["predict"][1])

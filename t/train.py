@@ -628,14 +628,14 @@ def kernel_matrix(c, P):
         got, rss, files, line = {}, {}, {}, {}
         # svm takes the matrix only when asked (--kernel-memory given),
         # svr by default: "default" is the option left out; "under" a
-        # budget of the matrix's bytes in MiB, rounded down
+        # budget under the matrix's bytes, in whole MiB
         mem_on = "default" if algo == "svr" else "2048"
         mems = [mem_on, "0"] + (["default"] if algo == "svm" else []) + \
             ["under"]
         for mem in mems:
             arg = mem
             if mem == "under":
-                arg = str(line[mem_on][1] >> 20)
+                arg = str((line[mem_on][1] - 1) >> 20)
                 if arg == "0":
                     break
             model = os.path.join(c.tmp, "%s_%s_km%s.mlp" % (name, algo, mem))

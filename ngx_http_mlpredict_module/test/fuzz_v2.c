@@ -32,9 +32,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 
 /*
- * The same body in two pieces: cut inside the JSON header, inside the
- * first element, after the first FP32 and FP64 element, and where the
- * bytes say.
+ * The same body in two pieces, each in a buffer of exactly its size (a
+ * read past either is AddressSanitizer's): cut inside the JSON header, at
+ * its end, inside the first element, after the first FP32 and FP64
+ * element, and where the bytes say.
  */
 
 static void
@@ -47,19 +48,21 @@ fuzz_split(const unsigned char *data, size_t size, size_t json_len, int rc,
     mlp_alloc_t        a = { fuzz_alloc, NULL };
     mlp_error_t        e2;
     mlp_v2_request_t   req2;
-    size_t             cuts[5];
+    size_t             cuts[6];
 
     cuts[0] = json_len > 0 ? json_len - 1 : 0;
-    cuts[1] = json_len + 1;
-    cuts[2] = json_len + 4;
-    cuts[3] = json_len + 8;
-    cuts[4] = (json_len * 31 + size) % (size + 1);
+    cuts[1] = json_len;
+    cuts[2] = json_len + 1;
+    cuts[3] = json_len + 4;
+    cuts[4] = json_len + 8;
+    cuts[5] = (json_len * 31 + size) % (size + 1);
 
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 6; i++) {
         cut = cuts[i] < size ? cuts[i] : size;
 
-        head = malloc(cut + 1);
-        tail = malloc(size - cut + 1);
+        /* malloc(0) may be NULL: an empty piece gets a byte */
+        head = malloc(cut ? cut : 1);
+        tail = malloc(size - cut ? size - cut : 1);
 
         if (head == NULL || tail == NULL) {
             abort();

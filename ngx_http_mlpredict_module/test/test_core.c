@@ -2352,7 +2352,20 @@ test_memory(void)
           (unsigned long long) mlp_cgroup_memory(root, "0::/a/b/c\n"));
 
     put_file(root, "a/b/c/memory.max", "0\n");
-    CHECK(mlp_cgroup_memory(root, "0::/a/b/c\n") == 0, "a limit of 0");
+    CHECK(mlp_cgroup_memory(root, "0::/a/b/c\n") == 1,
+          "a limit of 0 is a byte, not mlp_memory_size's unknown");
+
+    /* outside the namespace's root: nothing under root is followed */
+    put_file(root, "a/b/c/memory.max", "max\n");
+    put_file(root, "a/memory.max", "65536\n");
+    put_file(root, "memory.max", "131072\n");
+    CHECK(mlp_cgroup_memory(root, "0::/../a/b/c\n") == 131072,
+          "/../: the root's limit only: %llu",
+          (unsigned long long) mlp_cgroup_memory(root, "0::/../a/b/c\n"));
+    CHECK(mlp_cgroup_memory(root, "0::/a/b/../b/c\n") == 131072,
+          "a /.. inside: the root's limit only");
+    CHECK(mlp_cgroup_memory(root, "0::/a/b..c\n") == 65536,
+          "b..c is a name, not a parent");
 
     for (i = 0; dirs[i] != NULL; i++) {
         snprintf(path, sizeof(path), "%s/%s/memory.max", root, dirs[i]);

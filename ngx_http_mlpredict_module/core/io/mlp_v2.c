@@ -56,8 +56,8 @@ typedef struct {
     size_t                    n;        /* elements */
     const unsigned char      *bin;      /* its binary data, or NULL */
     size_t                    bin_len;
-    size_t                    split;    /* its bytes at bin, the rest at */
-    const unsigned char      *bin2;     /* bin2: 0 if all at bin */
+    size_t                    split;    /* of them at bin (0: all) */
+    const unsigned char      *bin2;     /* the rest, the body's tail */
 } mlp_v2_tensor_t;
 
 
@@ -947,14 +947,6 @@ wrong:
 }
 
 
-/*
- * Binary FP32 and FP64 tensors of numeric inputs, every element finite: a
- * plain conversion loop, no per-element branch but the finiteness the
- * loop gathers. Anything else (a NaN, an infinity, a categorical input,
- * sizes that do not add up) returns 1: the general loop then reads the
- * tensor again from its start and words the error, or takes the NaNs.
- */
-
 /* a tensor's binary data at offset off of the body: in a piece, or across */
 
 static void
@@ -985,6 +977,14 @@ mlp_v2_load(int type, double *x, const unsigned char *p, size_t n)
                                  : mlp_vload_f64(x, p, n);
 }
 
+
+/*
+ * Binary FP32 and FP64 tensors of numeric inputs, every element finite: a
+ * plain conversion loop, no per-element branch but the finiteness the
+ * loop gathers. Anything else (a NaN, an infinity, a categorical input,
+ * sizes that do not add up) returns 1: the general loop then reads the
+ * tensor again from its start and words the error, or takes the NaNs.
+ */
 
 static int
 mlp_v2_fill_fast(const mlp_model_t *m, mlp_v2_tensor_t *vt, size_t rows,

@@ -120,7 +120,8 @@ mlp_vlog1p(double *v, size_t n)
     && defined(__GLIBC__)
 #pragma GCC push_options
 #pragma GCC optimize ("vect-cost-model=dynamic")
-#define MLP_VCLONES  __attribute__((target_clones("avx512f", "avx2", "default")))
+#define MLP_VCLONES                                                           \
+    __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define MLP_VCLONES
 #endif

@@ -118,7 +118,7 @@ uint64_t
 mlp_memory_size(void)
 {
     long       pages, page;
-    char       text[MLP_CGROUP_TEXT];
+    char       text[MLP_CGROUP_TEXT], *cut;
     FILE      *f;
     size_t     n;
     uint64_t   ram, limit;
@@ -140,6 +140,11 @@ mlp_memory_size(void)
     n = fread(text, 1, sizeof(text) - 1, f);
     fclose(f);
     text[n] = '\0';
+
+    /* a file longer than the buffer: its cut last line may name another */
+    if (n == sizeof(text) - 1 && (cut = strrchr(text, '\n')) != NULL) {
+        cut[1] = '\0';
+    }
 
     limit = mlp_cgroup_memory("/sys/fs/cgroup", text);
 
@@ -223,6 +228,7 @@ mlp_cgroup_walk(const char *root, const char *sub, const char *path,
 {
     int       n;
     char      name[MLP_CGROUP_PATH];
+    size_t    i;
     uint64_t  limit, v;
 
     if (len == 0 || path[0] != '/') {
@@ -232,6 +238,19 @@ mlp_cgroup_walk(const char *root, const char *sub, const char *path,
     /* "/a/b" and its parents "/a" and "" (the root) */
     while (len > 0 && path[len - 1] == '/') {
         len--;
+    }
+
+    /*
+     * outside the cgroup namespace's root ("/../x"): no path under root
+     * is ours, only root's own limit holds
+     */
+    for (i = 0; i + 3 <= len; i++) {
+        if (path[i] == '/' && path[i + 1] == '.' && path[i + 2] == '.'
+            && (i + 3 == len || path[i + 3] == '/'))
+        {
+            len = 0;
+            break;
+        }
     }
 
     limit = UINT64_MAX;
@@ -288,7 +307,8 @@ mlp_cgroup_read(const char *name)
         return UINT64_MAX;
     }
 
-    return (uint64_t) v;
+    /* 0 is mlp_memory_size's "unknown": a limit of none is a byte */
+    return (v != 0) ? (uint64_t) v : 1;
 }
 
 
