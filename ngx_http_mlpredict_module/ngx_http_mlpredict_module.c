@@ -1044,7 +1044,9 @@ static ngx_int_t
 ngx_http_mlpredict_init_process(ngx_cycle_t *cycle)
 {
 #ifdef __GLIBC__
+    int                              ok;
     size_t                           keep, mmap_max;
+    ngx_uint_t                       level;
     ngx_http_mlpredict_main_conf_t  *mmcf;
 
     mmcf = ngx_http_cycle_get_module_main_conf(cycle,
@@ -1064,19 +1066,15 @@ ngx_http_mlpredict_init_process(ngx_cycle_t *cycle)
     /* glibc's largest mmap threshold: 32 MB on 64-bit hosts, 512 KB on 32 */
     mmap_max = (sizeof(long) == 8) ? 32 * 1024 * 1024 : 512 * 1024;
 
-    if (mallopt(M_MMAP_THRESHOLD, (int) ngx_min(keep, mmap_max)) == 0) {
-        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
-                      "mlpredict: mallopt(M_MMAP_THRESHOLD) refused");
-    }
+    ok = mallopt(M_MMAP_THRESHOLD, (int) ngx_min(keep, mmap_max));
+    ok &= mallopt(M_TRIM_THRESHOLD, (int) keep);
 
-    if (mallopt(M_TRIM_THRESHOLD, (int) keep) == 0) {
-        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
-                      "mlpredict: mallopt(M_TRIM_THRESHOLD) refused");
-    }
+    /* a sanitizer's allocator refuses: notice, not a warning, it is meant */
+    level = ok ? NGX_LOG_INFO : NGX_LOG_NOTICE;
 
-    ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
-                  "mlpredict: the heap keeps up to %uz bytes freed "
-                  "(mlpredict_heap_keep)", keep);
+    ngx_log_error(level, cycle->log, 0,
+                  "mlpredict: mallopt for mlpredict_heap_keep %uz: %s", keep,
+                  ok ? "done" : "refused by the allocator, its defaults stay");
 #endif
 
     return NGX_OK;

@@ -286,7 +286,7 @@ POST /m
 --- response_body_like: ^\{"prediction":"setosa"
 --- error_code: 200
 --- error_log
-mlpredict: the heap keeps up to 16777216 bytes freed (mlpredict_heap_keep)
+mlpredict: mallopt for mlpredict_heap_keep 16777216:
 --- no_error_log
 [warn]
 
@@ -305,7 +305,7 @@ POST /m
 --- response_body_like: ^\{"prediction":"setosa"
 --- error_code: 200
 --- no_error_log
-the heap keeps
+mallopt for mlpredict_heap_keep
 
 
 
@@ -372,7 +372,7 @@ POST /m
 {"features": [5.1, 3.5, 1.4, 0.2]}
 --- error_code: 200
 --- error_log
-mlpredict: the heap keeps up to 67108864 bytes freed (mlpredict_heap_keep)
+mlpredict: mallopt for mlpredict_heap_keep 67108864:
 
 
 
@@ -388,4 +388,4 @@ GET /plain
 --- response_body
 ok
 --- no_error_log
-the heap keeps
+mallopt for mlpredict_heap_keep
