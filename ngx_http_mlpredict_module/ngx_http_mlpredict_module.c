@@ -1069,11 +1069,15 @@ ngx_http_mlpredict_init_process(ngx_cycle_t *cycle)
     ok = mallopt(M_MMAP_THRESHOLD, (int) ngx_min(keep, mmap_max));
     ok &= mallopt(M_TRIM_THRESHOLD, (int) keep);
 
-    /* a sanitizer's allocator refuses: notice, not a warning, it is meant */
-    level = ok ? NGX_LOG_INFO : NGX_LOG_NOTICE;
+    /*
+     * done: debug (a worker's start is not news); a sanitizer's allocator
+     * refuses: notice, not a warning, it is meant. The directive's name
+     * leads: the "mlpredict: " of request-time lines stays theirs.
+     */
+    level = ok ? NGX_LOG_DEBUG : NGX_LOG_NOTICE;
 
     ngx_log_error(level, cycle->log, 0,
-                  "mlpredict: mallopt for mlpredict_heap_keep %uz: %s", keep,
+                  "mlpredict_heap_keep %uz: mallopt %s", keep,
                   ok ? "done" : "refused by the allocator, its defaults stay");
 #endif
 

@@ -286,7 +286,7 @@ POST /m
 --- response_body_like: ^\{"prediction":"setosa"
 --- error_code: 200
 --- error_log
-mlpredict: mallopt for mlpredict_heap_keep 16777216:
+mlpredict_heap_keep 16777216: mallopt
 --- no_error_log
 [warn]
 
@@ -305,7 +305,7 @@ POST /m
 --- response_body_like: ^\{"prediction":"setosa"
 --- error_code: 200
 --- no_error_log
-mallopt for mlpredict_heap_keep
+: mallopt
 
 
 
@@ -372,7 +372,7 @@ POST /m
 {"features": [5.1, 3.5, 1.4, 0.2]}
 --- error_code: 200
 --- error_log
-mlpredict: mallopt for mlpredict_heap_keep 67108864:
+mlpredict_heap_keep 67108864: mallopt
 
 
 
@@ -388,4 +388,4 @@ GET /plain
 --- response_body
 ok
 --- no_error_log
-mallopt for mlpredict_heap_keep
+: mallopt
