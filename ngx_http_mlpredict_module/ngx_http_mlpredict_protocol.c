@@ -53,9 +53,10 @@ static void ngx_http_mlpredict_first_row(ngx_http_request_t *r,
     const mlp_model_t *m, mlp_v2_request_t *req);
 static ngx_int_t ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
     ngx_http_mlpredict_route_t *rt, ngx_str_t *body, ngx_str_t *tail,
-    mlp_outcome_t *oc, ngx_uint_t *failed);
+    ngx_table_elt_t *ih, mlp_outcome_t *oc, ngx_uint_t *failed);
 static ngx_int_t ngx_http_mlpredict_infer(ngx_http_request_t *r,
-    ngx_http_mlpredict_route_t *rt, ngx_str_t *body, ngx_str_t *tail);
+    ngx_http_mlpredict_route_t *rt, ngx_str_t *body, ngx_str_t *tail,
+    ngx_table_elt_t *ih);
 static ngx_table_elt_t *ngx_http_mlpredict_v2_header_len(
     ngx_http_request_t *r);
 
@@ -462,6 +463,7 @@ ngx_http_mlpredict_api_body(ngx_http_request_t *r)
 {
     ngx_int_t                   rc;
     ngx_str_t                   body, tail;
+    ngx_table_elt_t            *ih;
     ngx_http_mlpredict_route_t  rt;
     char                        msg[MLP_ERR_LEN];
 
@@ -476,11 +478,13 @@ ngx_http_mlpredict_api_body(ngx_http_request_t *r)
 
     ngx_str_null(&tail);
 
+    /* the binary extension's header, looked up once for infer_core too */
+    ih = (rt.route == ngx_http_mlpredict_v2_infer
+          && ngx_http_mlpredict_api_type(r) != &ngx_http_mlpredict_api_csv)
+         ? ngx_http_mlpredict_v2_header_len(r) : NULL;
+
     /* binary tensors are read from nginx's buffers where they lie */
-    if (rt.route == ngx_http_mlpredict_v2_infer
-        && ngx_http_mlpredict_api_type(r) != &ngx_http_mlpredict_api_csv
-        && ngx_http_mlpredict_v2_header_len(r) != NULL)
-    {
+    if (ih != NULL) {
         rc = ngx_http_mlpredict_body_pieces(r, &body, &tail);
 
     } else {
@@ -492,8 +496,8 @@ ngx_http_mlpredict_api_body(ngx_http_request_t *r)
         return;
     }
 
-    ngx_http_finalize_request(r,
-                              ngx_http_mlpredict_infer(r, &rt, &body, &tail));
+    ngx_http_finalize_request(r, ngx_http_mlpredict_infer(r, &rt, &body,
+                                                          &tail, ih));
 }
 
 
@@ -702,7 +706,8 @@ ngx_http_mlpredict_first_row(ngx_http_request_t *r, const mlp_model_t *m,
 
 static ngx_int_t
 ngx_http_mlpredict_infer(ngx_http_request_t *r,
-    ngx_http_mlpredict_route_t *rt, ngx_str_t *body, ngx_str_t *tail)
+    ngx_http_mlpredict_route_t *rt, ngx_str_t *body, ngx_str_t *tail,
+    ngx_table_elt_t *ih)
 {
     uint64_t       t0;
     ngx_int_t      rc;
@@ -715,7 +720,7 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
     failed = 0;
     t0 = ngx_http_mlpredict_clock();
 
-    rc = ngx_http_mlpredict_infer_core(r, rt, body, tail, &oc, &failed);
+    rc = ngx_http_mlpredict_infer_core(r, rt, body, tail, ih, &oc, &failed);
 
     ngx_http_mlpredict_note(r, &oc, ngx_http_mlpredict_clock() - t0, failed);
 
@@ -726,13 +731,13 @@ ngx_http_mlpredict_infer(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
     ngx_http_mlpredict_route_t *rt, ngx_str_t *body, ngx_str_t *tail,
-    mlp_outcome_t *oc, ngx_uint_t *failed)
+    ngx_table_elt_t *ih, mlp_outcome_t *oc, ngx_uint_t *failed)
 {
     int                             verb, columnar;
     char                           *resp;
     off_t                           hlen;
     size_t                          resp_len, json_len;
-    ngx_table_elt_t                *ih;
+    ngx_table_elt_t                *oh;
     mlp_alloc_t                     a;
     mlp_error_t                     e;
     mlp_v2_request_t                req;
@@ -830,7 +835,6 @@ ngx_http_mlpredict_infer_core(ngx_http_request_t *r,
 
     /* the binary tensor data extension: the JSON's length in a header */
     json_len = body->len + tail->len;
-    ih = ngx_http_mlpredict_v2_header_len(r);
 
     if (ih == &ngx_http_mlpredict_v2_twice) {
         return ngx_http_mlpredict_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -882,21 +886,21 @@ answer:
                                            (u_char *) resp, resp_len);
     }
 
-    ih = ngx_list_push(&r->headers_out.headers);
-    if (ih == NULL) {
+    oh = ngx_list_push(&r->headers_out.headers);
+    if (oh == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ih->hash = 1;
-    ngx_str_set(&ih->key, "Inference-Header-Content-Length");
+    oh->hash = 1;
+    ngx_str_set(&oh->key, "Inference-Header-Content-Length");
 
-    ih->value.data = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN);
-    if (ih->value.data == NULL) {
+    oh->value.data = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN);
+    if (oh->value.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ih->value.len = ngx_sprintf(ih->value.data, "%uz", json_len)
-                    - ih->value.data;
+    oh->value.len = ngx_sprintf(oh->value.data, "%uz", json_len)
+                    - oh->value.data;
 
     return ngx_http_mlpredict_api_send(r, NGX_HTTP_OK,
                                        &ngx_http_mlpredict_api_binary,
