@@ -871,9 +871,12 @@ mlp_onnx_node(mlp_onnx_t *g, const Onnx__NodeProto *n)
         MLP_REFUSE("%zu inputs", n->n_input);
     }
 
-    for (i = 0; i < n->n_input; i++) {
+    /* all five: an op may test c[1] though the node gave fewer inputs */
+    for (i = 0; i < 5; i++) {
         c[i] = NULL;
+    }
 
+    for (i = 0; i < n->n_input; i++) {
         if (strcmp(mlp_s(n->input[i]), g->cur) == 0) {
             uses++;
             first = (int) i;
