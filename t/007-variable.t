@@ -609,8 +609,8 @@ no
     }
 --- request eval
 "GET /t?$main::BcArgs"
---- response_body
-1.000028201630454 -1.000028201630454 malignant
+--- response_body_like chomp
+^(1\.00002820163045\d) -\1 malignant$
 
 
 
