@@ -109,6 +109,7 @@
 #define MLP_INPUT_CATEGORY      1
 #define MLP_INPUT_MISSING       0x01
 #define MLP_INPUT_UNKNOWN_ERROR 0x02
+#define MLP_INPUT_PLAIN_NAME    0x04    /* its JSON key is its bytes */
 
 /* the work row: inputs, then what the steps write */
 #define MLP_MAX_COLUMNS         (8 * 1024 * 1024)

@@ -1535,6 +1535,26 @@ test_schema(void)
     scan_agrees(m, "{\"age\": nul, \"plan\": \"basic\", \"city\": \"a\"}",
                 0);
 
+    /* keys read in place (the names are plain) and their near misses */
+    scan_agrees(m, "{\"age\":5,\"plan\":\"basic\",\"city\":\"a\"}", 1);
+    scan_agrees(m, "{ \"age\" :5 ,\n\t\"plan\"\t: \"pro\" , \"city\" : "
+                "\"b\" }", 1);
+    scan_agrees(m, "{\"city\": \"a\", \"age\": 5, \"plan\": \"pro\"}", 1);
+    scan_agrees(m, "{\"a\\u0067e\": 5, \"plan\": \"pro\", \"city\": \"a\"}",
+                0);                         /* escaped: jansson reads it */
+    scan_agrees(m, "{\"agee\": 5, \"plan\": \"pro\", \"city\": \"a\"}", 0);
+    scan_agrees(m, "{\"ag\": 5, \"plan\": \"pro\", \"city\": \"a\"}", 0);
+    scan_agrees(m, "{\"age\" 5, \"plan\": \"pro\", \"city\": \"a\"}", 0);
+    scan_agrees(m, "{\"age\"\"plan\": 5, \"city\": \"a\"}", 0);
+    scan_agrees(m, "{\"age\": 5, \"age\": 6, \"plan\": \"pro\", \"city\": "
+                "\"a\"}", 0);
+    scan_agrees(m, "{\"age", 0);
+    scan_agrees(m, "{\"age\"", 0);
+    answers(m, "{\"a\\u0067e\": 50, \"plan\": \"premium\", \"city\": \"b\"}",
+            "{\"prediction\":121.5}\n");
+    refuses(m, "{\"age\" 50, \"plan\": \"premium\", \"city\": \"b\"}", 400,
+            "malformed JSON at line 1, column 9: ':' expected");
+
     refuses(m, "{\"age\": 1, \"plan\": \"gold\", \"city\": \"a\"}", 400,
             "feature \"plan\": unknown category \"gold\" (known: \"basic\", "
             "\"premium\", \"pro\")");

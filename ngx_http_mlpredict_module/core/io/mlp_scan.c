@@ -225,6 +225,71 @@ mlp_scan_key(mlp_scan_t *s, const char **key, size_t *len)
 }
 
 
+/* n bytes equal, 8 at a time (the last 8 overlapping): no call to memcmp */
+
+static inline int
+mlp_bytes_eq(const char *a, const char *b, size_t n)
+{
+    size_t    i;
+    uint64_t  x, y;
+
+    if (n < 8) {
+        for (i = 0; i < n; i++) {
+            if (a[i] != b[i]) {
+                return 0;
+            }
+        }
+
+        return 1;
+    }
+
+    for (i = 0; i + 8 < n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+
+        if (x != y) {
+            return 0;
+        }
+    }
+
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+
+    return x == y;
+}
+
+
+/*
+ * The key "name": with its ':', read in place where the name is plain
+ * (MLP_INPUT_PLAIN_NAME: JSON has no other text of it). Anything else
+ * consumes nothing, and the caller reads the key as a string.
+ */
+
+static inline int
+mlp_scan_name(mlp_scan_t *s, const mlp_str_t *name)
+{
+    const char  *p;
+
+    mlp_scan_ws(s);
+    p = s->p;
+
+    if ((size_t) (s->end - p) <= name->len + 1 || p[0] != '"'
+        || p[name->len + 1] != '"' || !mlp_bytes_eq(p + 1, name->s, name->len))
+    {
+        return 0;
+    }
+
+    s->p += name->len + 2;
+
+    if (!mlp_scan_char(s, ':')) {
+        s->p = p;
+        return 0;
+    }
+
+    return 1;
+}
+
+
 /*
  * The value of input j: a number, a category (its code, -1 for one the
  * model does not know, where it takes those: the bytes are checked to be
@@ -358,18 +423,26 @@ mlp_scan_named_row(const mlp_model_t *m, mlp_scan_t *s, double *x,
     n = 0;
 
     for ( ;; ) {
-        if (key == NULL && mlp_scan_key(s, &key, &len) != 0) {
-            return MLP_SCAN_FALLBACK;
-        }
-
         /* clients mostly send the model's order: try the next name first */
-        if (next < m->n_inputs && m->input_names[next].len == len
-            && memcmp(m->input_names[next].s, key, len) == 0)
+        if (key == NULL && next < m->n_inputs
+            && (m->inputs[next].flags & MLP_INPUT_PLAIN_NAME)
+            && mlp_scan_name(s, &m->input_names[next]))
         {
             j = next;
 
         } else {
-            j = mlp_model_feature_index(m, key, len);
+            if (key == NULL && mlp_scan_key(s, &key, &len) != 0) {
+                return MLP_SCAN_FALLBACK;
+            }
+
+            if (next < m->n_inputs && m->input_names[next].len == len
+                && memcmp(m->input_names[next].s, key, len) == 0)
+            {
+                j = next;
+
+            } else {
+                j = mlp_model_feature_index(m, key, len);
+            }
         }
 
         next = (uint32_t) j + 1;

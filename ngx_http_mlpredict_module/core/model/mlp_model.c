@@ -1328,8 +1328,11 @@ mlp_table_build(const mlp_str_t *str, uint32_t n, uint32_t **table,
 static int
 mlp_model_index(mlp_model_t *m, char *err, size_t errlen)
 {
-    int       rc;
-    uint32_t  dup, first;
+    int               rc;
+    size_t            j;
+    uint32_t          dup, first, i;
+    unsigned char     c;
+    const mlp_str_t  *str;
 
     if (m->schema) {
         /* estimator features need unique names too: they name columns */
@@ -1361,7 +1364,31 @@ mlp_model_index(mlp_model_t *m, char *err, size_t errlen)
                  first, dup);
     }
 
-    return rc ? -1 : 0;
+    if (rc != 0) {
+        return -1;
+    }
+
+    /*
+     * A name without '"', '\\' or control bytes is written in JSON as its
+     * own bytes: the scanner may compare the body to it in place.
+     */
+    for (i = 0; i < m->n_inputs; i++) {
+        str = &m->input_names[i];
+
+        for (j = 0; j < str->len; j++) {
+            c = (unsigned char) str->s[j];
+
+            if (c == '"' || c == '\\' || c < 0x20) {
+                break;
+            }
+        }
+
+        if (j == str->len) {
+            m->inputs[i].flags |= MLP_INPUT_PLAIN_NAME;
+        }
+    }
+
+    return 0;
 }
 
 
