@@ -1045,6 +1045,69 @@ test_scan(void)
               != 0, "scanner must hand back: %s", falls[i]);
     }
 
+    /*
+     * Numbers of up to 16 digits with 1 to 22 of them after the point (or
+     * an exponent), the scanner's division-free path, against glibc's
+     * strtod, bit for bit.
+     */
+    bad = 0;
+    n = 0;
+
+    for (k = 1; k <= 22; k++) {
+        for (i = 0; i < 40000; i++) {
+            int                 digits, d;
+            char                num[64], digs[32];
+            double              want;
+            unsigned long long  w;
+
+            digits = 1 + i % 16;
+
+            for (w = 0, d = 0; d < digits; d++) {
+                w = w * 10 + (unsigned long long) (rand() % 10);
+            }
+
+            if (w == 0 || w >= (1ull << 53)) {
+                continue;
+            }
+
+            if (i % 2) {
+                snprintf(num, sizeof(num), "%llue-%d", w, k);
+
+            } else {
+                /* w with a point k digits from its end: 0.00123, 12.3 */
+                d = snprintf(digs, sizeof(digs), "%llu", w);
+
+                if (d <= k) {
+                    snprintf(num, sizeof(num), "0.%0*d%s", k - d, 0, digs);
+
+                    if (k == d) {
+                        snprintf(num, sizeof(num), "0.%s", digs);
+                    }
+
+                } else {
+                    snprintf(num, sizeof(num), "%.*s.%s", d - k, digs,
+                             digs + d - k);
+                }
+            }
+
+            snprintf(body, sizeof(body), "{\"features\": [%s, 1]}", num);
+            want = strtod(num, NULL);
+            arena_used = 0;
+            n++;
+
+            if (mlp_scan_request(m, body, strlen(body), 2, &a, &a_req) != 0
+                || memcmp(&a_req.x[0], &want, sizeof(double)) != 0)
+            {
+                if (bad++ < 5) {
+                    printf("scanner and strtod differ on %s\n", num);
+                }
+            }
+        }
+    }
+
+    CHECK(bad == 0 && n > 500000, "scanner against strtod: %d of %d "
+          "numbers differ", bad, n);
+
     mlp_model_close(m);
 }
 
