@@ -1540,6 +1540,68 @@ scan_agrees(mlp_model_t *m, const char *body, int want)
 }
 
 
+/*
+ * Names of 8 bytes and more (compared a word at a time) and names with
+ * bytes JSON escapes, which must never be matched in place: the body's
+ * raw "q"t" is not the key q"t but malformed JSON.
+ */
+
+static void
+test_scan_names(void)
+{
+    char           err[MLP_ERR_LEN];
+    spec_t         sp;
+    mlp_model_t   *m;
+
+    static const char  long_names[] = "x\0sepal length (cm)\0petal wd";
+    static const char  esc_names[] = "x\0q\"t\0b\\s";
+
+    sp = linear_spec();
+    sp.s[0].data = long_names;
+    sp.s[0].size = sizeof(long_names);
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "long names refused: %s", err);
+
+    if (m != NULL) {
+        scan_agrees(m, "{\"x\": 3, \"sepal length (cm)\": 6, \"petal wd\": "
+                    "3.5}", 1);
+        scan_agrees(m, "{\"x\":3,\"sepal length (cm)\"  :6 ,\"petal wd\":3.5}",
+                    1);
+        answers(m, "{\"x\": 3, \"sepal length (cm)\": 6, \"petal wd\": 3.5}",
+                "{\"prediction\":1.5}\n");
+        scan_agrees(m, "{\"x\": 3, \"sepaL length (cm)\": 6, \"petal wd\": "
+                    "3.5}", 0);             /* a byte in the first word */
+        scan_agrees(m, "{\"x\": 3, \"sepal length (cM)\": 6, \"petal wd\": "
+                    "3.5}", 0);             /* in the overlapping tail */
+        scan_agrees(m, "{\"x\": 3, \"sepal length (cm)\": 6, \"petal wD\": "
+                    "3.5}", 0);             /* 8 bytes: the tail alone */
+        scan_agrees(m, "{\"x\": 3, \"sepal length (cm)x\": 6, \"petal wd\": "
+                    "3.5}", 0);
+        scan_agrees(m, "{\"x\": 3, \"sepal length (cm: 6, \"petal wd\": "
+                    "3.5}", 0);
+        refuses(m, "{\"x\": 3, \"sepal length (cM)\": 6, \"petal wd\": 3.5}",
+                400, "sepal length (cM)");
+        mlp_model_close(m);
+    }
+
+    sp = linear_spec();
+    sp.s[0].data = esc_names;
+    sp.s[0].size = sizeof(esc_names);
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "names with '\"' and '\\' refused: %s", err);
+
+    if (m != NULL) {
+        scan_agrees(m, "{\"x\": 3, \"q\"t\": 6, \"b\\s\": 3.5}", 0);
+        scan_agrees(m, "{\"x\": 3, \"q\\\"t\": 6, \"b\\\\s\": 3.5}", 0);
+        answers(m, "{\"x\": 3, \"q\\\"t\": 6, \"b\\\\s\": 3.5}",
+                "{\"prediction\":1.5}\n");
+        refuses(m, "{\"x\": 3, \"q\"t\": 6, \"b\\s\": 3.5}", 400,
+                "malformed JSON");
+        mlp_model_close(m);
+    }
+}
+
+
 static void
 test_schema(void)
 {
@@ -1598,25 +1660,33 @@ test_schema(void)
     scan_agrees(m, "{\"age\": nul, \"plan\": \"basic\", \"city\": \"a\"}",
                 0);
 
-    /* keys read in place (the names are plain) and their near misses */
+    /*
+     * Keys read in place (the names are plain) and their near misses, on
+     * a key after the first (the first is read as a string to tell the
+     * shape of the body).
+     */
     scan_agrees(m, "{\"age\":5,\"plan\":\"basic\",\"city\":\"a\"}", 1);
     scan_agrees(m, "{ \"age\" :5 ,\n\t\"plan\"\t: \"pro\" , \"city\" : "
                 "\"b\" }", 1);
     scan_agrees(m, "{\"city\": \"a\", \"age\": 5, \"plan\": \"pro\"}", 1);
-    scan_agrees(m, "{\"a\\u0067e\": 5, \"plan\": \"pro\", \"city\": \"a\"}",
+    scan_agrees(m, "{\"age\": 5, \"pl\\u0061n\": \"pro\", \"city\": \"a\"}",
                 0);                         /* escaped: jansson reads it */
-    scan_agrees(m, "{\"agee\": 5, \"plan\": \"pro\", \"city\": \"a\"}", 0);
-    scan_agrees(m, "{\"ag\": 5, \"plan\": \"pro\", \"city\": \"a\"}", 0);
-    scan_agrees(m, "{\"age\" 5, \"plan\": \"pro\", \"city\": \"a\"}", 0);
-    scan_agrees(m, "{\"age\"\"plan\": 5, \"city\": \"a\"}", 0);
-    scan_agrees(m, "{\"age\": 5, \"age\": 6, \"plan\": \"pro\", \"city\": "
-                "\"a\"}", 0);
-    scan_agrees(m, "{\"age", 0);
-    scan_agrees(m, "{\"age\"", 0);
-    answers(m, "{\"a\\u0067e\": 50, \"plan\": \"premium\", \"city\": \"b\"}",
+    scan_agrees(m, "{\"age\": 5, \"planx\": \"pro\", \"city\": \"a\"}", 0);
+    scan_agrees(m, "{\"age\": 5, \"planx: \"pro\", \"city\": \"a\"}", 0);
+    scan_agrees(m, "{\"age\": 5, \"pla\": \"pro\", \"city\": \"a\"}", 0);
+    scan_agrees(m, "{\"age\": 5, \"plan\" \"pro\", \"city\": \"a\"}", 0);
+    scan_agrees(m, "{\"age\": 5, \"plan\"\"city\": \"a\"}", 0);
+    scan_agrees(m, "{\"age\": 5, \"plan\": \"pro\", \"plan\": \"pro\", "
+                "\"city\": \"a\"}", 0);
+    scan_agrees(m, "{\"age\":5,\"pla}", 0);
+    scan_agrees(m, "{\"age\":5,\"plan\"}", 0);
+    scan_agrees(m, "{\"age\":5,\"plan\":}", 0);
+    answers(m, "{\"age\": 50, \"pl\\u0061n\": \"premium\", \"city\": \"b\"}",
             "{\"prediction\":121.5}\n");
-    refuses(m, "{\"age\" 50, \"plan\": \"premium\", \"city\": \"b\"}", 400,
-            "malformed JSON at line 1, column 9: ':' expected");
+    refuses(m, "{\"age\": 50, \"plan\" \"premium\", \"city\": \"b\"}", 400,
+            "malformed JSON at line 1, column 28: ':' expected");
+    refuses(m, "{\"age\": 50, \"planx: \"premium\", \"city\": \"b\"}", 400,
+            "malformed JSON");
 
     refuses(m, "{\"age\": 1, \"plan\": \"gold\", \"city\": \"a\"}", 400,
             "feature \"plan\": unknown category \"gold\" (known: \"basic\", "
@@ -2486,6 +2556,7 @@ main(int argc, char **argv)
     test_writer();
     test_trees();
     test_scan();
+    test_scan_names();
     test_schema();
     test_svm();
     test_explain();
