@@ -1540,6 +1540,25 @@ scan_agrees(mlp_model_t *m, const char *body, int want)
 }
 
 
+/* the linear model of linear_spec with other feature names */
+
+static mlp_model_t *
+linear_named(const char *names, size_t size)
+{
+    char          err[MLP_ERR_LEN];
+    spec_t        sp;
+    mlp_model_t  *m;
+
+    sp = linear_spec();
+    sp.s[0].data = names;
+    sp.s[0].size = size;
+    m = load(build(&sp), err);
+    CHECK(m != NULL, "names %s...: refused: %s", names, err);
+
+    return m;
+}
+
+
 /*
  * Names of 8 bytes and more (compared a word at a time) and names with
  * bytes JSON escapes, which must never be matched in place: the body's
@@ -1549,18 +1568,12 @@ scan_agrees(mlp_model_t *m, const char *body, int want)
 static void
 test_scan_names(void)
 {
-    char           err[MLP_ERR_LEN];
-    spec_t         sp;
-    mlp_model_t   *m;
+    mlp_model_t  *m;
 
     static const char  long_names[] = "x\0sepal length (cm)\0petal wd";
     static const char  esc_names[] = "x\0q\"t\0b\\s";
 
-    sp = linear_spec();
-    sp.s[0].data = long_names;
-    sp.s[0].size = sizeof(long_names);
-    m = load(build(&sp), err);
-    CHECK(m != NULL, "long names refused: %s", err);
+    m = linear_named(long_names, sizeof(long_names));
 
     if (m != NULL) {
         scan_agrees(m, "{\"x\": 3, \"sepal length (cm)\": 6, \"petal wd\": "
@@ -1584,11 +1597,7 @@ test_scan_names(void)
         mlp_model_close(m);
     }
 
-    sp = linear_spec();
-    sp.s[0].data = esc_names;
-    sp.s[0].size = sizeof(esc_names);
-    m = load(build(&sp), err);
-    CHECK(m != NULL, "names with '\"' and '\\' refused: %s", err);
+    m = linear_named(esc_names, sizeof(esc_names));
 
     if (m != NULL) {
         scan_agrees(m, "{\"x\": 3, \"q\"t\": 6, \"b\\s\": 3.5}", 0);
