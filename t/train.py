@@ -1015,6 +1015,137 @@ def auto_stratified(c, P):
               "rows" in p.stderr, "--folds over the rows: %r" % p.stderr)
 
 
+def memory_cgroup(limit):
+    """A child of this process's memory cgroup limited to `limit` bytes
+    (cgroup v2's memory.max, else v1's memory.limit_in_bytes), and a
+    command prefix that runs a command inside it; None where the machine
+    does not let us make one (no writable hierarchy, no memory
+    controller)."""
+    with open("/proc/self/cgroup") as f:
+        lines = [ln.rstrip("\n").split(":", 2) for ln in f]
+    tries = []
+    for _, ctl, path in lines:
+        if ctl == "":
+            for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+                tries.append((root + path, "memory.max"))
+        elif "memory" in ctl.split(","):
+            tries.append(("/sys/fs/cgroup/memory" + path,
+                          "memory.limit_in_bytes"))
+    for parent, knob in tries:
+        # a real cgroup directory only (a tmpfs at /sys/fs/cgroup is not)
+        if not os.path.exists(os.path.join(parent, knob)):
+            continue
+        d = os.path.join(parent, "mlpredict-test-%d" % os.getpid())
+        try:
+            os.mkdir(d)
+        except OSError:
+            continue
+        try:
+            with open(os.path.join(d, knob), "w") as f:
+                f.write(str(limit))
+            # a shell joins the cgroup, then becomes the command
+            probe = subprocess.run(
+                ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec cat '
+                 '/proc/self/cgroup', d], capture_output=True, text=True)
+            if probe.returncode == 0 and os.path.basename(d) in probe.stdout:
+                return d, ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && '
+                           'exec "$@"', d]
+        except OSError:
+            pass
+        os.rmdir(d)
+    return None, None
+
+
+def cgroup_limit(c, nginx, module):
+    """The memory limit of the process's cgroup, end to end: inside a
+    cgroup of 128 MiB, svr's kernel matrix of 3,500 rows (98 MB, over half
+    the limit) is not used, and the report says so naming the limit; the
+    same command outside it uses the matrix, and both write the same file.
+    nginx -t inside the cgroup refuses a model file larger than the limit
+    (the copy every worker shares would not fit) with the file and the
+    limit."""
+    res = c.res
+    limit = 128 << 20
+    d, inside = memory_cgroup(limit)
+    if d is None:
+        print("  skipped: no memory cgroup can be made here (no writable "
+              "cgroup v1 memory or v2 hierarchy)", flush=True)
+        return
+    try:
+        rng = np.random.default_rng(5)
+        n = 3500
+        X = rng.normal(size=(n, 5))
+        y = X @ np.array([1.0, -2.0, 0.5, 3.0, 0.0]) + rng.normal(size=n)
+        csv = os.path.join(c.tmp, "cgroup.csv")
+        pd.DataFrame(np.column_stack([X, y]),
+                     columns=["a", "b", "c", "d", "e", "y"]).to_csv(
+                         csv, index=False)
+        reports, files = {}, {}
+        for side, pre in (("inside", inside), ("outside", [])):
+            out = os.path.join(c.tmp, "cgroup_%s.mlp" % side)
+            p = subprocess.run(pre + [c.cli, "train", "svr", csv, "--label",
+                                      "y", "--test-size", "0", "-o", out],
+                               capture_output=True, text=True)
+            res.check(p.returncode == 0, "svr %s the cgroup: exit %d: %s"
+                      % (side, p.returncode, p.stderr[-300:]))
+            reports[side] = p.stdout
+            if p.returncode == 0:
+                with open(out, "rb") as f:
+                    files[side] = f.read()
+        matrix = 8 * n * (n + 1)
+        want = "over half the memory (%d MiB, physical or the cgroup's " \
+               "limit)" % (limit >> 20)
+        used_in = gram_line(reports["inside"])
+        used_out = gram_line(reports["outside"])
+        res.check(used_in[0] is False and want in used_in[3]
+                  and used_in[1] >= matrix,
+                  "svr inside a cgroup of %d MiB: the report says the "
+                  "kernel matrix of %d bytes is not used, %s: %s"
+                  % (limit >> 20, matrix, want, used_in[3]))
+        res.check(used_out[0] is True, "svr outside the cgroup: the "
+                  "kernel matrix is used: %s" % used_out[3])
+        res.check(len(files) == 2 and files["inside"] == files["outside"],
+                  "svr inside and outside the cgroup: the model files "
+                  "differ")
+        print("  inside a cgroup of %d MiB (%s): %s" % (
+            limit >> 20, d, used_in[3]), flush=True)
+        print("  outside it: %s" % used_out[3], flush=True)
+
+        # a model file over the limit: nginx -t refuses it inside only
+        big = os.path.join(c.tmp, "big.mlp")
+        with open(big, "wb") as f:
+            f.truncate(limit + (16 << 20))
+        prefix = os.path.join(c.tmp, "ngx-cgroup")
+        os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
+        conf = os.path.join(prefix, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("load_module %s;\nerror_log %s/logs/error.log;\n"
+                    "pid %s/logs/nginx.pid;\nevents {}\nhttp {\n"
+                    "    server {\n        listen 127.0.0.1:1;\n"
+                    "        location / { mlpredict %s; }\n    }\n}\n"
+                    % (module, prefix, prefix, big))
+        t = {}
+        for side, pre in (("inside", inside), ("outside", [])):
+            p = subprocess.run(pre + [nginx, "-t", "-p", prefix + "/",
+                                      "-c", conf],
+                               capture_output=True, text=True)
+            t[side] = (p.returncode, p.stderr)
+        msg = "larger than the machine's memory (%d bytes, physical or " \
+              "the cgroup's limit)" % limit
+        res.check(t["inside"][0] != 0 and big in t["inside"][1]
+                  and msg in t["inside"][1],
+                  "nginx -t inside the cgroup: %s refused with %r: %s"
+                  % (big, msg, t["inside"][1][-400:]))
+        res.check(t["outside"][0] != 0 and msg not in t["outside"][1],
+                  "nginx -t outside the cgroup: refused for another "
+                  "reason: %s" % t["outside"][1][-400:])
+        print("  nginx -t inside it: %s" % [
+            ln for ln in t["inside"][1].splitlines() if big in ln][:1],
+            flush=True)
+    finally:
+        os.rmdir(d)
+
+
 def http(c, P, nginx, module, port):
     """A trained model served by nginx answers as mlpredict predict."""
     res = c.res
@@ -1082,6 +1213,8 @@ def main():
         auto(c, P)
         print("liblbfgs's endings:", flush=True)
         lbfgs_ends(c, P)
+        print("the memory limit of a cgroup:", flush=True)
+        cgroup_limit(c, a.nginx, a.module)
         print("serving:", flush=True)
         http(c, P, a.nginx, a.module, a.port)
     finish(res, t0)
