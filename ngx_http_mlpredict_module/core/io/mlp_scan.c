@@ -431,18 +431,16 @@ mlp_scan_named_row(const mlp_model_t *m, mlp_scan_t *s, double *x,
             j = next;
 
         } else {
+            /*
+             * Another key, or the first (read by the caller): looked up.
+             * A key read as a string never equals the next name where
+             * that is not plain, nor where it is (read in place above).
+             */
             if (key == NULL && mlp_scan_key(s, &key, &len) != 0) {
                 return MLP_SCAN_FALLBACK;
             }
 
-            if (next < m->n_inputs && m->input_names[next].len == len
-                && memcmp(m->input_names[next].s, key, len) == 0)
-            {
-                j = next;
-
-            } else {
-                j = mlp_model_feature_index(m, key, len);
-            }
+            j = mlp_model_feature_index(m, key, len);
         }
 
         next = (uint32_t) j + 1;
