@@ -22,7 +22,7 @@ TEST_PACKAGES  := $(CLI_PACKAGES) perl python3-sklearn python3-xgboost \
                   python3-torch python3-onnx \
                   python3-numpy python3-pandas python3-statsmodels curl wrk \
                   clang libclang-rt-14-dev python3-flask gunicorn util-linux \
-                  libsvm-tools valgrind prometheus iproute2
+                  libsvm-tools valgrind prometheus iproute2 linux-perf
 GOALS      := $(or $(MAKECMDGOALS),all)
 PACKAGES   := $(if $(filter-out run module all deps,$(GOALS)),$(TEST_PACKAGES),\
                   $(if $(filter all deps,$(GOALS)),$(CLI_PACKAGES),\
@@ -354,6 +354,8 @@ test: unit train-cart fuzz bench-smoke parity nginx-test reload metrics train \
 # large model. Results in bench/results/; bench-smoke runs it all in seconds
 # and writes only under build/bench/.
 BENCH_SECONDS ?= 10
+# seconds of perf on the worker after each nginx case (0: none)
+BENCH_PERF    ?= 3
 
 $(BUILD)/bench_core: bench/bench_core.c $(CORE_SRCS) $(CORE_HDRS) | deps
 	@mkdir -p $(BUILD)
@@ -362,7 +364,7 @@ $(BUILD)/bench_core: bench/bench_core.c $(CORE_SRCS) $(CORE_HDRS) | deps
 bench: module $(BUILD)/mlpredict $(BUILD)/bench_core
 	$(PYTHON) bench/run.py --seconds $(BENCH_SECONDS) --nginx $(NGINX) \
 	    --module $(CURDIR)/$(SO) --cli $(BUILD)/mlpredict \
-	    --core $(BUILD)/bench_core
+	    --core $(BUILD)/bench_core --perf $(BENCH_PERF)
 	$(PYTHON) bench/bench_csv.py --cli $(BUILD)/mlpredict
 
 # Training time beside scikit-learn (bench/README.md): on its own, minutes.
@@ -373,7 +375,7 @@ bench-train: $(BUILD)/cart_driver $(BUILD)/mlpredict
 bench-smoke: module $(BUILD)/mlpredict $(BUILD)/bench_core
 	$(PYTHON) bench/run.py --smoke --seconds 1 --nginx $(NGINX) \
 	    --module $(CURDIR)/$(SO) --cli $(BUILD)/mlpredict \
-	    --core $(BUILD)/bench_core
+	    --core $(BUILD)/bench_core --perf 1
 	$(PYTHON) bench/bench_csv.py --cli $(BUILD)/mlpredict --smoke
 
 clean:

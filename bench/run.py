@@ -228,6 +228,14 @@ def to_us(v, unit):
     return float(v) * {"us": 1, "ms": 1e3, "s": 1e6, "m": 6e7}[unit]
 
 
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
 def proc_cpu(pid):
     """CPU seconds (user + system) of pid and every process under it: the
     server's own cost, whatever the load generator's."""
@@ -239,8 +247,7 @@ def proc_cpu(pid):
             with open("/proc/%d/stat" % q) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
-            with open("/proc/%d/task/%d/children" % (q, q)) as f:
-                todo.extend(int(x) for x in f.read().split())
+            todo.extend(children(q))
         except (OSError, IndexError, ValueError):
             continue
     return total / tick
@@ -696,6 +703,12 @@ def run_server_cases(server, port, cases, results, answers, pid):
             log("%-10s %-9s %10.0f req/s  p50 %s  p99 %s  errors %d"
                 % (c["id"], server, r["rps"], fmt_us(r["p50"]),
                    fmt_us(r["p99"]), r["errors"]))
+            if ARGS.perf and server == "nginx":
+                try:
+                    r["perf"] = profile_case(c, port, pid)
+                except Exception as e:  # noqa: BLE001
+                    # a diagnosis, not a measurement: it never fails a case
+                    note("%s: --perf: %s" % (c["id"], e))
             if r["errors"]:
                 note("%s on %s: %d errors (non-2xx %d, socket %d)"
                      % (c["id"], server, r["errors"], r["non2xx"],
@@ -703,6 +716,93 @@ def run_server_cases(server, port, cases, results, answers, pid):
         except Exception as e:  # noqa: BLE001
             fail("%s on %s: %s" % (c["id"], server, e))
             results[key] = {"error": str(e)}
+
+
+PERF_NAMES = {"[kernel.kallsyms]": "kernel",
+              "ngx_http_mlpredict_module.so": "module"}
+PERF_RE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s*$")
+PERF_SYM_RE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(\S+)")
+
+
+def profile_case(c, port, pid):
+    """perf on the workers for --perf seconds of the same load, after the
+    timed run (which perf would slow): the workers' CPU a request from
+    /proc over this run, split by the share of perf's samples in each
+    object (the kernel, nginx, the module, libc ...) and, for the top
+    symbols, each function's."""
+    if not shutil.which("perf"):
+        note("--perf: no perf on this machine")
+        return None
+    workers = children(pid)
+    data = os.path.join(WORK, "perf", c["id"] + ".data")
+    os.makedirs(os.path.dirname(data), exist_ok=True)
+    argv = ["perf", "record", "-F", "2999", "-o", data, "-p",
+            ",".join(map(str, workers))]
+    record("perf (each case with --perf)", argv)
+    rec = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    cpu0 = proc_cpu(pid)
+    out = wrk(port, c["path"], c["body"], ARGS.perf, record_it=False,
+              headers=c.get("headers", ()),
+              content_type=c.get("content_type"))
+    cpu1 = proc_cpu(pid)
+    rec.send_signal(signal.SIGINT)
+    err = rec.communicate(timeout=60)[1]
+    n = parse_wrk(out)["requests"]
+    # perf exits non-zero on the SIGINT that stops it: its own line says
+    if "Captured and wrote" not in err or not n:
+        note("%s: perf record failed: %s" % (c["id"], err.strip()[-200:]))
+        return None
+    us = (cpu1 - cpu0) / n * 1e6
+
+    def shares(sort):
+        p = subprocess.run(["perf", "report", "-i", data, "--stdio",
+                            "--no-children", "-g", "none", "--sort", sort],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True, timeout=300)
+        return [l for l in p.stdout.splitlines() if not l.startswith("#")]
+
+    dsos = []
+    for l in shares("dso"):
+        m = PERF_RE.match(l)
+        if m:
+            dsos.append((os.path.basename(m.group(2)), float(m.group(1))))
+    syms = []
+    for l in shares("dso,sym"):
+        m = PERF_SYM_RE.match(l)
+        if m and len(syms) < ARGS.perf_symbols:
+            syms.append((m.group(3), os.path.basename(m.group(2)),
+                         float(m.group(1))))
+    return {"cpu_us": us, "dsos": dsos, "syms": syms}
+
+
+def perf_table(cases, results):
+    """The --perf split, in us of worker CPU a request."""
+    rows = []
+    for c in cases:
+        pr = results.get((c["id"], "nginx"), {}).get("perf")
+        if not pr:
+            continue
+        us = pr["cpu_us"]
+        top = ", ".join("%s %.1f" % (PERF_NAMES.get(d, d), us * pct / 100)
+                        for d, pct in pr["dsos"] if pct >= 0.5)
+        sym = ", ".join("%s (%s) %.1f" % (f, PERF_NAMES.get(d, d),
+                                          us * pct / 100)
+                        for f, d, pct in pr["syms"])
+        rows.append([c["title"], "%.1f us" % us, top, sym])
+    if not rows:
+        return []
+    return ["### Where the worker's CPU goes (perf)", "",
+            "`--perf %d`: after each case's timed run, %d s more of the same "
+            "load with `perf record -F 2999 -p WORKERS` (so perf does not "
+            "slow the timed figures); the workers' CPU a request over that "
+            "run, split by the share of samples in each object and in the "
+            "top %d functions; us a request (\"kernel\": sockets, the VM's "
+            "interrupts; \"module\": ngx_http_mlpredict_module.so)."
+            % (ARGS.perf, ARGS.perf, ARGS.perf_symbols), "",
+            table(["case", "worker CPU a request", "by object (us)",
+                   "top functions (us)"], rows), ""]
 
 
 EDGE_HEADERS = ("X-Request-Rate: 3", "X-UA-Family: browser", "X-Method: GET",
@@ -1288,8 +1388,7 @@ def bench_memory():
         workers = []
         t0 = time.time()
         while time.time() - t0 < 30:
-            with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
-                workers = [int(x) for x in f.read().split()]
+            workers = children(p.pid)
             if len(workers) >= 4:
                 break
             time.sleep(0.05)
@@ -1888,7 +1987,7 @@ def report(started, loads, http, core, mem, train):
             "and discards it). errors = non-2xx + socket errors. "
             "\"vs gunicorn\" compares the same case."
             % (ARGS.connections, ARGS.seconds, ARGS.warmup), "",
-            http_table(cases, results), ""]
+            http_table(cases, results), ""] + perf_table(cases, results)
     if core:
         names, res, py, xgb_info, mixed, svm, nn = core
         t1, t2, t3 = core_tables(names, res, py, xgb_info)
@@ -2021,6 +2120,12 @@ def main():
     ap.add_argument("--header-buffer", default=None,
                     help="client_header_buffer_size for every nginx "
                     "(nginx's default 1k when not given)")
+    ap.add_argument("--perf", type=int, default=0, metavar="SECONDS",
+                    help="after each nginx case's timing, profile its "
+                    "workers with perf for SECONDS more of the same load "
+                    "and report where their CPU goes")
+    ap.add_argument("--perf-symbols", type=int, default=6,
+                    help="how many functions --perf lists a case")
     ap.add_argument("--port", type=int, default=PORT_NGINX,
                     help="nginx's port; gunicorn, flask and the memory "
                     "part's nginx take the next three")
