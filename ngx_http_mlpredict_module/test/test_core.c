@@ -904,6 +904,25 @@ test_trees(void)
  * every well-formed one (falling back only for what it cannot be sure of).
  */
 
+/* the scanner reads num, the first of two features, as strtod does */
+
+static int
+scan_is_strtod(const mlp_model_t *m, const char *num)
+{
+    char           body[128];
+    double         want;
+    mlp_alloc_t    a = { arena_alloc, NULL };
+    mlp_request_t  req;
+
+    snprintf(body, sizeof(body), "{\"features\": [%s, 1]}", num);
+    want = strtod(num, NULL);
+    arena_used = 0;
+
+    return mlp_scan_request(m, body, strlen(body), 2, &a, &req) == 0
+           && memcmp(&req.x[0], &want, sizeof(double)) == 0;
+}
+
+
 static void
 test_scan(void)
 {
@@ -1057,7 +1076,6 @@ test_scan(void)
         for (i = 0; i < 40000; i++) {
             int                 digits, d;
             char                num[64], digs[32];
-            double              want;
             unsigned long long  w;
 
             digits = 1 + i % 16;
@@ -1090,23 +1108,88 @@ test_scan(void)
                 }
             }
 
-            snprintf(body, sizeof(body), "{\"features\": [%s, 1]}", num);
-            want = strtod(num, NULL);
-            arena_used = 0;
             n++;
 
-            if (mlp_scan_request(m, body, strlen(body), 2, &a, &a_req) != 0
-                || memcmp(&a_req.x[0], &want, sizeof(double)) != 0)
-            {
-                if (bad++ < 5) {
-                    printf("scanner and strtod differ on %s\n", num);
-                }
+            if (!scan_is_strtod(m, num) && bad++ < 5) {
+                printf("scanner and strtod differ on %s\n", num);
             }
         }
     }
 
     CHECK(bad == 0 && n > 500000, "scanner against strtod: %d of %d "
           "numbers differ", bad, n);
+
+    /*
+     * 16 to 19 digits, at least 2^53 (a round-tripping %.17g, Python's
+     * repr), 1 to 22 after the point or as a negative exponent, half of
+     * them negative: the Eisel-Lemire path from 5, strtod below; mantissas
+     * near powers of two and 19 nines among them.
+     */
+    bad = 0;
+    n = 0;
+
+    for (k = 1; k <= 22; k++) {
+        for (i = 0; i < 30000; i++) {
+            int                 d;
+            char                num[64], digs[32];
+            const char         *sign;
+            unsigned long long  w;
+
+            w = ((unsigned long long) rand() << 42)
+                ^ ((unsigned long long) rand() << 21) ^ (unsigned) rand();
+
+            switch (i % 4) {
+            case 0:
+                /* 16 digits, from 2^53 */
+                w = (1ull << 53) + w % 990000000000000ull;
+                break;
+            case 1:
+                w %= 100000000000000000ull;         /* 17 */
+                break;
+            case 2:
+                break;                              /* up to 19 or 20 */
+            default:
+                /* just above or below a power of two */
+                w = (1ull << (53 + i % 11)) + (unsigned) (i % 7) - 3;
+            }
+
+            if (i == 0) {
+                w = 9999999999999999999ull;         /* 19 nines */
+            }
+
+            if (w < (1ull << 53) || w >= 10000000000000000000ull) {
+                continue;
+            }
+
+            d = snprintf(digs, sizeof(digs), "%llu", w);
+            sign = (i / 4) % 2 ? "-" : "";
+
+            if (i % 4 == 1) {
+                snprintf(num, sizeof(num), "%s%se-%d", sign, digs, k);
+
+            } else if (d <= k) {
+                snprintf(num, sizeof(num), "%s0.%0*d%s", sign, k - d, 0,
+                         digs);
+
+                if (k == d) {
+                    snprintf(num, sizeof(num), "%s0.%s", sign, digs);
+                }
+
+            } else {
+                snprintf(num, sizeof(num), "%s%.*s.%s", sign, d - k, digs,
+                         digs + d - k);
+            }
+
+            n++;
+
+            if (!scan_is_strtod(m, num) && bad++ < 5) {
+                printf("scanner and strtod differ on %s\n", num);
+            }
+        }
+    }
+
+    CHECK(bad == 0 && n > 500000, "scanner against strtod, 16 to 19 "
+          "digits: %d of %d numbers differ", bad, n);
 
     mlp_model_close(m);
 }

@@ -24,6 +24,37 @@ typedef struct {
 } mlp_scan_t;
 
 
+/*
+ * 5^-k for k = 1 .. 22 to 128 bits: the high and low words of
+ * floor(2^b / 5^k) + 1, b chosen to set the top bit (Eisel and Lemire's
+ * table, as fast_float builds it).
+ */
+static const uint64_t  mlp_pow5_inv[22][2] = {
+    { 0xccccccccccccccccull, 0xcccccccccccccccdull },    /* 5^-1 */
+    { 0xa3d70a3d70a3d70aull, 0x3d70a3d70a3d70a4ull },    /* 5^-2 */
+    { 0x83126e978d4fdf3bull, 0x645a1cac083126eaull },    /* 5^-3 */
+    { 0xd1b71758e219652bull, 0xd3c36113404ea4a9ull },    /* 5^-4 */
+    { 0xa7c5ac471b478423ull, 0x0fcf80dc33721d54ull },    /* 5^-5 */
+    { 0x8637bd05af6c69b5ull, 0xa63f9a49c2c1b110ull },    /* 5^-6 */
+    { 0xd6bf94d5e57a42bcull, 0x3d32907604691b4dull },    /* 5^-7 */
+    { 0xabcc77118461cefcull, 0xfdc20d2b36ba7c3eull },    /* 5^-8 */
+    { 0x89705f4136b4a597ull, 0x31680a88f8953031ull },    /* 5^-9 */
+    { 0xdbe6fecebdedd5beull, 0xb573440e5a884d1cull },    /* 5^-10 */
+    { 0xafebff0bcb24aafeull, 0xf78f69a51539d749ull },    /* 5^-11 */
+    { 0x8cbccc096f5088cbull, 0xf93f87b7442e45d4ull },    /* 5^-12 */
+    { 0xe12e13424bb40e13ull, 0x2865a5f206b06fbaull },    /* 5^-13 */
+    { 0xb424dc35095cd80full, 0x538484c19ef38c95ull },    /* 5^-14 */
+    { 0x901d7cf73ab0acd9ull, 0x0f9d37014bf60a11ull },    /* 5^-15 */
+    { 0xe69594bec44de15bull, 0x4c2ebe687989a9b4ull },    /* 5^-16 */
+    { 0xb877aa3236a4b449ull, 0x09befeb9fad487c3ull },    /* 5^-17 */
+    { 0x9392ee8e921d5d07ull, 0x3aff322e62439fd0ull },    /* 5^-18 */
+    { 0xec1e4a7db69561a5ull, 0x2b31e9e3d06c32e6ull },    /* 5^-19 */
+    { 0xbce5086492111aeaull, 0x88f4bb1ca6bcf585ull },    /* 5^-20 */
+    { 0x971da05074da7beeull, 0xd3f6fc16ebca5e04ull },    /* 5^-21 */
+    { 0xf1c90080baf72cb1ull, 0x5324c68b12dd6339ull },    /* 5^-22 */
+};
+
+
 /* exact powers of ten: a double holds 10^0 .. 10^22 exactly */
 static const double  mlp_pow10[] = {
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
@@ -72,6 +103,65 @@ mlp_scan_char(mlp_scan_t *s, char c)
     }
 
     return 0;
+}
+
+
+/*
+ * w / 10^k correctly rounded, for 2^53 <= w < 2^64 and 5 <= k <= 22: the
+ * 17 to 19 significant digits of a double printed to round-trip (Python's
+ * repr, %.17g), which one division cannot round exactly and strtod takes
+ * ten times as long on. Eisel and Lemire's algorithm: w times the 128-bit
+ * 5^-k, the second word only when the first leaves the rounding in doubt
+ * (enough for every w, Mushtak and Lemire 2023). No value lies halfway
+ * between two doubles when k >= 5 (fast_float's bound: 5^k then divides no
+ * 64-bit w times a power of two it would need to), so rounding up is right.
+ */
+
+static inline double
+mlp_div_pow10(uint64_t w, int k)
+{
+    int                 lz, upper, shift;
+    double              v;
+    int64_t             power2;
+    uint64_t            hi, lo, m, bits, second;
+    unsigned __int128   p;
+    const uint64_t     *t;
+
+    t = mlp_pow5_inv[k - 1];
+    lz = __builtin_clzll(w);
+    w <<= lz;
+
+    p = (unsigned __int128) w * t[0];
+    hi = (uint64_t) (p >> 64);
+    lo = (uint64_t) p;
+
+    if ((hi & 0x1ff) == 0x1ff) {
+        second = (uint64_t) (((unsigned __int128) w * t[1]) >> 64);
+        lo += second;
+        hi += (lo < second);
+    }
+
+    /* 55 bits kept: the 53 of the double, one to round, one for the carry */
+    upper = (int) (hi >> 63);
+    shift = upper + 9;
+    m = hi >> shift;
+
+    /* floor(log2(10^-k)) as fast_float's power(), biased */
+    power2 = -((217706 * (int64_t) k + 65535) >> 16) + 63 + upper - lz
+             + 1023;
+
+    m += m & 1;
+    m >>= 1;
+
+    if (m >= (2ull << 52)) {
+        m = 1ull << 52;
+        power2++;
+    }
+
+    bits = (m & ~(1ull << 52)) | ((uint64_t) power2 << 52);
+    memcpy(&v, &bits, sizeof(double));
+
+    return v;
 }
 
 
@@ -170,6 +260,13 @@ mlp_scan_number(mlp_scan_t *s, double *out)
             v /= mlp_pow10[-exp10];
         }
 
+        *out = neg ? -v : v;
+        s->p = p;
+        return 0;
+    }
+
+    if (n <= 19 && exp10 >= -22 && exp10 <= -5) {
+        v = mlp_div_pow10(mant, (int) -exp10);
         *out = neg ? -v : v;
         s->p = p;
         return 0;
