@@ -108,7 +108,7 @@ mlp_scan_char(mlp_scan_t *s, char c)
 
 /*
  * w / 10^k correctly rounded, for 2^53 <= w < 2^64 and 5 <= k <= 22: the
- * 17 to 19 significant digits of a double printed to round-trip (Python's
+ * 16 to 19 significant digits of a double printed to round-trip (Python's
  * repr, %.17g), which one division cannot round exactly and strtod takes
  * ten times as long on. Eisel and Lemire's algorithm: w times the 128-bit
  * 5^-k, the second word only when the first leaves the rounding in doubt
@@ -141,7 +141,7 @@ mlp_div_pow10(uint64_t w, int k)
         hi += (lo < second);
     }
 
-    /* 55 bits kept: the 53 of the double, one to round, one for the carry */
+    /* 54 bits kept: the 53 of the double and one to round (55 on a carry) */
     upper = (int) (hi >> 63);
     shift = upper + 9;
     m = hi >> shift;
