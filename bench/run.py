@@ -741,14 +741,19 @@ def profile_case(c, port, pid):
     record("perf (each case with --perf)", argv)
     rec = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
-    cpu0 = proc_cpu(pid)
-    out = wrk(port, c["path"], c["body"], ARGS.perf, record_it=False,
-              headers=c.get("headers", ()),
-              content_type=c.get("content_type"))
-    cpu1 = proc_cpu(pid)
-    rec.send_signal(signal.SIGINT)
-    err = rec.communicate(timeout=60)[1]
+    try:
+        time.sleep(0.5)
+        cpu0 = proc_cpu(pid)
+        out = wrk(port, c["path"], c["body"], ARGS.perf, record_it=False,
+                  headers=c.get("headers", ()),
+                  content_type=c.get("content_type"))
+        cpu1 = proc_cpu(pid)
+        rec.send_signal(signal.SIGINT)
+        err = rec.communicate(timeout=60)[1]
+    finally:
+        if rec.poll() is None:      # wrk failed, or perf did not stop
+            rec.kill()
+            rec.wait()
     n = parse_wrk(out)["requests"]
     # perf exits non-zero on the SIGINT that stops it: its own line says
     if "Captured and wrote" not in err or not n:
