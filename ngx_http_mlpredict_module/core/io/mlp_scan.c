@@ -25,15 +25,11 @@ typedef struct {
 
 
 /*
- * 5^-k for k = 1 .. 22 to 128 bits: the high and low words of
- * floor(2^b / 5^k) + 1, b chosen to set the top bit (Eisel and Lemire's
- * table, as fast_float builds it).
+ * 5^-k for k = 5 .. 22 (mlp_div_pow10's range) to 128 bits: the high and
+ * low words of floor(2^b / 5^k) + 1, b chosen to set the top bit (Eisel
+ * and Lemire's table, as fast_float builds it).
  */
-static const uint64_t  mlp_pow5_inv[22][2] = {
-    { 0xccccccccccccccccull, 0xcccccccccccccccdull },    /* 5^-1 */
-    { 0xa3d70a3d70a3d70aull, 0x3d70a3d70a3d70a4ull },    /* 5^-2 */
-    { 0x83126e978d4fdf3bull, 0x645a1cac083126eaull },    /* 5^-3 */
-    { 0xd1b71758e219652bull, 0xd3c36113404ea4a9ull },    /* 5^-4 */
+static const uint64_t  mlp_pow5_inv[18][2] = {
     { 0xa7c5ac471b478423ull, 0x0fcf80dc33721d54ull },    /* 5^-5 */
     { 0x8637bd05af6c69b5ull, 0xa63f9a49c2c1b110ull },    /* 5^-6 */
     { 0xd6bf94d5e57a42bcull, 0x3d32907604691b4dull },    /* 5^-7 */
@@ -127,7 +123,7 @@ mlp_div_pow10(uint64_t w, int k)
     unsigned __int128   p;
     const uint64_t     *t;
 
-    t = mlp_pow5_inv[k - 1];
+    t = mlp_pow5_inv[k - 5];
     lz = __builtin_clzll(w);
     w <<= lz;
 
