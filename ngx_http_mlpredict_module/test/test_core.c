@@ -904,6 +904,26 @@ test_trees(void)
  * every well-formed one (falling back only for what it cannot be sure of).
  */
 
+/* sign, then digs with a point k digits from its end: 0.00123, 12.3 */
+
+static void
+with_point(char *num, size_t size, const char *sign, const char *digs,
+    int k)
+{
+    int  d;
+
+    d = (int) strlen(digs);
+
+    if (d <= k) {
+        snprintf(num, size, "%s0.%.*s%s", sign, k - d,
+                 "0000000000000000000000", digs);
+
+    } else {
+        snprintf(num, size, "%s%.*s.%s", sign, d - k, digs, digs + d - k);
+    }
+}
+
+
 /* the scanner reads num, the first of two features, as strtod does */
 
 static int
@@ -1092,20 +1112,8 @@ test_scan(void)
                 snprintf(num, sizeof(num), "%llue-%d", w, k);
 
             } else {
-                /* w with a point k digits from its end: 0.00123, 12.3 */
-                d = snprintf(digs, sizeof(digs), "%llu", w);
-
-                if (d <= k) {
-                    snprintf(num, sizeof(num), "0.%0*d%s", k - d, 0, digs);
-
-                    if (k == d) {
-                        snprintf(num, sizeof(num), "0.%s", digs);
-                    }
-
-                } else {
-                    snprintf(num, sizeof(num), "%.*s.%s", d - k, digs,
-                             digs + d - k);
-                }
+                snprintf(digs, sizeof(digs), "%llu", w);
+                with_point(num, sizeof(num), "", digs, k);
             }
 
             n++;
@@ -1130,7 +1138,6 @@ test_scan(void)
 
     for (k = 1; k <= 22; k++) {
         for (i = 0; i < 30000; i++) {
-            int                 d;
             char                num[64], digs[32];
             const char         *sign;
             unsigned long long  w;
@@ -1161,23 +1168,14 @@ test_scan(void)
                 continue;
             }
 
-            d = snprintf(digs, sizeof(digs), "%llu", w);
+            snprintf(digs, sizeof(digs), "%llu", w);
             sign = (i / 4) % 2 ? "-" : "";
 
             if (i % 4 == 1) {
                 snprintf(num, sizeof(num), "%s%se-%d", sign, digs, k);
 
-            } else if (d <= k) {
-                snprintf(num, sizeof(num), "%s0.%0*d%s", sign, k - d, 0,
-                         digs);
-
-                if (k == d) {
-                    snprintf(num, sizeof(num), "%s0.%s", sign, digs);
-                }
-
             } else {
-                snprintf(num, sizeof(num), "%s%.*s.%s", sign, d - k, digs,
-                         digs + d - k);
+                with_point(num, sizeof(num), sign, digs, k);
             }
 
             n++;
