@@ -1044,12 +1044,12 @@ def memory_cgroup(limit):
             with open(os.path.join(d, knob), "w") as f:
                 f.write(str(limit))
             # a shell joins the cgroup, then becomes the command
-            probe = subprocess.run(
-                ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec cat '
-                 '/proc/self/cgroup', d], capture_output=True, text=True)
+            inside = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"',
+                      d]
+            probe = subprocess.run(inside + ["cat", "/proc/self/cgroup"],
+                                   capture_output=True, text=True)
             if probe.returncode == 0 and os.path.basename(d) in probe.stdout:
-                return d, ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && '
-                           'exec "$@"', d]
+                return d, inside
         except OSError:
             pass
         os.rmdir(d)
