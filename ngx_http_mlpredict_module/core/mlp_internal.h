@@ -307,6 +307,7 @@ struct mlp_model_s {
     const uint32_t           *sv_count;
     double                   *sv_norm;      /* |v|^2, at load */
     double                   *sv_coef_t;    /* sv_coef by vector, at load */
+    uint32_t                  sv_coef_w;    /* its row: k - 1 padded to 4 */
     uint32_t                 *sv_pair;      /* class, coef row -> pair */
     double                   *scratch;      /* kernel values: one thread */
     uint32_t                  svm_block;    /* rows the scratch holds */

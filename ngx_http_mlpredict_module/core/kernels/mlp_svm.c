@@ -4,7 +4,8 @@
  * svm-train hold it. A block of rows against every support vector is one
  * BLAS call; the decision values, votes, Platt sigmoids and the pairwise
  * coupling then follow libsvm's svm_predict_values and
- * svm_predict_probability operation for operation.
+ * svm_predict_probability, operation for operation but for the order of
+ * the pairs' sums and the exps' last bits (within 1e-9 of libsvm's).
  */
 
 #include <math.h>
@@ -27,10 +28,9 @@
 
 
 /*
- * The loops below are elementwise or summed in libsvm's order, so wider
- * vectors round exactly as the scalar code: the AVX2 clone halves the
- * pairs' adds and the coupling's divisions. No FMA is enabled, so no
- * multiply-add is fused.
+ * The AVX2 clone does the pairs' sums and the coupling's divisions four
+ * at a time; the coupling is elementwise, so it rounds as the scalar code.
+ * No FMA is enabled, so no multiply-add is fused.
  */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)          \
     && defined(__GLIBC__)
@@ -206,12 +206,14 @@ mlp_svm_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
 
     /*
      * A vector of class c meets coefficient row l in pair (l, c) when
-     * l < c, else in pair (c, l + 1). Walking the vectors in order with
-     * the rows side by side keeps each pair's sum in libsvm's order (class
-     * i's vectors, then class j's) without a dependent chain per pair.
+     * l < c, else in pair (c, l + 1). Walking the vectors with the rows
+     * side by side, four to a vector and padded with zeros, keeps each
+     * pair's sum in registers without a dependent chain per pair.
      */
     if (m->svm_type <= MLP_SVM_NU_SVC) {
-        m->sv_coef_t = malloc((size_t) m->n_sv * (k - 1) * sizeof(double));
+        m->sv_coef_w = (k - 1 + 3) & ~3u;
+        m->sv_coef_t = aligned_alloc(32, (size_t) m->n_sv * m->sv_coef_w
+                                         * sizeof(double));
         m->sv_pair = malloc((size_t) k * (k - 1) * sizeof(uint32_t));
 
         if (m->sv_coef_t == NULL || m->sv_pair == NULL) {
@@ -220,9 +222,9 @@ mlp_svm_load(mlp_model_t *m, const mlp_section_t **by_id, char *err,
         }
 
         for (i = 0; i < m->n_sv; i++) {
-            for (l = 0; l < k - 1; l++) {
-                m->sv_coef_t[(size_t) i * (k - 1) + l] =
-                    m->sv_coef[(size_t) l * m->n_sv + i];
+            for (l = 0; l < m->sv_coef_w; l++) {
+                m->sv_coef_t[(size_t) i * m->sv_coef_w + l] =
+                    (l < k - 1) ? m->sv_coef[(size_t) l * m->n_sv + i] : 0.0;
             }
         }
 
@@ -458,47 +460,62 @@ mlp_svm_kernel(const mlp_model_t *m, const double *x, size_t nb, double *k)
 
 
 /*
- * Each pair's sum of coefficient times kernel value, in libsvm's order:
- * a class's vectors add to its k - 1 pairs side by side. With k - 1 known
- * to the compiler the sums stay in registers, so a vector costs one add's
- * latency however many pairs it feeds; more classes share the loop in
- * memory.
+ * Each pair's sum of coefficient times kernel value: a class's vectors
+ * add to its k - 1 pairs side by side, four pairs to a vector. Even and
+ * odd vectors keep sums of their own, so two vectors cost one add's
+ * latency; with up to 16 pairs a class the sums stay in registers.
  */
 
-#define MLP_SVM_UNROLLED  15
+typedef double mlp_svm_v4 __attribute__((vector_size(32)));
+typedef double mlp_svm_v4u __attribute__((vector_size(32), aligned(8)));
+
+#define MLP_SVM_IN_REGS  4
 
 static inline __attribute__((always_inline)) void
 mlp_svm_class(const mlp_model_t *m, const double *kr, double *dec,
-    double *loc, uint32_t c, uint32_t k1)
+    mlp_svm_v4u *even, mlp_svm_v4u *odd, uint32_t c, uint32_t nv)
 {
-    double            v;
-    uint32_t          l, t, end;
-    const double     *cf;
-    const uint32_t   *mp;
+    double             s;
+    uint32_t           l, q, t, end, k1;
+    mlp_svm_v4         v, w;
+    const uint32_t    *mp;
+    const mlp_svm_v4  *cf;
 
+    k1 = m->n_class - 1;
     mp = m->sv_pair + c * k1;
+    end = m->sv_start[c] + m->sv_count[c];
+    cf = (const mlp_svm_v4 *) m->sv_coef_t + (size_t) m->sv_start[c] * nv;
 
-    /* pairs (l, c) go on from class l's part; (c, j) start here */
-#pragma GCC unroll 16
-    for (l = 0; l < k1; l++) {
-        loc[l] = (l < c) ? dec[mp[l]] : 0.0;
+#pragma GCC unroll 4
+    for (q = 0; q < nv; q++) {
+        even[q] = (mlp_svm_v4) { 0.0, 0.0, 0.0, 0.0 };
+        odd[q] = even[q];
     }
 
-    end = m->sv_start[c] + m->sv_count[c];
-    cf = m->sv_coef_t + (size_t) m->sv_start[c] * k1;
+    for (t = m->sv_start[c]; t + 1 < end; t += 2, cf += 2 * nv) {
+        v = (mlp_svm_v4) { kr[t], kr[t], kr[t], kr[t] };
+        w = (mlp_svm_v4) { kr[t + 1], kr[t + 1], kr[t + 1], kr[t + 1] };
 
-    for (t = m->sv_start[c]; t < end; t++, cf += k1) {
-        v = kr[t];
-
-    #pragma GCC unroll 16
-    for (l = 0; l < k1; l++) {
-            loc[l] += cf[l] * v;
+#pragma GCC unroll 4
+        for (q = 0; q < nv; q++) {
+            even[q] += cf[q] * v;
+            odd[q] += cf[nv + q] * w;
         }
     }
 
-#pragma GCC unroll 16
+    if (t < end) {
+        v = (mlp_svm_v4) { kr[t], kr[t], kr[t], kr[t] };
+
+#pragma GCC unroll 4
+        for (q = 0; q < nv; q++) {
+            even[q] += cf[q] * v;
+        }
+    }
+
+    /* pairs (l, c) go on from class l's part; (c, j) start here */
     for (l = 0; l < k1; l++) {
-        dec[mp[l]] = loc[l];
+        s = even[l / 4][l % 4] + odd[l / 4][l % 4];
+        dec[mp[l]] = (l < c) ? dec[mp[l]] + s : s;
     }
 }
 
@@ -507,29 +524,27 @@ MLP_SVM_WIDE static void
 mlp_svm_pairs(const mlp_model_t *m, const double *kr, double *dec,
     double *work)
 {
-    double    loc[MLP_SVM_UNROLLED];
-    uint32_t  c, k1;
+    uint32_t     c, nv;
+    mlp_svm_v4u  even[MLP_SVM_IN_REGS], odd[MLP_SVM_IN_REGS];
 
-    k1 = m->n_class - 1;
+    nv = m->sv_coef_w / 4;
 
     for (c = 0; c < m->n_class; c++) {
 
-        switch (k1) {
+        switch (nv) {
 
 #define MLP_SVM_CASE(n)                                                       \
         case n:                                                               \
-            mlp_svm_class(m, kr, dec, loc, c, n);                             \
+            mlp_svm_class(m, kr, dec, even, odd, c, n);                       \
             break;
 
         MLP_SVM_CASE(1)  MLP_SVM_CASE(2)  MLP_SVM_CASE(3)  MLP_SVM_CASE(4)
-        MLP_SVM_CASE(5)  MLP_SVM_CASE(6)  MLP_SVM_CASE(7)  MLP_SVM_CASE(8)
-        MLP_SVM_CASE(9)  MLP_SVM_CASE(10) MLP_SVM_CASE(11) MLP_SVM_CASE(12)
-        MLP_SVM_CASE(13) MLP_SVM_CASE(14) MLP_SVM_CASE(15)
 
 #undef MLP_SVM_CASE
 
         default:
-            mlp_svm_class(m, kr, dec, work, c, k1);
+            mlp_svm_class(m, kr, dec, (mlp_svm_v4u *) work,
+                          (mlp_svm_v4u *) work + nv, c, nv);
         }
     }
 }
@@ -592,23 +607,6 @@ mlp_svm_ovr(const mlp_model_t *m, const double *dec, double *o)
 }
 
 
-/* libsvm's sigmoid_predict: 1 - p computed without cancellation */
-
-static double
-mlp_svm_sigmoid(double dec, double a, double b)
-{
-    double  f;
-
-    f = dec * a + b;
-
-    if (f >= 0) {
-        return exp(-f) / (1.0 + exp(-f));
-    }
-
-    return 1.0 / (1 + exp(f));
-}
-
-
 /*
  * The coupling's inner step: restrict tells the vectorizer that qp, p and
  * the row of Q do not overlap, and 1 + diff is the same double each time.
@@ -633,7 +631,9 @@ mlp_svm_rescale(double *restrict qp, double *restrict p,
 /*
  * svm_predict_probability: each pair's clipped sigmoid, then libsvm's
  * multiclass_probability (Wu, Lin and Weng's second method), as written.
- * work holds 2 k*k + k doubles.
+ * The sigmoids' exps go together through mlp_vexp (within 4 ulp of
+ * libm's): libsvm's 1 / (1 + exp(f)) for f < 0, else exp(-f) / (1 +
+ * exp(-f)), so both take exp(-|f|). work holds 2 k*k + k doubles.
  */
 
 MLP_SVM_WIDE static void
@@ -648,9 +648,17 @@ mlp_svm_probability(const mlp_model_t *m, const double *dec, double *p,
     q = r + k * k;
     qp = q + k * k;
 
+    /* q is free until the coupling: -|f| of each pair, then its exp */
+    for (n = 0; n < m->n_pairs; n++) {
+        q[n] = -fabs(dec[n] * m->prob_a[n] + m->prob_b[n]);
+    }
+
+    mlp_vexp(q, m->n_pairs);
+
     for (i = 0, n = 0; i < k; i++) {
         for (j = i + 1; j < k; j++, n++) {
-            v = mlp_svm_sigmoid(dec[n], m->prob_a[n], m->prob_b[n]);
+            v = (dec[n] * m->prob_a[n] + m->prob_b[n] >= 0)
+                ? q[n] / (1.0 + q[n]) : 1.0 / (1 + q[n]);
             v = v > 1e-7 ? v : 1e-7;
             v = v < 1 - 1e-7 ? v : 1 - 1e-7;
             r[i * k + j] = v;
