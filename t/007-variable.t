@@ -610,7 +610,7 @@ no
 --- request eval
 "GET /t?$main::BcArgs"
 --- response_body_like chomp
-^(1\.00002820163045\d) -\1 malignant$
+^(1\.00002820163045\d{1,2}) -\1 malignant$
 
 
 
