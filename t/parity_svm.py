@@ -9,10 +9,10 @@ against scikit-learn and libsvm.
 Issue 9.  Every case is fitted here on the training split
 (train_test_split(test_size=0.25, random_state=0)) of a data set bundled
 with scikit-learn (iris, breast_cancer, wine, the first 600 rows of digits,
-diabetes; and make_classification's 7, 15 and 20 classes, for the widths
-of the pairs' sums), behind a StandardScaler, or behind a
-ColumnTransformer with a OneHotEncoder over a string column made from the data (format version 2);
-it is exported with models/mlpredict_export.py and its test rows are sent
+diabetes; and make_classification's 7, 13, 17 and 18 classes, for each
+width of the pairs' sums), behind a StandardScaler, or behind a
+ColumnTransformer with a OneHotEncoder over a string column made from the
+data (format version 2); it is exported with models/mlpredict_export.py and its test rows are sent
 to `mlpredict predict` and to nginx (run here as a child process with the
 module loaded), as a batch of rows in model order, a batch of named rows,
 and single rows both ways.
@@ -478,8 +478,9 @@ def datasets_():
             X, y = X[:600], y[:600]
         out[name] = (X.astype(float), y)
     # classes enough for each width of the pairs' sums (four pairs to a
-    # vector, registers up to 16, memory beyond): 7, 15 and 20
-    for k in (7, 15, 20):
+    # vector, registers up to 16, memory beyond): 7 (6 pairs a class,
+    # padded), 13 and 17 (12 and 16, unpadded), 18 (17, in memory)
+    for k in (7, 13, 17, 18):
         X, y = datasets.make_classification(
             n_samples=40 * k, n_features=12, n_informative=8,
             n_classes=k, n_clusters_per_class=1, random_state=k)
@@ -543,11 +544,13 @@ def sklearn_specs():
         ("svc_prob_digits", "digits",
          lambda: svm.SVC(probability=True, random_state=0)),
         ("svc_rbf_classes7", "classes7", lambda: svm.SVC()),
-        ("svc_prob_classes15", "classes15",
-         lambda: svm.SVC(probability=True, random_state=0)),
-        ("svc_rbf_classes20_ovo", "classes20",
+        ("svc_rbf_classes13_ovo", "classes13",
          lambda: svm.SVC(decision_function_shape="ovo")),
-        ("svc_prob_classes20", "classes20",
+        ("svc_prob_classes17", "classes17",
+         lambda: svm.SVC(probability=True, random_state=0)),
+        ("svc_rbf_classes18_ovo", "classes18",
+         lambda: svm.SVC(decision_function_shape="ovo")),
+        ("svc_prob_classes18", "classes18",
          lambda: svm.SVC(probability=True, random_state=0)),
         ("nusvc_rbf_iris", "iris", lambda: svm.NuSVC()),
         ("nusvc_linear_breast_cancer", "breast_cancer",

@@ -16,9 +16,8 @@
 
 /*
  * GCC's -O2 cost model leaves loops of unknown trip count scalar: the
- * distances of a row to the vectors and the pairs' sums go two at a time
- * with the dynamic model. Elementwise, so they round the same; no sum is
- * reordered.
+ * distances of a row to the vectors go two at a time with the dynamic
+ * model. Elementwise, so they round the same.
  */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize ("vect-cost-model=dynamic")
@@ -29,8 +28,8 @@
 
 /*
  * The AVX2 clone does the pairs' sums and the coupling's divisions four
- * at a time; the coupling is elementwise, so it rounds as the scalar code.
- * No FMA is enabled, so no multiply-add is fused.
+ * at a time (the other, two); the coupling is elementwise, so it rounds as
+ * the scalar code. No FMA is enabled, so no multiply-add is fused.
  */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)          \
     && defined(__GLIBC__)
@@ -657,6 +656,7 @@ mlp_svm_probability(const mlp_model_t *m, const double *dec, double *p,
 
     for (i = 0, n = 0; i < k; i++) {
         for (j = i + 1; j < k; j++, n++) {
+            /* f again, rather than more scratch: the same double */
             v = (dec[n] * m->prob_a[n] + m->prob_b[n] >= 0)
                 ? q[n] / (1.0 + q[n]) : 1.0 / (1 + q[n]);
             v = v > 1e-7 ? v : 1e-7;

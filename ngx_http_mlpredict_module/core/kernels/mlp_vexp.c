@@ -4,8 +4,8 @@
  * four (AVX2) or two (SSE2) at once, within 4 ulp of the correctly rounded
  * value (glibc's own bound): an RBF kernel's hundreds of exps a row are a
  * third of its time, and a logistic regression's loss takes an exp and a
- * log1p a row at every step of its solver. Elsewhere, or for the tail, the
- * scalar one.
+ * log1p a row at every step of its solver. AVX-512 takes the last few
+ * under a mask; elsewhere, or for the others' tails, the scalar one.
  */
 
 #include <math.h>
