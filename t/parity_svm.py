@@ -12,10 +12,10 @@ with scikit-learn (iris, breast_cancer, wine, the first 600 rows of digits,
 diabetes; and make_classification's 7, 13, 17 and 18 classes, for each
 width of the pairs' sums), behind a StandardScaler, or behind a
 ColumnTransformer with a OneHotEncoder over a string column made from the
-data (format version 2); it is exported with models/mlpredict_export.py and its test rows are sent
-to `mlpredict predict` and to nginx (run here as a child process with the
-module loaded), as a batch of rows in model order, a batch of named rows,
-and single rows both ways.
+data (format version 2); it is exported with models/mlpredict_export.py
+and its test rows are sent to `mlpredict predict` and to nginx (run here
+as a child process with the module loaded), as a batch of rows in model
+order, a batch of named rows, and single rows both ways.
 
 scikit-learn: SVC and NuSVC with every kernel, gamma scale, auto and a
 number, binary and multiclass, decision_function_shape ovr and ovo,
